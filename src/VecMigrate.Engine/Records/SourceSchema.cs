@@ -1,0 +1,82 @@
+namespace VecMigrate.Engine.Records;
+
+/// <summary>Which system a record came from.</summary>
+public enum SourceKind : byte
+{
+    /// <summary>Records built from ordinary objects (hashtables, CSV rows, JSON).</summary>
+    Objects = 0,
+    Qdrant = 1,
+    Pinecone = 2,
+    Postgres = 3,
+}
+
+/// <summary>The similarity a vector space was built for; it picks the index operator class.</summary>
+public enum DistanceMetric : byte
+{
+    Unknown = 0,
+    Cosine = 1,
+    Euclid = 2,
+    Dot = 3,
+    Manhattan = 4,
+}
+
+/// <summary>Which id kinds a source holds (or may hold).</summary>
+[Flags]
+public enum IdKinds : byte
+{
+    None = 0,
+    Unsigned = 1,
+    Uuid = 2,
+    String = 4,
+}
+
+/// <summary>One vector space of a source: the name records use for it, its shape and metric.</summary>
+/// <param name="Name">The vector's name; "" for a source's single unnamed vector.</param>
+/// <param name="Kind">Dense, sparse or multi.</param>
+/// <param name="Dimension">Dense dimension (dense, multi); null for sparse or where unknown.</param>
+/// <param name="Metric">The source's distance metric, where it has one.</param>
+/// <param name="Datatype">The source's storage type ("float32", "float16", "uint8"), informational.</param>
+public sealed record VectorField(string Name, VectorKind Kind, int? Dimension, DistanceMetric Metric = DistanceMetric.Unknown, string? Datatype = null);
+
+/// <summary>
+/// What a source knows of its records before the first arrives: id kinds, vector spaces, whether records
+/// live in namespaces, and what its payload is called. Every record of one read shares one instance,
+/// so a sink can create a table that fits all of them, not just the first.
+/// </summary>
+public sealed class SourceSchema
+{
+    public SourceSchema(SourceKind source, string name, IdKinds idKinds, IReadOnlyList<VectorField> vectors, bool hasNamespaces, string payloadName)
+    {
+        Source = source;
+        Name = name;
+        IdKinds = idKinds;
+        Vectors = vectors;
+        HasNamespaces = hasNamespaces;
+        PayloadName = payloadName;
+    }
+
+    public SourceKind Source { get; }
+
+    /// <summary>The collection, index or table name.</summary>
+    public string Name { get; }
+
+    /// <summary>The id kinds the source holds (or may hold).</summary>
+    public IdKinds IdKinds { get; }
+
+    public IReadOnlyList<VectorField> Vectors { get; }
+
+    /// <summary>True where ids are unique only within a namespace (Pinecone).</summary>
+    public bool HasNamespaces { get; }
+
+    /// <summary>"payload" for Qdrant, "metadata" for Pinecone, as the source calls it.</summary>
+    public string PayloadName { get; }
+
+    public VectorField? FindVector(string name)
+    {
+        foreach (var v in Vectors)
+        {
+            if (string.Equals(v.Name, name, StringComparison.Ordinal)) return v;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,1 @@
+namespace VecMigrate; internal static class Placeholder { }
