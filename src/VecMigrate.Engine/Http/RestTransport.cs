@@ -43,6 +43,8 @@ public sealed class RestTransport : IDisposable
     /// retrying transient failures. The response is returned with its body buffered only as far as
     /// <paramref name="completion"/> says; the caller disposes it.
     /// </summary>
+    /// <param name="completion">How much of the answer to read before returning.</param>
+    /// <param name="errorPrefix">The start of error ids, e.g. "Qdrant".</param>
     /// <param name="what">What the call is for, for log lines and errors (never holds a secret).</param>
     public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> makeRequest, string what, string errorPrefix,
         CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)

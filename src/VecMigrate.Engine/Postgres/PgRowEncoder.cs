@@ -1,0 +1,264 @@
+using System.Buffers.Binary;
+using VecMigrate.Engine.Records;
+
+namespace VecMigrate.Engine.Postgres;
+
+/// <summary>
+/// Checks one record against a table plan and encodes its column values into one reused buffer,
+/// so that a record that cannot be written is refused before any byte of it reaches the COPY.
+/// </summary>
+internal sealed class PgRowEncoder
+{
+    private readonly PgTablePlan _plan;
+    private readonly uint _vectorOid;
+    private readonly uint _halfvecOid;
+    private byte[] _buffer = new byte[64 * 1024];
+    private readonly int[] _start;
+    private readonly int[] _length; // -1 = NULL
+
+    public PgRowEncoder(PgTablePlan plan, uint vectorOid, uint halfvecOid)
+    {
+        _plan = plan;
+        _vectorOid = vectorOid;
+        _halfvecOid = halfvecOid;
+        _start = new int[plan.VectorColumns.Count + 1];
+        _length = new int[plan.VectorColumns.Count + 1];
+    }
+
+    /// <summary>The encoded bytes of vector column <paramref name="i"/>, or null for NULL.</summary>
+    public ReadOnlyMemory<byte>? Vector(int i) => _length[i] < 0 ? (ReadOnlyMemory<byte>?)null : new ReadOnlyMemory<byte>(_buffer, _start[i], _length[i]);
+
+    /// <summary>The jsonb bytes of the payload, or null.</summary>
+    public ReadOnlyMemory<byte>? Payload
+    {
+        get
+        {
+            var i = _plan.VectorColumns.Count;
+            return _length[i] < 0 ? (ReadOnlyMemory<byte>?)null : new ReadOnlyMemory<byte>(_buffer, _start[i], _length[i]);
+        }
+    }
+
+    /// <summary>Checks and encodes <paramref name="record"/>; throws <see cref="RecordRejectedException"/> when it cannot be written.</summary>
+    public void Encode(VectorRecord record)
+    {
+        CheckId(record);
+        foreach (var name in record.Vectors.Keys)
+        {
+            if (_plan.FindVectorColumn(name) is null)
+            {
+                throw Reject(record, "PgVectorNoColumn",
+                    $"it has a vector '{name}' for which table {_plan.DisplayName} has no column");
+            }
+        }
+
+        var at = 0;
+        var cols = _plan.VectorColumns;
+        for (var i = 0; i < cols.Count; i++)
+        {
+            var col = cols[i];
+            if (!record.Vectors.TryGetValue(col.VectorName, out var value))
+            {
+                _length[i] = -1;
+                continue;
+            }
+            if (value.Kind != col.Kind)
+            {
+                throw Reject(record, "PgVectorKindMismatch",
+                    $"its vector '{col.VectorName}' is {value.Kind.ToString().ToLowerInvariant()} but column \"{col.Column}\" is {col.SqlType}");
+            }
+            _start[i] = at;
+            var len = value switch
+            {
+                DenseVector d => EncodeDense(record, col, d.Values, at),
+                SparseVector s => EncodeSparse(record, col, s, at),
+                MultiVector m => EncodeMulti(record, col, m, at),
+                _ => throw new InvalidOperationException(),
+            };
+            _length[i] = len;
+            at += len;
+        }
+
+        var p = cols.Count;
+        if (_plan.PayloadColumn is null || record.Payload is null)
+        {
+            _length[p] = -1;
+        }
+        else
+        {
+            var json = record.Payload.Utf8Json.Span;
+            if (record.Payload.ContainsNulCharacter())
+            {
+                throw Reject(record, "PgPayloadNulCharacter",
+                    "its payload holds the character \\u0000, which Postgres's jsonb cannot store");
+            }
+            Ensure(at + 1 + json.Length);
+            _buffer[at] = 1; // jsonb binary format version
+            json.CopyTo(_buffer.AsSpan(at + 1));
+            _start[p] = at;
+            _length[p] = json.Length + 1;
+        }
+    }
+
+    private void CheckId(VectorRecord record)
+    {
+        var id = record.Id;
+        var ok = _plan.IdType switch
+        {
+            PgIdType.Numeric => id.Kind == PointIdKind.Unsigned,
+            PgIdType.BigInt => id.Kind == PointIdKind.Unsigned && id.AsUnsigned <= long.MaxValue,
+            PgIdType.Uuid => id.Kind == PointIdKind.Uuid,
+            _ => true,
+        };
+        if (!ok)
+        {
+            throw Reject(record, "PgIdDoesNotFit",
+                $"its id {id} ({id.Kind}) does not fit id column of type {_plan.IdSqlType} in table {_plan.DisplayName}");
+        }
+    }
+
+    private int EncodeDense(VectorRecord record, PgVectorColumn col, float[] values, int at)
+    {
+        CheckDense(record, col, values, -1);
+        var half = col.Storage == PgVectorStorage.HalfVec;
+        var size = half ? PgVectorCodec.HalfVecSize(values.Length) : PgVectorCodec.VectorSize(values.Length);
+        Ensure(at + size);
+        return half ? PgVectorCodec.WriteHalfVec(_buffer.AsSpan(at), values) : PgVectorCodec.WriteVector(_buffer.AsSpan(at), values);
+    }
+
+    private void CheckDense(VectorRecord record, PgVectorColumn col, float[] values, int inner)
+    {
+        var what = inner < 0 ? $"its vector '{col.VectorName}'" : $"vector {inner} of its multivector '{col.VectorName}'";
+        if (col.Dimension is { } dim && values.Length != dim)
+        {
+            throw Reject(record, "PgVectorDimensionMismatch",
+                $"{what} has {values.Length} dimensions but column \"{col.Column}\" is {col.SqlType}");
+        }
+        if (values.Length == 0) throw Reject(record, "PgVectorEmpty", $"{what} is empty; pgvector needs at least one dimension");
+        var max = col.Storage is PgVectorStorage.HalfVec or PgVectorStorage.HalfVecArray ? PgVectorCodec.HalfVecMaxDim : PgVectorCodec.VectorMaxDim;
+        if (values.Length > max)
+        {
+            throw Reject(record, "PgVectorTooManyDimensions", $"{what} has {values.Length} dimensions; pgvector allows at most {max}");
+        }
+        var halfLimit = col.Storage is PgVectorStorage.HalfVec or PgVectorStorage.HalfVecArray;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var v = values[i];
+            if (!float.IsFinite(v))
+            {
+                throw Reject(record, "PgVectorNotFinite", $"{what} holds {v} at position {i}; pgvector stores only finite numbers");
+            }
+            if (halfLimit && Math.Abs(v) > (float)Half.MaxValue)
+            {
+                throw Reject(record, "PgHalfVecOverflow", $"{what} holds {v} at position {i}, beyond halfvec's range (±65504)");
+            }
+        }
+    }
+
+    private int EncodeSparse(VectorRecord record, PgVectorColumn col, SparseVector s, int at)
+    {
+        var dim = col.Dimension ?? PgVectorCodec.SparseVecMaxDim;
+        var what = $"its sparse vector '{col.VectorName}'";
+        if (s.Indices.Length > PgVectorCodec.SparseVecMaxNnz)
+        {
+            throw Reject(record, "PgSparseVecTooManyNonZeros", $"{what} has {s.Indices.Length} non-zero values; sparsevec allows at most {PgVectorCodec.SparseVecMaxNnz}");
+        }
+        uint[] indices = s.Indices;
+        float[] values = s.Values;
+        if (!IsStrictlyAscending(indices))
+        {
+            // Same vector, in the order sparsevec requires; a repeated index is ambiguous and refused.
+            indices = (uint[])indices.Clone();
+            values = (float[])values.Clone();
+            Array.Sort(indices, values);
+            if (!IsStrictlyAscending(indices))
+            {
+                throw Reject(record, "PgSparseVecDuplicateIndex", $"{what} names the same index twice");
+            }
+        }
+        for (var i = 0; i < indices.Length; i++)
+        {
+            if (indices[i] >= (uint)dim)
+            {
+                throw Reject(record, "PgSparseVecIndexOutOfRange",
+                    $"{what} has index {indices[i]}, beyond the sparse dimension {dim} of column \"{col.Column}\"");
+            }
+            if (!float.IsFinite(values[i]))
+            {
+                throw Reject(record, "PgVectorNotFinite", $"{what} holds {values[i]} at index {indices[i]}; pgvector stores only finite numbers");
+            }
+        }
+        if (Array.IndexOf(values, 0f) >= 0 || Array.IndexOf(values, -0f) >= 0)
+        {
+            // sparsevec cannot hold an explicit zero (pgvector refuses it in binary); an explicit zero
+            // and an absent index are the same vector, so the zeros are left out.
+            var keep = values.Count(v => v != 0f);
+            var ki = new uint[keep];
+            var kv = new float[keep];
+            for (int i = 0, j = 0; i < values.Length; i++)
+            {
+                if (values[i] == 0f) continue;
+                ki[j] = indices[i];
+                kv[j++] = values[i];
+            }
+            indices = ki;
+            values = kv;
+        }
+        Ensure(at + PgVectorCodec.SparseVecSize(indices.Length));
+        return PgVectorCodec.WriteSparseVec(_buffer.AsSpan(at), dim, indices, values);
+    }
+
+    private int EncodeMulti(VectorRecord record, PgVectorColumn col, MultiVector m, int at)
+    {
+        var half = col.Storage == PgVectorStorage.HalfVecArray;
+        var elem = 0;
+        for (var i = 0; i < m.Vectors.Length; i++)
+        {
+            CheckDense(record, col, m.Vectors[i], i);
+            if (i > 0 && m.Vectors[i].Length != m.Vectors[0].Length)
+            {
+                throw Reject(record, "PgVectorDimensionMismatch", $"the vectors of its multivector '{col.VectorName}' differ in dimension");
+            }
+            elem = half ? PgVectorCodec.HalfVecSize(m.Vectors[i].Length) : PgVectorCodec.VectorSize(m.Vectors[i].Length);
+        }
+        Ensure(at + PgVectorCodec.ArraySize(m.Vectors.Length, elem));
+        return PgVectorCodec.WriteVectorArray(_buffer.AsSpan(at), half ? _halfvecOid : _vectorOid, m.Vectors, half);
+    }
+
+    private static bool IsStrictlyAscending(uint[] a)
+    {
+        for (var i = 1; i < a.Length; i++)
+        {
+            if (a[i] <= a[i - 1]) return false;
+        }
+        return true;
+    }
+
+    private void Ensure(int size)
+    {
+        if (size <= _buffer.Length) return;
+        var bigger = new byte[Math.Max(size, _buffer.Length * 2)];
+        _buffer.AsSpan().CopyTo(bigger);
+        _buffer = bigger;
+    }
+
+    private RecordRejectedException Reject(VectorRecord record, string errorId, string why) =>
+        new(errorId, $"Record {record} cannot be written to {_plan.DisplayName}: {why}.", record);
+
+    /// <summary>Numeric encoding of an unsigned id into a small scratch buffer.</summary>
+    public static ReadOnlyMemory<byte> NumericId(byte[] scratch, ulong id) =>
+        new(scratch, 0, PgVectorCodec.WriteNumeric(scratch, id));
+
+    /// <summary>uuid encoding (RFC byte order).</summary>
+    public static ReadOnlyMemory<byte> UuidId(byte[] scratch, Guid id)
+    {
+        id.TryWriteBytes(scratch, bigEndian: true, out _);
+        return new(scratch, 0, 16);
+    }
+
+    /// <summary>bigint encoding.</summary>
+    public static ReadOnlyMemory<byte> BigIntId(byte[] scratch, ulong id)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(scratch, checked((long)id));
+        return new(scratch, 0, 8);
+    }
+}

@@ -1,0 +1,420 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+using VecMigrate.Engine.Records;
+
+namespace VecMigrate.Engine.Postgres;
+
+/// <summary>
+/// Writes records into a Postgres table with binary COPY. The table is made from the first record's
+/// source schema when missing, or checked against it when present, before any row is written. Rows
+/// stream straight into the COPY of the open batch; every <see cref="PgWriteOptions.BatchSize"/>
+/// records the COPY completes and its transaction commits, so a failure leaves whole batches or
+/// nothing. A record that cannot be written is refused (<see cref="RecordRejectedException"/>) before
+/// any of it is sent, and the writer goes on. Call <see cref="FlushAsync"/> at the end: disposing
+/// without it rolls back the open batch.
+/// </summary>
+public sealed class PgVectorWriter : IAsyncDisposable
+{
+    private readonly PgWriteOptions _options;
+    private readonly ILogger _logger;
+    private readonly Stopwatch _clock = new();
+    private readonly byte[] _idScratch = new byte[32];
+    private NpgsqlConnection? _conn;
+    private NpgsqlTransaction? _tx;
+    private NpgsqlBinaryImporter? _copy;
+    private PgRowEncoder? _encoder;
+    private uint _vectorOid;
+    private uint _halfvecOid;
+    private int _inBatch;
+    private PointId _batchFirst;
+    private PointId _batchLast;
+    private long _written;
+    private long _rejected;
+    private int _batches;
+    private bool _failed;
+
+    public PgVectorWriter(PgWriteOptions options, ILogger? logger = null)
+    {
+        options.Validate();
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>The table plan, once the first record has fixed it.</summary>
+    public PgTablePlan? Plan { get; private set; }
+
+    /// <summary>Called after each batch commits, with the summary so far (for progress).</summary>
+    public Action<PgWriteSummary>? BatchCommitted { get; init; }
+
+    public PgWriteSummary Summary => new(Plan?.DisplayName ?? $"{_options.Schema}.{_options.Table}", _written, _rejected, _batches, _clock.Elapsed);
+
+    /// <summary>A description of the target for messages: host, port, database, user; never the password.</summary>
+    public string TargetDescription => PgConnections.Describe(_options.ConnectionString);
+
+    /// <summary>
+    /// Works out what writing <paramref name="first"/> (and records like it) would do, without changing
+    /// anything: the table plan, with <see cref="PgTablePlan.Ddl"/> when the table would be created.
+    /// </summary>
+    public async Task<PgTablePlan> PlanAsync(VectorRecord first, CancellationToken cancellationToken = default)
+    {
+        await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var (plan, _) = await PlanCoreAsync(conn, first, create: false, cancellationToken).ConfigureAwait(false);
+        return plan;
+    }
+
+    /// <summary>
+    /// Writes one record into the open batch (starting one, and on the first record preparing the
+    /// table). Throws <see cref="RecordRejectedException"/> for a record that cannot be written (nothing
+    /// of it is written; the writer goes on), and <see cref="VecMigrateException"/> when a batch fails
+    /// (it is rolled back; earlier batches stay; the writer cannot go on).
+    /// </summary>
+    public async ValueTask WriteAsync(VectorRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (_failed) throw new InvalidOperationException("The writer failed earlier and cannot go on.");
+        if (Plan is null)
+        {
+            _clock.Start();
+            await PrepareAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            _encoder!.Encode(record);
+        }
+        catch (RecordRejectedException)
+        {
+            _rejected++;
+            throw;
+        }
+
+        try
+        {
+            if (_copy is null) await BeginBatchAsync(cancellationToken).ConfigureAwait(false);
+            await WriteRowAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or InvalidOperationException or TimeoutException)
+        {
+            throw await FailBatchAsync(ex).ConfigureAwait(false);
+        }
+        if (_inBatch == 0) _batchFirst = record.Id;
+        _batchLast = record.Id;
+        _inBatch++;
+        if (_inBatch >= _options.BatchSize) await CommitBatchAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Commits the open batch, if any.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (_failed) return;
+        if (_copy != null) await CommitBatchAsync(cancellationToken).ConfigureAwait(false);
+        _clock.Stop();
+    }
+
+    /// <summary>Writes every record of <paramref name="records"/> and commits; rejected records go to <paramref name="onRejected"/> (or stop the write when it is null).</summary>
+    public async Task<PgWriteSummary> WriteAllAsync(IAsyncEnumerable<VectorRecord> records, Action<RecordRejectedException>? onRejected = null, CancellationToken cancellationToken = default)
+    {
+        await foreach (var r in records.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await WriteAsync(r, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RecordRejectedException ex) when (onRejected != null)
+            {
+                onRejected(ex);
+            }
+        }
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        return Summary;
+    }
+
+    private async Task PrepareAsync(VectorRecord first, CancellationToken ct)
+    {
+        _conn = await OpenAsync(ct).ConfigureAwait(false);
+        var (plan, columns) = await PlanCoreAsync(_conn, first, create: true, ct).ConfigureAwait(false);
+        if (!plan.Exists)
+        {
+            foreach (var ddl in plan.Ddl)
+            {
+                await using var cmd = new NpgsqlCommand(ddl, _conn);
+                try
+                {
+                    await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+                catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateTable)
+                {
+                    // Made by someone else between our look and our CREATE: check it as an existing table.
+                    var existing = await PgTableInspector.ReadColumnsAsync(_conn, plan.Schema, plan.Table, ct).ConfigureAwait(false);
+                    plan = PgTableInspector.Reconcile(plan, existing!, first.Schema?.IdKinds ?? IdKinds.None);
+                    break;
+                }
+                catch (PostgresException ex)
+                {
+                    throw new VecMigrateException(FailureKind.WriteFailed, "PgCreateTableFailed",
+                        $"Could not create table {plan.DisplayName}: {ex.MessageText}", plan.DisplayName, ex);
+                }
+            }
+            Log.TableCreated(_logger, plan.DisplayName, string.Join(", ", plan.CopyColumns));
+        }
+        Plan = plan;
+        _encoder = new PgRowEncoder(plan, _vectorOid, _halfvecOid);
+    }
+
+    private async Task<(PgTablePlan Plan, Dictionary<string, PgTableInspector.ColumnInfo>? Columns)> PlanCoreAsync(
+        NpgsqlConnection conn, VectorRecord first, bool create, CancellationToken ct)
+    {
+        await EnsureExtensionAsync(conn, create, ct).ConfigureAwait(false);
+        var wanted = first.Schema is { } schema
+            ? PgTablePlan.ForSchema(_options.Schema, _options.Table, schema, _options.IdType, _options.SparseDimension)
+            : PgTablePlan.ForRecord(_options.Schema, _options.Table, first, _options.IdType, _options.SparseDimension);
+        var columns = await PgTableInspector.ReadColumnsAsync(conn, _options.Schema, _options.Table, ct).ConfigureAwait(false);
+        if (columns is null)
+        {
+            await using var s = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = @s)", conn);
+            s.Parameters.AddWithValue("s", _options.Schema);
+            if (!(bool)(await s.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
+            {
+                throw new VecMigrateException(FailureKind.NotFound, "PgSchemaNotFound",
+                    $"Schema '{_options.Schema}' does not exist in {TargetDescription}; create it first (CREATE SCHEMA).", _options.Schema);
+            }
+            return (wanted, null);
+        }
+        var kinds = first.Schema?.IdKinds ?? IdKindOf(first.Id);
+        return (PgTableInspector.Reconcile(wanted, columns, kinds), columns);
+    }
+
+    private static IdKinds IdKindOf(PointId id) => id.Kind switch
+    {
+        PointIdKind.Unsigned => IdKinds.Unsigned,
+        PointIdKind.Uuid => IdKinds.Uuid,
+        _ => IdKinds.String,
+    };
+
+    private async Task EnsureExtensionAsync(NpgsqlConnection conn, bool create, CancellationToken ct)
+    {
+        if (await ReadVectorOidsAsync(conn, ct).ConfigureAwait(false)) return;
+        await using (var avail = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')", conn))
+        {
+            var available = (bool)(await avail.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+            if (!available)
+            {
+                throw new VecMigrateException(FailureKind.MissingPrerequisite, "PgVectorExtensionMissing",
+                    $"The pgvector extension is not installed on the server {TargetDescription}. Install it (e.g. the postgresql-NN-pgvector package, or build it from source) and run CREATE EXTENSION vector.",
+                    TargetDescription);
+            }
+        }
+        if (!create || !_options.CreateExtension)
+        {
+            throw new VecMigrateException(FailureKind.MissingPrerequisite, "PgVectorExtensionNotCreated",
+                $"The database {TargetDescription} has not enabled pgvector; run CREATE EXTENSION vector (the server has it).", TargetDescription);
+        }
+        try
+        {
+            await using var cmd = new NpgsqlCommand("CREATE EXTENSION IF NOT EXISTS vector", conn);
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            Log.ExtensionCreated(_logger, TargetDescription);
+        }
+        catch (PostgresException ex)
+        {
+            throw new VecMigrateException(FailureKind.MissingPrerequisite, "PgVectorExtensionNotCreated",
+                $"The database {TargetDescription} has not enabled pgvector and CREATE EXTENSION vector failed: {ex.MessageText}. Ask its owner to run CREATE EXTENSION vector.",
+                TargetDescription, ex);
+        }
+        await conn.ReloadTypesAsync().ConfigureAwait(false);
+        await ReadVectorOidsAsync(conn, ct).ConfigureAwait(false);
+    }
+
+    private async Task<bool> ReadVectorOidsAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT t.typname, t.oid FROM pg_type t
+            JOIN pg_depend d ON d.objid = t.oid AND d.classid = 'pg_type'::regclass AND d.deptype = 'e'
+            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vector'
+            WHERE t.typname IN ('vector', 'halfvec')
+            """;
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var any = false;
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            any = true;
+            if (r.GetString(0) == "vector") _vectorOid = r.GetFieldValue<uint>(1);
+            else _halfvecOid = r.GetFieldValue<uint>(1);
+        }
+        return any;
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    {
+        var conn = new NpgsqlConnection(_options.ConnectionString);
+        try
+        {
+            await conn.OpenAsync(ct).ConfigureAwait(false);
+            return conn;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            await conn.DisposeAsync().ConfigureAwait(false);
+            throw PgConnections.ConnectFailure(ex, TargetDescription);
+        }
+    }
+
+    private async Task BeginBatchAsync(CancellationToken ct)
+    {
+        _tx = await _conn!.BeginTransactionAsync(ct).ConfigureAwait(false);
+        _copy = await _conn.BeginBinaryImportAsync(Plan!.CopyCommand, ct).ConfigureAwait(false);
+        _copy.Timeout = TimeSpan.FromMinutes(10);
+    }
+
+    private async Task WriteRowAsync(VectorRecord record, CancellationToken ct)
+    {
+        var copy = _copy!;
+        var plan = Plan!;
+        await copy.StartRowAsync(ct).ConfigureAwait(false);
+        var id = record.Id;
+        switch (plan.IdType)
+        {
+            case PgIdType.Numeric:
+                await copy.WriteAsync(PgRowEncoder.NumericId(_idScratch, id.AsUnsigned), NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
+                break;
+            case PgIdType.BigInt:
+                await copy.WriteAsync(PgRowEncoder.BigIntId(_idScratch, id.AsUnsigned), NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
+                break;
+            case PgIdType.Uuid:
+                await copy.WriteAsync(PgRowEncoder.UuidId(_idScratch, id.AsUuid), NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
+                break;
+            default:
+                await copy.WriteAsync(id.ToString(), NpgsqlDbType.Text, ct).ConfigureAwait(false);
+                break;
+        }
+        if (plan.HasNamespace) await copy.WriteAsync(record.Namespace ?? "", NpgsqlDbType.Text, ct).ConfigureAwait(false);
+        var encoder = _encoder!;
+        for (var i = 0; i < plan.VectorColumns.Count; i++)
+        {
+            if (encoder.Vector(i) is { } bytes) await copy.WriteAsync(bytes, NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
+            else await copy.WriteNullAsync(ct).ConfigureAwait(false);
+        }
+        if (plan.PayloadColumn != null)
+        {
+            if (encoder.Payload is { } json) await copy.WriteAsync(json, NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
+            else await copy.WriteNullAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CommitBatchAsync(CancellationToken ct)
+    {
+        var expected = _inBatch;
+        try
+        {
+            var rows = await _copy!.CompleteAsync(ct).ConfigureAwait(false);
+            await _copy.DisposeAsync().ConfigureAwait(false);
+            _copy = null;
+            if (rows != (ulong)expected)
+            {
+                throw new VecMigrateException(FailureKind.WriteFailed, "PgCopyRowCountMismatch",
+                    $"COPY into {Plan!.DisplayName} reported {rows} rows for a batch of {expected}.", Plan.DisplayName);
+            }
+            await _tx!.CommitAsync(ct).ConfigureAwait(false);
+            await _tx.DisposeAsync().ConfigureAwait(false);
+            _tx = null;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or InvalidOperationException or TimeoutException or VecMigrateException)
+        {
+            throw await FailBatchAsync(ex).ConfigureAwait(false);
+        }
+        _written += expected;
+        _batches++;
+        _inBatch = 0;
+        Log.BatchCommitted(_logger, expected, Plan!.DisplayName, _written);
+        BatchCommitted?.Invoke(Summary);
+    }
+
+    private async Task<VecMigrateException> FailBatchAsync(Exception ex)
+    {
+        _failed = true;
+        var lost = _inBatch;
+        await AbortAsync().ConfigureAwait(false);
+        var table = Plan?.DisplayName ?? _options.Table;
+        var detail = ex is PostgresException pg
+            ? pg.MessageText + (pg.Detail is { Length: > 0 } d ? $" ({d})" : "")
+            : ex.Message;
+        var range = lost > 0 ? $"the batch of {lost} records with ids {_batchFirst} to {_batchLast}" : "the batch";
+        var kind = ex is PostgresException { SqlState: var s } && s.StartsWith("08", StringComparison.Ordinal) || ex is IOException or NpgsqlException { InnerException: IOException }
+            ? FailureKind.Unreachable : FailureKind.WriteFailed;
+        return new VecMigrateException(kind, "PgVectorBatchFailed",
+            $"Writing to {table} failed and {range} was rolled back: {detail}. The {_written} records committed before it stay.",
+            table, ex);
+    }
+
+    private async Task AbortAsync()
+    {
+        // Disposing an importer that was not completed cancels the COPY; then roll back.
+        try { if (_copy != null) await _copy.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* connection may be gone */ }
+        _copy = null;
+        try { if (_tx != null) await _tx.RollbackAsync().ConfigureAwait(false); } catch (Exception) { /* connection may be gone */ }
+        try { if (_tx != null) await _tx.DisposeAsync().ConfigureAwait(false); } catch (Exception) { }
+        _tx = null;
+        _inBatch = 0;
+    }
+
+    /// <summary>Rolls back an open batch that was not flushed, and closes the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await AbortAsync().ConfigureAwait(false);
+        if (_conn != null) await _conn.DisposeAsync().ConfigureAwait(false);
+        _conn = null;
+    }
+}
+
+/// <summary>Connection helpers that keep passwords out of every message.</summary>
+public static class PgConnections
+{
+    /// <summary>"host:port/database as user", with PG* environment defaults filled in; never the password.</summary>
+    public static string Describe(string connectionString)
+    {
+        try
+        {
+            var b = new NpgsqlConnectionStringBuilder(connectionString);
+            var host = b.Host ?? Environment.GetEnvironmentVariable("PGHOST") ?? "localhost";
+            var port = b.Port != 5432 ? b.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : Environment.GetEnvironmentVariable("PGPORT") ?? "5432";
+            var db = b.Database ?? Environment.GetEnvironmentVariable("PGDATABASE");
+            var user = b.Username ?? Environment.GetEnvironmentVariable("PGUSER");
+            var sb = new StringBuilder().Append(host).Append(':').Append(port);
+            if (db != null) sb.Append('/').Append(db);
+            if (user != null) sb.Append(" as ").Append(user);
+            return sb.ToString();
+        }
+        catch (ArgumentException)
+        {
+            return "(unparseable connection string)";
+        }
+    }
+
+    internal static VecMigrateException ConnectFailure(Exception ex, string target)
+    {
+        var (kind, id) = ex is PostgresException { SqlState: "28P01" or "28000" }
+            ? (FailureKind.Unauthorized, "PgAuthenticationFailed")
+            : ex is PostgresException { SqlState: "3D000" }
+                ? (FailureKind.NotFound, "PgDatabaseNotFound")
+                : (FailureKind.Unreachable, "PgUnreachable");
+        var why = ex is PostgresException pg ? pg.MessageText : ex.Message;
+        return new VecMigrateException(kind, id, $"Cannot connect to Postgres at {target}: {why}", target, ex);
+    }
+}
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Created table {Table} ({Columns})")]
+    public static partial void TableCreated(ILogger logger, string table, string columns);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Created the vector extension in {Target}")]
+    public static partial void ExtensionCreated(ILogger logger, string target);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Debug, Message = "Committed a batch of {Count} records into {Table} ({Total} in all)")]
+    public static partial void BatchCommitted(ILogger logger, int count, string table, long total);
+}
