@@ -119,10 +119,18 @@ internal sealed class PgRowEncoder
     private int EncodeDense(VectorRecord record, PgVectorColumn col, float[] values, int at)
     {
         CheckDense(record, col, values, -1);
-        var half = col.Storage == PgVectorStorage.HalfVec;
-        var size = half ? PgVectorCodec.HalfVecSize(values.Length) : PgVectorCodec.VectorSize(values.Length);
-        Ensure(at + size);
-        return half ? PgVectorCodec.WriteHalfVec(_buffer.AsSpan(at), values) : PgVectorCodec.WriteVector(_buffer.AsSpan(at), values);
+        switch (col.Storage)
+        {
+            case PgVectorStorage.HalfVec:
+                Ensure(at + PgVectorCodec.HalfVecSize(values.Length));
+                return PgVectorCodec.WriteHalfVec(_buffer.AsSpan(at), values);
+            case PgVectorStorage.RealArray:
+                Ensure(at + PgVectorCodec.RealArraySize(values.Length));
+                return PgVectorCodec.WriteRealArray(_buffer.AsSpan(at), values);
+            default:
+                Ensure(at + PgVectorCodec.VectorSize(values.Length));
+                return PgVectorCodec.WriteVector(_buffer.AsSpan(at), values);
+        }
     }
 
     private void CheckDense(VectorRecord record, PgVectorColumn col, float[] values, int inner)
@@ -133,8 +141,16 @@ internal sealed class PgRowEncoder
             throw Reject(record, "PgVectorDimensionMismatch",
                 $"{what} has {values.Length} dimensions but column \"{col.Column}\" is {col.SqlType}");
         }
-        if (values.Length == 0) throw Reject(record, "PgVectorEmpty", $"{what} is empty; pgvector needs at least one dimension");
-        var max = col.Storage is PgVectorStorage.HalfVec or PgVectorStorage.HalfVecArray ? PgVectorCodec.HalfVecMaxDim : PgVectorCodec.VectorMaxDim;
+        if (values.Length == 0 && col.Storage != PgVectorStorage.RealArray)
+        {
+            throw Reject(record, "PgVectorEmpty", $"{what} is empty; pgvector needs at least one dimension");
+        }
+        var max = col.Storage switch
+        {
+            PgVectorStorage.HalfVec or PgVectorStorage.HalfVecArray => PgVectorCodec.HalfVecMaxDim,
+            PgVectorStorage.RealArray => int.MaxValue,
+            _ => PgVectorCodec.VectorMaxDim,
+        };
         if (values.Length > max)
         {
             throw Reject(record, "PgVectorTooManyDimensions", $"{what} has {values.Length} dimensions; pgvector allows at most {max}");
@@ -145,7 +161,7 @@ internal sealed class PgRowEncoder
             var v = values[i];
             if (!float.IsFinite(v))
             {
-                throw Reject(record, "PgVectorNotFinite", $"{what} holds {v} at position {i}; pgvector stores only finite numbers");
+                throw Reject(record, "PgVectorNotFinite", $"{what} holds {v} at position {i}; only finite numbers can be stored (pgvector refuses NaN and infinity, and a migration must not change them)");
             }
             if (halfLimit && Math.Abs(v) > (float)Half.MaxValue)
             {

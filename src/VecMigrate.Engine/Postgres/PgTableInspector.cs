@@ -96,6 +96,7 @@ internal static class PgTableInspector
             {
                 (VectorKind.Dense, "vector", _) => PgVectorStorage.Vector,
                 (VectorKind.Dense, "halfvec", _) => PgVectorStorage.HalfVec,
+                (VectorKind.Dense, _, "float4") => PgVectorStorage.RealArray,
                 (VectorKind.Sparse, "sparsevec", _) => PgVectorStorage.SparseVec,
                 (VectorKind.Multi, _, "vector") => PgVectorStorage.VectorArray,
                 (VectorKind.Multi, _, "halfvec") => PgVectorStorage.HalfVecArray,
@@ -106,6 +107,7 @@ internal static class PgTableInspector
                 problems.Add($"column \"{v.Column}\" is {c.Formatted}, which cannot hold {v.Kind.ToString().ToLowerInvariant()} vector '{v.VectorName}'");
                 continue;
             }
+            if (storage == PgVectorStorage.RealArray) dim = null; // real[] has no dimension; each record's is checked as it comes
             if (v.Kind != VectorKind.Sparse && dim is { } d && v.Dimension is { } want && d != want)
             {
                 problems.Add($"column \"{v.Column}\" is {c.Formatted} but vector '{v.VectorName}' has {want} dimensions");

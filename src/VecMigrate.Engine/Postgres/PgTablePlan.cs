@@ -24,6 +24,8 @@ public enum PgVectorStorage
     SparseVec,
     VectorArray,
     HalfVecArray,
+    /// <summary>Plain <c>real[]</c> for a dense vector (Postgres without pgvector).</summary>
+    RealArray,
 }
 
 /// <summary>One vector column: which of a record's vectors it holds, and how.</summary>
@@ -47,6 +49,7 @@ public sealed record PgVectorColumn(string Column, string VectorName, PgVectorSt
         PgVectorStorage.SparseVec => Dimension is { } d ? $"sparsevec({d})" : "sparsevec",
         PgVectorStorage.VectorArray => Dimension is { } d ? $"vector({d})[]" : "vector[]",
         PgVectorStorage.HalfVecArray => Dimension is { } d ? $"halfvec({d})[]" : "halfvec[]",
+        PgVectorStorage.RealArray => "real[]",
         _ => throw new InvalidOperationException(),
     };
 }
@@ -102,6 +105,12 @@ public sealed class PgTablePlan
         _ => "text",
     };
 
+    /// <summary>The key columns: (namespace, id) or (id).</summary>
+    public IReadOnlyList<string> KeyColumns => HasNamespace ? [NamespaceColumnName, IdColumnName] : [IdColumnName];
+
+    /// <summary>True when some column needs pgvector.</summary>
+    public bool NeedsPgvector => VectorColumns.Any(v => v.Storage != PgVectorStorage.RealArray);
+
     /// <summary>The COPY column list, in the order rows are written.</summary>
     public IReadOnlyList<string> CopyColumns
     {
@@ -115,8 +124,10 @@ public sealed class PgTablePlan
         }
     }
 
-    public string CopyCommand =>
-        $"COPY {QualifiedName} ({string.Join(", ", CopyColumns.Select(Quote))}) FROM STDIN (FORMAT BINARY)";
+    public string CopyCommand => CopyInto(QualifiedName);
+
+    internal string CopyInto(string target) =>
+        $"COPY {target} ({string.Join(", ", CopyColumns.Select(Quote))}) FROM STDIN (FORMAT BINARY)";
 
     /// <summary>The statements that create the table (empty when it exists).</summary>
     public IReadOnlyList<string> Ddl
@@ -162,7 +173,8 @@ public sealed class PgTablePlan
     /// source has only unsigned ids, uuid when only UUIDs, text otherwise (strings, or a mix: integers
     /// and UUIDs stay distinct as text), unless <paramref name="idType"/> says.
     /// </summary>
-    public static PgTablePlan ForSchema(string dbSchema, string table, SourceSchema schema, PgIdType? idType, int? sparseDimension)
+    public static PgTablePlan ForSchema(string dbSchema, string table, SourceSchema schema, PgIdType? idType, int? sparseDimension,
+        PgVectorType vectorType = PgVectorType.Vector)
     {
         var id = idType ?? schema.IdKinds switch
         {
@@ -175,10 +187,19 @@ public sealed class PgTablePlan
         foreach (var f in schema.Vectors)
         {
             var column = ColumnNameFor(f.Name);
-            vectors.Add(f.Kind switch
+            if (vectorType == PgVectorType.RealArray && f.Kind != VectorKind.Dense)
             {
-                VectorKind.Dense => new PgVectorColumn(column, f.Name, PgVectorStorage.Vector, f.Dimension),
-                VectorKind.Multi => new PgVectorColumn(column, f.Name, PgVectorStorage.VectorArray, f.Dimension),
+                throw new VecMigrateException(FailureKind.InvalidArgument, "PgRealArrayUnsupportedShape",
+                    $"Vector '{f.Name}' is {f.Kind.ToString().ToLowerInvariant()}; only dense vectors can be stored as real[] (sparse and multivectors need pgvector).",
+                    $"{dbSchema}.{table}");
+            }
+            vectors.Add((f.Kind, vectorType) switch
+            {
+                (VectorKind.Dense, PgVectorType.HalfVec) => new PgVectorColumn(column, f.Name, PgVectorStorage.HalfVec, f.Dimension),
+                (VectorKind.Dense, PgVectorType.RealArray) => new PgVectorColumn(column, f.Name, PgVectorStorage.RealArray, f.Dimension),
+                (VectorKind.Dense, _) => new PgVectorColumn(column, f.Name, PgVectorStorage.Vector, f.Dimension),
+                (VectorKind.Multi, PgVectorType.HalfVec) => new PgVectorColumn(column, f.Name, PgVectorStorage.HalfVecArray, f.Dimension),
+                (VectorKind.Multi, _) => new PgVectorColumn(column, f.Name, PgVectorStorage.VectorArray, f.Dimension),
                 _ => new PgVectorColumn(column, f.Name, PgVectorStorage.SparseVec, sparseDimension),
             });
         }
@@ -189,7 +210,8 @@ public sealed class PgTablePlan
     }
 
     /// <summary>Plans a table from the first record, for records that carry no source schema.</summary>
-    public static PgTablePlan ForRecord(string dbSchema, string table, VectorRecord record, PgIdType? idType, int? sparseDimension)
+    public static PgTablePlan ForRecord(string dbSchema, string table, VectorRecord record, PgIdType? idType, int? sparseDimension,
+        PgVectorType vectorType = PgVectorType.Vector)
     {
         var fields = record.Vectors
             .OrderBy(kv => kv.Key, StringComparer.Ordinal)
@@ -202,7 +224,7 @@ public sealed class PgTablePlan
             _ => IdKinds.String,
         };
         var schema = new SourceSchema(SourceKind.Objects, "objects", kinds, fields, record.Namespace != null, "payload");
-        return ForSchema(dbSchema, table, schema, idType, sparseDimension);
+        return ForSchema(dbSchema, table, schema, idType, sparseDimension, vectorType);
     }
 
     private static void CheckIdType(PgIdType id, IdKinds kinds, string table)

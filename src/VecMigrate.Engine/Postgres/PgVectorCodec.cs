@@ -91,6 +91,45 @@ public static class PgVectorCodec
         return at;
     }
 
+    /// <summary>Postgres's oid for float4 (the element type of real[]).</summary>
+    public const uint Float4Oid = 700;
+
+    public static int RealArraySize(int dim) => 20 + dim * 8;
+
+    /// <summary>Writes a dense vector as a one-dimensional <c>real[]</c> (no nulls).</summary>
+    public static int WriteRealArray(Span<byte> dest, ReadOnlySpan<float> values)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(dest, 1);
+        BinaryPrimitives.WriteInt32BigEndian(dest[4..], 0);
+        BinaryPrimitives.WriteUInt32BigEndian(dest[8..], Float4Oid);
+        BinaryPrimitives.WriteInt32BigEndian(dest[12..], values.Length);
+        BinaryPrimitives.WriteInt32BigEndian(dest[16..], 1);
+        var at = 20;
+        for (var i = 0; i < values.Length; i++, at += 8)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(dest[at..], 4);
+            BinaryPrimitives.WriteSingleBigEndian(dest[(at + 4)..], values[i]);
+        }
+        return at;
+    }
+
+    /// <summary>Reads a one-dimensional <c>real[]</c> without nulls.</summary>
+    public static float[] ReadRealArray(ReadOnlySpan<byte> src)
+    {
+        var ndim = BinaryPrimitives.ReadInt32BigEndian(src);
+        if (ndim == 0) return [];
+        if (ndim != 1) throw new FormatException($"Expected a one-dimensional real[], got {ndim} dimensions.");
+        var count = BinaryPrimitives.ReadInt32BigEndian(src[12..]);
+        var result = new float[count];
+        var at = 20;
+        for (var i = 0; i < count; i++, at += 8)
+        {
+            if (BinaryPrimitives.ReadInt32BigEndian(src[at..]) != 4) throw new FormatException("A real[] vector holds a NULL element.");
+            result[i] = BinaryPrimitives.ReadSingleBigEndian(src[(at + 4)..]);
+        }
+        return result;
+    }
+
     public static float[] ReadVector(ReadOnlySpan<byte> src)
     {
         var dim = BinaryPrimitives.ReadInt16BigEndian(src);

@@ -36,6 +36,11 @@ public sealed class PgVectorWriter : IAsyncDisposable
     private long _rejected;
     private int _batches;
     private bool _failed;
+    private bool _truncated;
+    private bool _stageReady;
+    private long _checkpointBase;
+    private string? _lastPosition;
+    private const string StageTable = "vecmigrate_stage";
 
     public PgVectorWriter(PgWriteOptions options, ILogger? logger = null)
     {
@@ -46,6 +51,9 @@ public sealed class PgVectorWriter : IAsyncDisposable
 
     /// <summary>The table plan, once the first record has fixed it.</summary>
     public PgTablePlan? Plan { get; private set; }
+
+    /// <summary>The CREATE INDEX statements <see cref="CreateIndexesAsync"/> will run, once planned.</summary>
+    public IReadOnlyList<string> IndexDdl { get; private set; } = [];
 
     /// <summary>Called after each batch commits, with the summary so far (for progress).</summary>
     public Action<PgWriteSummary>? BatchCommitted { get; init; }
@@ -63,6 +71,7 @@ public sealed class PgVectorWriter : IAsyncDisposable
     {
         await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var (plan, _) = await PlanCoreAsync(conn, first, create: false, cancellationToken).ConfigureAwait(false);
+        IndexDdl = PgIndexPlanner.Plan(plan, _options.Index, _options.IndexMetric, first.Schema);
         return plan;
     }
 
@@ -102,6 +111,7 @@ public sealed class PgVectorWriter : IAsyncDisposable
         }
         if (_inBatch == 0) _batchFirst = record.Id;
         _batchLast = record.Id;
+        _lastPosition = record.Position;
         _inBatch++;
         if (_inBatch >= _options.BatchSize) await CommitBatchAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -112,6 +122,47 @@ public sealed class PgVectorWriter : IAsyncDisposable
         if (_failed) return;
         if (_copy != null) await CommitBatchAsync(cancellationToken).ConfigureAwait(false);
         _clock.Stop();
+    }
+
+    /// <summary>
+    /// Commits the open batch and marks the checkpoint complete: the source was read to its end.
+    /// </summary>
+    public async Task CompleteAsync(CancellationToken cancellationToken = default)
+    {
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (_failed || _options.Checkpoint is not { } cp || _conn is null || Plan is null) return;
+        await using var tx = await _conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await PgCheckpointStore.AdvanceAsync(_conn, tx, _options.Schema, cp, Plan.DisplayName, _lastPosition, _checkpointBase + _written, completed: true, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Builds the planned vector indexes (after the load: far faster than maintaining them row by row).</summary>
+    public async Task CreateIndexesAsync(CancellationToken cancellationToken = default)
+    {
+        if (IndexDdl.Count == 0 || _failed) return;
+        var conn = _conn ?? await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var ddl in IndexDdl)
+            {
+                await using var cmd = new NpgsqlCommand(ddl, conn) { CommandTimeout = 0 };
+                try
+                {
+                    await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (PostgresException ex)
+                {
+                    throw new VecMigrateException(FailureKind.WriteFailed, "PgIndexFailed",
+                        $"Building an index on {Plan?.DisplayName ?? _options.Table} failed: {ex.MessageText}. The rows are written; only the index is missing. Statement: {ddl}",
+                        Plan?.DisplayName ?? _options.Table, ex);
+                }
+                Log.IndexCreated(_logger, ddl);
+            }
+        }
+        finally
+        {
+            if (!ReferenceEquals(conn, _conn)) await conn.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Writes every record of <paramref name="records"/> and commits; rejected records go to <paramref name="onRejected"/> (or stop the write when it is null).</summary>
@@ -136,6 +187,8 @@ public sealed class PgVectorWriter : IAsyncDisposable
     {
         _conn = await OpenAsync(ct).ConfigureAwait(false);
         var (plan, columns) = await PlanCoreAsync(_conn, first, create: true, ct).ConfigureAwait(false);
+        // Refuse an index that cannot be built before the table is made or a row is written.
+        IndexDdl = PgIndexPlanner.Plan(plan, _options.Index, _options.IndexMetric, first.Schema);
         if (!plan.Exists)
         {
             foreach (var ddl in plan.Ddl)
@@ -160,17 +213,58 @@ public sealed class PgVectorWriter : IAsyncDisposable
             }
             Log.TableCreated(_logger, plan.DisplayName, string.Join(", ", plan.CopyColumns));
         }
+        if (_options.Mode == PgWriteMode.Upsert && plan.Exists) await CheckUpsertKeyAsync(_conn, plan, ct).ConfigureAwait(false);
+        if (_options.Checkpoint is { } cp)
+        {
+            await using (var cmd = new NpgsqlCommand(PgCheckpointStore.CreateSql(_options.Schema), _conn))
+            {
+                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            var state = await PgCheckpointStore.ResumeFromAsync(_options.ConnectionString, _options.Schema, cp, plan.DisplayName, ct).ConfigureAwait(false);
+            if (state != null && !_options.Resume)
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "PgCheckpointExists",
+                    $"Checkpoint '{cp.Name}' already records {state.Records} records written to {plan.DisplayName}{(state.Completed ? " (completed)" : "")}; " +
+                    "resume it, or remove it to start over. Nothing was written.", cp.Name);
+            }
+            if (state != null)
+            {
+                _checkpointBase = state.Records;
+                _truncated = true; // a resumed Replace keeps what the interrupted run wrote
+            }
+        }
         Plan = plan;
         _encoder = new PgRowEncoder(plan, _vectorOid, _halfvecOid);
+    }
+
+    private static async Task CheckUpsertKeyAsync(NpgsqlConnection conn, PgTablePlan plan, CancellationToken ct)
+    {
+        // Upsert needs a unique index on exactly the key columns for ON CONFLICT.
+        const string sql = """
+            SELECT EXISTS (
+              SELECT 1 FROM pg_index i
+              WHERE i.indrelid = to_regclass(@t) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+                AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
+                     WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)) = @cols)
+            """;
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        cmd.Parameters.AddWithValue("t", plan.QualifiedName);
+        cmd.Parameters.AddWithValue("cols", plan.KeyColumns.Order(StringComparer.Ordinal).ToArray());
+        if (!(bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
+        {
+            throw new VecMigrateException(FailureKind.IncompatibleTarget, "PgUpsertNeedsKey",
+                $"Upsert into {plan.DisplayName} needs a primary key or unique index on ({string.Join(", ", plan.KeyColumns)}); the table has none. Nothing was written.",
+                plan.DisplayName);
+        }
     }
 
     private async Task<(PgTablePlan Plan, Dictionary<string, PgTableInspector.ColumnInfo>? Columns)> PlanCoreAsync(
         NpgsqlConnection conn, VectorRecord first, bool create, CancellationToken ct)
     {
-        await EnsureExtensionAsync(conn, create, ct).ConfigureAwait(false);
         var wanted = first.Schema is { } schema
-            ? PgTablePlan.ForSchema(_options.Schema, _options.Table, schema, _options.IdType, _options.SparseDimension)
-            : PgTablePlan.ForRecord(_options.Schema, _options.Table, first, _options.IdType, _options.SparseDimension);
+            ? PgTablePlan.ForSchema(_options.Schema, _options.Table, schema, _options.IdType, _options.SparseDimension, _options.VectorType)
+            : PgTablePlan.ForRecord(_options.Schema, _options.Table, first, _options.IdType, _options.SparseDimension, _options.VectorType);
+        if (wanted.NeedsPgvector) await EnsureExtensionAsync(conn, create, ct).ConfigureAwait(false);
         var columns = await PgTableInspector.ReadColumnsAsync(conn, _options.Schema, _options.Table, ct).ConfigureAwait(false);
         if (columns is null)
         {
@@ -203,14 +297,14 @@ public sealed class PgVectorWriter : IAsyncDisposable
             if (!available)
             {
                 throw new VecMigrateException(FailureKind.MissingPrerequisite, "PgVectorExtensionMissing",
-                    $"The pgvector extension is not installed on the server {TargetDescription}. Install it (e.g. the postgresql-NN-pgvector package, or build it from source) and run CREATE EXTENSION vector.",
+                    $"The pgvector extension is not installed on the server {TargetDescription}. Install it (e.g. the postgresql-NN-pgvector package, or build it from source) and run CREATE EXTENSION vector, or store dense vectors as plain real[] (vector type RealArray).",
                     TargetDescription);
             }
         }
         if (!create || !_options.CreateExtension)
         {
             throw new VecMigrateException(FailureKind.MissingPrerequisite, "PgVectorExtensionNotCreated",
-                $"The database {TargetDescription} has not enabled pgvector; run CREATE EXTENSION vector (the server has it).", TargetDescription);
+                $"The database {TargetDescription} has not enabled pgvector; run CREATE EXTENSION vector (the server has it), or store dense vectors as plain real[] (vector type RealArray).", TargetDescription);
         }
         try
         {
@@ -266,8 +360,44 @@ public sealed class PgVectorWriter : IAsyncDisposable
     private async Task BeginBatchAsync(CancellationToken ct)
     {
         _tx = await _conn!.BeginTransactionAsync(ct).ConfigureAwait(false);
-        _copy = await _conn.BeginBinaryImportAsync(Plan!.CopyCommand, ct).ConfigureAwait(false);
+        var plan = Plan!;
+        if (_options.Mode == PgWriteMode.Replace && !_truncated)
+        {
+            // In the first batch's transaction: if that batch fails, the old rows are still there.
+            await ExecAsync($"TRUNCATE {plan.QualifiedName}", ct).ConfigureAwait(false);
+        }
+        var into = plan.QualifiedName;
+        if (_options.Mode == PgWriteMode.Upsert)
+        {
+            if (!_stageReady)
+            {
+                // A session-private copy of the table's columns plus the arrival order, so that when a
+                // batch holds the same key twice the last one wins, as it would row by row.
+                await ExecAsync($"CREATE TEMP TABLE IF NOT EXISTS {StageTable} (LIKE {plan.QualifiedName} INCLUDING DEFAULTS)", ct).ConfigureAwait(false);
+                await ExecAsync($"ALTER TABLE {StageTable} ADD COLUMN IF NOT EXISTS vecmigrate_ord bigint GENERATED ALWAYS AS IDENTITY", ct).ConfigureAwait(false);
+                _stageReady = true;
+            }
+            await ExecAsync($"TRUNCATE {StageTable}", ct).ConfigureAwait(false);
+            into = StageTable;
+        }
+        _copy = await _conn.BeginBinaryImportAsync(plan.CopyInto(into), ct).ConfigureAwait(false);
         _copy.Timeout = TimeSpan.FromMinutes(10);
+    }
+
+    private async Task ExecAsync(string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, _conn, _tx);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    private string MergeSql()
+    {
+        var plan = Plan!;
+        var cols = string.Join(", ", plan.CopyColumns.Select(PgTablePlan.Quote));
+        var keys = string.Join(", ", plan.KeyColumns.Select(PgTablePlan.Quote));
+        var updates = plan.CopyColumns.Except(plan.KeyColumns).Select(c => $"{PgTablePlan.Quote(c)} = EXCLUDED.{PgTablePlan.Quote(c)}").ToList();
+        var action = updates.Count == 0 ? "DO NOTHING" : "DO UPDATE SET " + string.Join(", ", updates);
+        return $"INSERT INTO {plan.QualifiedName} ({cols}) SELECT DISTINCT ON ({keys}) {cols} FROM {StageTable} ORDER BY {keys}, vecmigrate_ord DESC ON CONFLICT ({keys}) {action}";
     }
 
     private async Task WriteRowAsync(VectorRecord record, CancellationToken ct)
@@ -318,7 +448,14 @@ public sealed class PgVectorWriter : IAsyncDisposable
                 throw new VecMigrateException(FailureKind.WriteFailed, "PgCopyRowCountMismatch",
                     $"COPY into {Plan!.DisplayName} reported {rows} rows for a batch of {expected}.", Plan.DisplayName);
             }
+            if (_options.Mode == PgWriteMode.Upsert) await ExecAsync(MergeSql(), ct).ConfigureAwait(false);
+            if (_options.Checkpoint is { } cp)
+            {
+                await PgCheckpointStore.AdvanceAsync(_conn!, _tx!, _options.Schema, cp, Plan!.DisplayName, _lastPosition,
+                    _checkpointBase + _written + expected, completed: false, ct).ConfigureAwait(false);
+            }
             await _tx!.CommitAsync(ct).ConfigureAwait(false);
+            _truncated = true;
             await _tx.DisposeAsync().ConfigureAwait(false);
             _tx = null;
         }
@@ -342,6 +479,10 @@ public sealed class PgVectorWriter : IAsyncDisposable
         var detail = ex is PostgresException pg
             ? pg.MessageText + (pg.Detail is { Length: > 0 } d ? $" ({d})" : "")
             : ex.Message;
+        if (ex is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } && _options.Mode == PgWriteMode.Append)
+        {
+            detail += ". The table already holds a record with that key: write with mode Upsert to update existing rows, or resume from a checkpoint";
+        }
         var range = lost > 0 ? $"the batch of {lost} records with ids {_batchFirst} to {_batchLast}" : "the batch";
         var kind = ex is PostgresException { SqlState: var s } && s.StartsWith("08", StringComparison.Ordinal) || ex is IOException or NpgsqlException { InnerException: IOException }
             ? FailureKind.Unreachable : FailureKind.WriteFailed;
@@ -414,6 +555,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Created the vector extension in {Target}")]
     public static partial void ExtensionCreated(ILogger logger, string target);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Built index: {Statement}")]
+    public static partial void IndexCreated(ILogger logger, string statement);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Debug, Message = "Committed a batch of {Count} records into {Table} ({Total} in all)")]
     public static partial void BatchCommitted(ILogger logger, int count, string table, long total);

@@ -1,5 +1,35 @@
 namespace VecMigrate.Engine.Postgres;
 
+/// <summary>What a write does with rows already in the table.</summary>
+public enum PgWriteMode
+{
+    /// <summary>Add rows; a key that is already there fails its batch (nothing of that batch is written).</summary>
+    Append,
+    /// <summary>Insert, or update the row with the same key: rerunning a migration leaves one row per record.</summary>
+    Upsert,
+    /// <summary>Empty the table (in the first batch's transaction), then add rows. Never drops it.</summary>
+    Replace,
+}
+
+/// <summary>The column type for dense vectors in a new table.</summary>
+public enum PgVectorType
+{
+    /// <summary>pgvector's <c>vector</c> (float4; indexable up to 2,000 dimensions).</summary>
+    Vector,
+    /// <summary>pgvector's <c>halfvec</c> (binary16: half the space, values rounded; indexable up to 4,000 dimensions).</summary>
+    HalfVec,
+    /// <summary>Plain <c>real[]</c>, for Postgres without pgvector (bit for bit, no vector index).</summary>
+    RealArray,
+}
+
+/// <summary>A vector index to build after the load.</summary>
+public enum PgIndexKind
+{
+    None,
+    Hnsw,
+    IvfFlat,
+}
+
 /// <summary>Where and how <see cref="PgVectorWriter"/> writes.</summary>
 public sealed class PgWriteOptions
 {
@@ -23,6 +53,29 @@ public sealed class PgWriteOptions
     /// </summary>
     public int? SparseDimension { get; init; }
 
+    public PgWriteMode Mode { get; init; } = PgWriteMode.Append;
+
+    /// <summary>Dense vector column type for a new table (an existing table keeps its own types).</summary>
+    public PgVectorType VectorType { get; init; } = PgVectorType.Vector;
+
+    /// <summary>A vector index per vector column, built after the load by <see cref="PgVectorWriter.CreateIndexesAsync"/>.</summary>
+    public PgIndexKind Index { get; init; } = PgIndexKind.None;
+
+    /// <summary>The metric the index serves; null takes each vector's metric from the source.</summary>
+    public Records.DistanceMetric? IndexMetric { get; init; }
+
+    /// <summary>
+    /// Record each committed batch's last source position under this name, in the batch's own
+    /// transaction, so a resumed read starts exactly after what the table holds. Null: no checkpoint.
+    /// </summary>
+    public PgCheckpoint? Checkpoint { get; init; }
+
+    /// <summary>
+    /// This write continues the one recorded in <see cref="Checkpoint"/>: Replace mode does not empty
+    /// the table again, and the record count goes on from the checkpoint's.
+    /// </summary>
+    public bool Resume { get; init; }
+
     /// <summary>Create the vector extension when the database lacks it and the server has it.</summary>
     public bool CreateExtension { get; init; } = true;
 
@@ -31,6 +84,7 @@ public sealed class PgWriteOptions
         if (string.IsNullOrWhiteSpace(Table)) throw Invalid("A table name is required.");
         if (string.IsNullOrWhiteSpace(Schema)) throw Invalid("A schema name is required.");
         if (BatchSize is < 1 or > 1_000_000) throw Invalid($"The batch size must be between 1 and 1,000,000 (got {BatchSize}).");
+        if (Resume && Checkpoint is null) throw Invalid("Resuming needs a checkpoint name.");
         if (SparseDimension is < 1 or > PgVectorCodec.SparseVecMaxDim)
         {
             throw Invalid($"The sparse dimension must be between 1 and {PgVectorCodec.SparseVecMaxDim:N0} (got {SparseDimension}).");

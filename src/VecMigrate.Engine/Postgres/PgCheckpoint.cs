@@ -1,0 +1,120 @@
+using Npgsql;
+
+namespace VecMigrate.Engine.Postgres;
+
+/// <summary>
+/// A named migration's progress, kept in the target database's <c>vecmigrate_checkpoint</c> table and
+/// advanced in the same transaction as each batch it covers, so data and checkpoint never disagree.
+/// </summary>
+/// <param name="Name">The migration's name (one row per name).</param>
+/// <param name="Source">What is read: system, endpoint, collection (never a secret). A resume against another source is refused.</param>
+public sealed record PgCheckpoint(string Name, string Source);
+
+/// <summary>One stored checkpoint.</summary>
+public sealed record PgCheckpointState(string Name, string Source, string Target, string? Position, long Records, bool Completed, DateTimeOffset UpdatedAt);
+
+/// <summary>Reads, lists and removes checkpoints; the writer advances them.</summary>
+public static class PgCheckpointStore
+{
+    public const string TableName = "vecmigrate_checkpoint";
+
+    internal static string Qualified(string schema) => $"{PgTablePlan.Quote(schema)}.{PgTablePlan.Quote(TableName)}";
+
+    internal static string CreateSql(string schema) => $"""
+        CREATE TABLE IF NOT EXISTS {Qualified(schema)} (
+            name text PRIMARY KEY,
+            source text NOT NULL,
+            target text NOT NULL,
+            position text,
+            records bigint NOT NULL DEFAULT 0,
+            completed boolean NOT NULL DEFAULT false,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        )
+        """;
+
+    internal static async Task AdvanceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string schema, PgCheckpoint cp, string target,
+        string? position, long records, bool completed, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"""
+            INSERT INTO {Qualified(schema)} (name, source, target, position, records, completed, updated_at)
+            VALUES (@n, @s, @t, @p, @r, @c, now())
+            ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, records = EXCLUDED.records,
+                completed = EXCLUDED.completed, updated_at = now()
+            """, conn, tx);
+        cmd.Parameters.AddWithValue("n", cp.Name);
+        cmd.Parameters.AddWithValue("s", cp.Source);
+        cmd.Parameters.AddWithValue("t", target);
+        cmd.Parameters.AddWithValue("p", (object?)position ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("r", records);
+        cmd.Parameters.AddWithValue("c", completed);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Every checkpoint in <paramref name="schema"/> (none when the table is not there).</summary>
+    public static async Task<IReadOnlyList<PgCheckpointState>> ListAsync(string connectionString, string schema = "public", string? name = null, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(connectionString, ct).ConfigureAwait(false);
+        if (!await ExistsAsync(conn, schema, ct).ConfigureAwait(false)) return [];
+        await using var cmd = new NpgsqlCommand(
+            $"SELECT name, source, target, position, records, completed, updated_at FROM {Qualified(schema)} WHERE @n::text IS NULL OR name = @n ORDER BY name", conn);
+        cmd.Parameters.AddWithValue("n", NpgsqlTypes.NpgsqlDbType.Text, (object?)name ?? DBNull.Value);
+        var result = new List<PgCheckpointState>();
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            result.Add(new PgCheckpointState(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
+                r.GetInt64(4), r.GetBoolean(5), r.GetFieldValue<DateTimeOffset>(6)));
+        }
+        return result;
+    }
+
+    /// <summary>Removes a checkpoint; true when there was one.</summary>
+    public static async Task<bool> RemoveAsync(string connectionString, string name, string schema = "public", CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(connectionString, ct).ConfigureAwait(false);
+        if (!await ExistsAsync(conn, schema, ct).ConfigureAwait(false)) return false;
+        await using var cmd = new NpgsqlCommand($"DELETE FROM {Qualified(schema)} WHERE name = @n", conn);
+        cmd.Parameters.AddWithValue("n", name);
+        return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
+    }
+
+    /// <summary>
+    /// The position to resume after for <paramref name="checkpoint"/> writing into <paramref name="target"/>:
+    /// null when there is no checkpoint yet. Refuses (<c>PgCheckpointMismatch</c>) a checkpoint that
+    /// recorded another source or target.
+    /// </summary>
+    public static async Task<PgCheckpointState?> ResumeFromAsync(string connectionString, string schema, PgCheckpoint checkpoint, string target, CancellationToken ct = default)
+    {
+        var found = (await ListAsync(connectionString, schema, checkpoint.Name, ct).ConfigureAwait(false)).SingleOrDefault();
+        if (found is null) return null;
+        if (found.Source != checkpoint.Source || found.Target != target)
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "PgCheckpointMismatch",
+                $"Checkpoint '{checkpoint.Name}' was recorded for {found.Source} → {found.Target}, not {checkpoint.Source} → {target}; " +
+                "use another checkpoint name, or remove this one to start over.", checkpoint.Name);
+        }
+        return found;
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlConnection conn, string schema, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT to_regclass(@t) IS NOT NULL", conn);
+        cmd.Parameters.AddWithValue("t", Qualified(schema));
+        return (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+    }
+
+    private static async Task<NpgsqlConnection> OpenAsync(string cs, CancellationToken ct)
+    {
+        var conn = new NpgsqlConnection(cs);
+        try
+        {
+            await conn.OpenAsync(ct).ConfigureAwait(false);
+            return conn;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            await conn.DisposeAsync().ConfigureAwait(false);
+            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(cs));
+        }
+    }
+}
