@@ -203,7 +203,7 @@ public sealed class PgTablePlan
                 _ => new PgVectorColumn(column, f.Name, PgVectorStorage.SparseVec, sparseDimension),
             });
         }
-        var comment = $"Created by VecMigrate from {schema.Source} {schema.Name}";
+        var comment = PgTableComment.Format(schema, vectors);
         var plan = new PgTablePlan(dbSchema, table, id, schema.HasNamespaces, vectors, schema.PayloadName, exists: false, comment);
         plan.CheckNames();
         return plan;

@@ -1,0 +1,419 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using VecMigrate.Engine.Records;
+
+namespace VecMigrate.Engine.Postgres;
+
+/// <summary>What <see cref="PgVectorSource"/> reads.</summary>
+public sealed class PgReadOptions
+{
+    public string ConnectionString { get; init; } = "";
+    public string Schema { get; init; } = "public";
+    public required string Table { get; init; }
+
+    /// <summary>The key column; null takes the primary key (id, or namespace + id for VecMigrate's Pinecone tables).</summary>
+    public string? KeyColumn { get; init; }
+
+    /// <summary>Vector columns to read; null finds every pgvector column in the catalog.</summary>
+    public IReadOnlyList<string>? VectorColumns { get; init; }
+
+    /// <summary>Columns that make the payload; null takes every other column (a jsonb payload/metadata column is merged in).</summary>
+    public IReadOnlyList<string>? Columns { get; init; }
+
+    /// <summary>An SQL condition on the table's rows (trusted input: it is the caller's own SQL).</summary>
+    public string? Where { get; init; }
+
+    public int PageSize { get; init; } = 1000;
+
+    /// <summary>Resume after this position (a record's <see cref="VectorRecord.Position"/>).</summary>
+    public string? StartAfter { get; init; }
+}
+
+/// <summary>
+/// Reads a Postgres table with pgvector columns as records, with keyset pagination on the key (never
+/// OFFSET), one page ahead, in binary. Tables VecMigrate wrote come back as the records that went in.
+/// </summary>
+public sealed class PgVectorSource
+{
+    private readonly PgReadOptions _options;
+    private readonly ILogger _logger;
+
+    public PgVectorSource(PgReadOptions options, ILogger? logger = null)
+    {
+        if (string.IsNullOrWhiteSpace(options.Table)) throw Invalid("A table name is required.");
+        if (options.PageSize is < 1 or > 100_000) throw Invalid($"The page size must be between 1 and 100,000 (got {options.PageSize}).");
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    private string Display => $"{_options.Schema}.{_options.Table}";
+
+    private sealed record KeyPart(string Column, string TypeName);
+
+    private sealed record VectorCol(string Column, string VectorName, PgVectorStorage Storage, int? Dimension, DistanceMetric Metric);
+
+    private sealed record Layout(List<KeyPart> Keys, KeyPart Id, KeyPart? Namespace, IReadOnlyList<VectorCol> Vectors,
+        string? PayloadExpression, SourceSchema Schema, bool QdrantIds);
+
+    /// <summary>Describes the table as a source: its id kinds, vector columns and whether records have namespaces.</summary>
+    public async Task<SourceSchema> DescribeAsync(CancellationToken cancellationToken = default)
+    {
+        await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return (await LayoutAsync(conn, cancellationToken).ConfigureAwait(false)).Schema;
+    }
+
+    public async IAsyncEnumerable<VectorRecord> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var layout = await LayoutAsync(conn, cancellationToken).ConfigureAwait(false);
+        var origin = new RecordOrigin(SourceKind.Postgres, PgConnections.Describe(_options.ConnectionString), Display);
+        var sql = BuildQuery(layout, first: _options.StartAfter is null);
+        var after = _options.StartAfter is null ? null : ParsePosition(_options.StartAfter, layout.Keys.Count);
+
+        // One page ahead: the next page is read while the caller works through this one.
+        var pending = ReadPageAsync(conn, sql, layout, origin, after, cancellationToken);
+        while (true)
+        {
+            var page = await pending.ConfigureAwait(false);
+            if (page.Count == 0) yield break;
+            var last = page[^1].Position!;
+            var more = page.Count == _options.PageSize;
+            pending = more
+                ? ReadPageAsync(conn, BuildQuery(layout, first: false), layout, origin, ParsePosition(last, layout.Keys.Count), cancellationToken)
+                : Task.FromResult(new List<VectorRecord>());
+            foreach (var r in page) yield return r;
+            if (!more)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private string BuildQuery(Layout layout, bool first)
+    {
+        var cols = new List<string>();
+        cols.AddRange(layout.Keys.Select(k => $"{PgTablePlan.Quote(k.Column)}::text"));
+        foreach (var v in layout.Vectors)
+        {
+            var fn = v.Storage switch
+            {
+                PgVectorStorage.Vector => "vector_send",
+                PgVectorStorage.HalfVec => "halfvec_send",
+                PgVectorStorage.SparseVec => "sparsevec_send",
+                _ => "array_send",
+            };
+            cols.Add($"{fn}(t.{PgTablePlan.Quote(v.Column)})");
+        }
+        cols.Add(layout.PayloadExpression is null ? "NULL::text" : $"({layout.PayloadExpression})::text");
+        var keyList = string.Join(", ", layout.Keys.Select(k => "t." + PgTablePlan.Quote(k.Column)));
+        var conditions = new List<string>();
+        if (!first)
+        {
+            var ps = string.Join(", ", layout.Keys.Select((k, i) => $"@k{i}::{k.TypeName}"));
+            conditions.Add(layout.Keys.Count == 1 ? $"{keyList} > {ps}" : $"({keyList}) > ({ps})");
+        }
+        if (!string.IsNullOrWhiteSpace(_options.Where)) conditions.Add($"({_options.Where})");
+        var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
+        return $"SELECT {string.Join(", ", cols)} FROM {PgTablePlan.Quote(_options.Schema)}.{PgTablePlan.Quote(_options.Table)} AS t{where} ORDER BY {keyList} LIMIT {_options.PageSize}";
+    }
+
+    private async Task<List<VectorRecord>> ReadPageAsync(NpgsqlConnection conn, string sql, Layout layout, RecordOrigin origin, string[]? after, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        if (after != null)
+        {
+            for (var i = 0; i < after.Length; i++) cmd.Parameters.AddWithValue($"k{i}", after[i]);
+        }
+        var page = new List<VectorRecord>(_options.PageSize);
+        try
+        {
+            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var keys = new string[layout.Keys.Count];
+                for (var i = 0; i < keys.Length; i++) keys[i] = r.GetString(i);
+                var col = keys.Length;
+                var vectors = new Dictionary<string, VectorValue>(layout.Vectors.Count, StringComparer.Ordinal);
+                foreach (var v in layout.Vectors)
+                {
+                    if (!r.IsDBNull(col)) vectors[v.VectorName] = Decode(v, r.GetFieldValue<byte[]>(col));
+                    col++;
+                }
+                var payload = r.IsDBNull(col) ? null : new JsonPayload(Encoding.UTF8.GetBytes(r.GetString(col)));
+                var idText = keys[layout.Keys.IndexOf(layout.Id)];
+                page.Add(new VectorRecord(ParseId(layout, idText), vectors, payload)
+                {
+                    Namespace = layout.Namespace is null ? null : keys[layout.Keys.IndexOf(layout.Namespace)],
+                    Schema = layout.Schema,
+                    Origin = origin,
+                    Position = JsonSerializer.Serialize(keys),
+                });
+            }
+        }
+        catch (PostgresException ex)
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "PgReadFailed",
+                $"Reading {Display} failed: {ex.MessageText}", Display, ex);
+        }
+        Log.PageRead(_logger, page.Count, Display);
+        return page;
+    }
+
+    private static VectorValue Decode(VectorCol v, byte[] bytes) => v.Storage switch
+    {
+        PgVectorStorage.Vector => new DenseVector(PgVectorCodec.ReadVector(bytes)),
+        PgVectorStorage.HalfVec => new DenseVector(PgVectorCodec.ReadHalfVec(bytes)),
+        PgVectorStorage.SparseVec => ToSparse(PgVectorCodec.ReadSparseVec(bytes)),
+        PgVectorStorage.RealArray => new DenseVector(PgVectorCodec.ReadRealArray(bytes)),
+        PgVectorStorage.HalfVecArray => new MultiVector(PgVectorCodec.ReadVectorArray(bytes, half: true)),
+        _ => new MultiVector(PgVectorCodec.ReadVectorArray(bytes, half: false)),
+    };
+
+    private static SparseVector ToSparse((int Dim, uint[] Indices, float[] Values) s) => new(s.Indices, s.Values);
+
+    private PointId ParseId(Layout layout, string text)
+    {
+        switch (layout.Id.TypeName)
+        {
+            case "uuid":
+                return PointId.FromUuid(Guid.Parse(text));
+            case "numeric" or "int8" or "int4" or "int2":
+                if (ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)) return PointId.FromUnsigned(n);
+                throw new VecMigrateException(FailureKind.InvalidRecord, "PgIdNotUnsigned",
+                    $"Row with {layout.Id.Column} = {text} in {Display}: record ids read from integer columns must be whole numbers from 0 to 18446744073709551615.", $"{Display}/{text}");
+            default:
+                if (layout.QdrantIds)
+                {
+                    if (PointId.TryParseQdrant(text, out var q)) return q;
+                    throw new VecMigrateException(FailureKind.InvalidRecord, "PgIdNotQdrant",
+                        $"Row with {layout.Id.Column} = '{text}' in {Display}: the table came from Qdrant, whose ids are unsigned integers or UUIDs.", $"{Display}/{text}");
+                }
+                return PointId.FromString(text);
+        }
+    }
+
+    private static string[] ParsePosition(string position, int count)
+    {
+        try
+        {
+            var keys = JsonSerializer.Deserialize<string[]>(position);
+            if (keys is { } k && k.Length == count) return k;
+        }
+        catch (JsonException)
+        {
+        }
+        throw Invalid($"'{position}' is not a position in this table (expected a JSON array of {count} key value(s)).");
+    }
+
+    private async Task<Layout> LayoutAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        var columns = await PgTableInspector.ReadColumnsAsync(conn, _options.Schema, _options.Table, ct).ConfigureAwait(false)
+            ?? throw new VecMigrateException(FailureKind.NotFound, "PgTableNotFound", $"Table {Display} does not exist.", Display);
+        var comment = PgTableComment.TryParse(await ScalarAsync<string?>(conn,
+            "SELECT obj_description(to_regclass(@t), 'pg_class')", QualifiedName, ct).ConfigureAwait(false));
+
+        // Key: given, else the primary key.
+        List<string> keyNames;
+        if (_options.KeyColumn is { } kc)
+        {
+            if (!columns.ContainsKey(kc)) throw Invalid($"Table {Display} has no column '{kc}'.");
+            if (!await HasUniqueIndexAsync(conn, [kc], ct).ConfigureAwait(false))
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "PgKeyNotUnique",
+                    $"Column '{kc}' of {Display} has no unique index; keyset reading needs a unique key, or rows would be skipped.", Display);
+            }
+            keyNames = [kc];
+        }
+        else
+        {
+            keyNames = await PrimaryKeyAsync(conn, ct).ConfigureAwait(false);
+            if (keyNames.Count == 0)
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "PgNoPrimaryKey",
+                    $"Table {Display} has no primary key; name a unique key column to read it by.", Display);
+            }
+        }
+        var keys = keyNames.Select(k => new KeyPart(k, columns[k].TypeName)).ToList();
+        KeyPart id;
+        KeyPart? ns = null;
+        if (keys.Count == 1) id = keys[0];
+        else if (keys.Count == 2 && keys.Any(k => k.Column == PgTablePlan.NamespaceColumnName))
+        {
+            ns = keys.Single(k => k.Column == PgTablePlan.NamespaceColumnName);
+            id = keys.Single(k => k != ns);
+        }
+        else
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "PgKeyUnsupported",
+                $"Table {Display} has a primary key of {keys.Count} columns ({string.Join(", ", keyNames)}); name one unique key column to read it by.", Display);
+        }
+        if (id.TypeName is not ("numeric" or "int8" or "int4" or "int2" or "uuid" or "text" or "varchar" or "bpchar"))
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "PgKeyUnsupported",
+                $"Key column '{id.Column}' of {Display} is of type {columns[id.Column].Formatted}; record ids can be integers, UUIDs or text.", Display);
+        }
+
+        // Vector columns: named, else every pgvector column.
+        var vectorNames = _options.VectorColumns ?? columns.Values
+            .Where(c => c.TypeName is "vector" or "halfvec" or "sparsevec" || c.ElementTypeName is "vector" or "halfvec")
+            .Select(c => c.Name).ToList();
+        var metrics = await IndexMetricsAsync(conn, ct).ConfigureAwait(false);
+        var vectors = new List<VectorCol>();
+        foreach (var name in vectorNames)
+        {
+            if (!columns.TryGetValue(name, out var c)) throw Invalid($"Table {Display} has no column '{name}'.");
+            PgVectorStorage storage = (c.TypeName, c.ElementTypeName) switch
+            {
+                ("vector", _) => PgVectorStorage.Vector,
+                ("halfvec", _) => PgVectorStorage.HalfVec,
+                ("sparsevec", _) => PgVectorStorage.SparseVec,
+                (_, "vector") => PgVectorStorage.VectorArray,
+                (_, "halfvec") => PgVectorStorage.HalfVecArray,
+                (_, "float4") => PgVectorStorage.RealArray,
+                _ => throw Invalid($"Column '{name}' of {Display} is {c.Formatted}, not a vector column (vector, halfvec, sparsevec, vector[], halfvec[] or real[])."),
+            };
+            var fromComment = comment?.Vectors.TryGetValue(name, out var m) == true ? m : ((string, DistanceMetric)?)null;
+            // The vector's name: as recorded when VecMigrate made the table; else a lone vector is the
+            // unnamed one, and "embedding" (VecMigrate's column for it) is too.
+            var vectorName = fromComment?.Item1
+                ?? (vectorNames.Count == 1 || name == PgTablePlan.DefaultVectorColumnName ? VectorRecord.DefaultVectorName : name);
+            var metric = fromComment is { Item2: not DistanceMetric.Unknown } f ? f.Item2 : metrics.GetValueOrDefault(name);
+            vectors.Add(new VectorCol(name, vectorName, storage, c.TypeMod >= 0 && storage != PgVectorStorage.RealArray ? c.TypeMod : null, metric));
+        }
+        if (vectors.GroupBy(v => v.VectorName).FirstOrDefault(g => g.Count() > 1) is { } clash)
+        {
+            throw Invalid($"Columns {string.Join(", ", clash.Select(v => v.Column))} of {Display} would all be the unnamed vector; name the vector columns to read.");
+        }
+
+        // Payload: the named columns, else every other column; a jsonb payload/metadata column is the base object.
+        var used = new HashSet<string>(keyNames.Concat(vectors.Select(v => v.Column)), StringComparer.Ordinal);
+        string? payloadExpr;
+        string payloadName = "payload";
+        if (_options.Columns is { } chosen)
+        {
+            foreach (var c in chosen)
+            {
+                if (!columns.ContainsKey(c)) throw Invalid($"Table {Display} has no column '{c}'.");
+            }
+            payloadExpr = chosen.Count == 0 ? null
+                : "jsonb_build_object(" + string.Join(", ", chosen.Select(c => $"{PgTablePlan.QuoteLiteral(c)}, t.{PgTablePlan.Quote(c)}")) + ")";
+        }
+        else
+        {
+            var baseCol = new[] { "payload", "metadata" }.FirstOrDefault(p => columns.TryGetValue(p, out var c) && c.TypeName == "jsonb" && !used.Contains(p));
+            if (baseCol != null) payloadName = baseCol;
+            var rest = columns.Keys.Where(c => !used.Contains(c) && c != baseCol).ToList();
+            if (baseCol != null && rest.Count == 0) payloadExpr = $"t.{PgTablePlan.Quote(baseCol)}";
+            else if (rest.Count == 0) payloadExpr = null;
+            else
+            {
+                var others = "jsonb_build_object(" + string.Join(", ", rest.Select(c => $"{PgTablePlan.QuoteLiteral(c)}, t.{PgTablePlan.Quote(c)}")) + ")";
+                payloadExpr = baseCol is null ? others : $"COALESCE(t.{PgTablePlan.Quote(baseCol)}, '{{}}'::jsonb) || {others}";
+            }
+        }
+
+        var qdrantIds = comment?.Source == SourceKind.Qdrant;
+        var idKinds = id.TypeName switch
+        {
+            "uuid" => IdKinds.Uuid,
+            "numeric" or "int8" or "int4" or "int2" => IdKinds.Unsigned,
+            _ => qdrantIds ? comment!.IdKinds : IdKinds.String,
+        };
+        var schema = new SourceSchema(SourceKind.Postgres, Display, idKinds,
+            vectors.Select(v => new VectorField(v.VectorName, v.Storage switch
+            {
+                PgVectorStorage.SparseVec => VectorKind.Sparse,
+                PgVectorStorage.VectorArray or PgVectorStorage.HalfVecArray => VectorKind.Multi,
+                _ => VectorKind.Dense,
+            }, v.Storage == PgVectorStorage.SparseVec ? null : v.Dimension, v.Metric, v.Storage.ToString().ToLowerInvariant())).ToList(),
+            hasNamespaces: ns != null, payloadName);
+        return new Layout(keys, id, ns, vectors, payloadExpr, schema, qdrantIds);
+    }
+
+    private string QualifiedName => $"{PgTablePlan.Quote(_options.Schema)}.{PgTablePlan.Quote(_options.Table)}";
+
+    private async Task<List<string>> PrimaryKeyAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT a.attname FROM pg_index i
+            JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+            WHERE i.indrelid = to_regclass(@t) AND i.indisprimary ORDER BY k.ord
+            """, conn);
+        cmd.Parameters.AddWithValue("t", QualifiedName);
+        var result = new List<string>();
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) result.Add(r.GetString(0));
+        return result;
+    }
+
+    private async Task<bool> HasUniqueIndexAsync(NpgsqlConnection conn, string[] cols, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass(@t) AND i.indisunique AND i.indpred IS NULL
+              AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)) = @c)
+            """, conn);
+        cmd.Parameters.AddWithValue("t", QualifiedName);
+        cmd.Parameters.AddWithValue("c", cols.Order(StringComparer.Ordinal).ToArray());
+        return (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+    }
+
+    /// <summary>The metric each vector column's index serves, from its operator class (vector_cosine_ops → cosine).</summary>
+    private async Task<Dictionary<string, DistanceMetric>> IndexMetricsAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT a.attname, oc.opcname FROM pg_index i
+            JOIN pg_opclass oc ON oc.oid = i.indclass[0]
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE i.indrelid = to_regclass(@t) AND i.indnatts = 1
+            """, conn);
+        cmd.Parameters.AddWithValue("t", QualifiedName);
+        var result = new Dictionary<string, DistanceMetric>(StringComparer.Ordinal);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var op = r.GetString(1);
+            DistanceMetric? m = op.EndsWith("_cosine_ops", StringComparison.Ordinal) ? DistanceMetric.Cosine
+                : op.EndsWith("_l2_ops", StringComparison.Ordinal) ? DistanceMetric.Euclid
+                : op.EndsWith("_ip_ops", StringComparison.Ordinal) ? DistanceMetric.Dot
+                : op.EndsWith("_l1_ops", StringComparison.Ordinal) ? DistanceMetric.Manhattan : null;
+            if (m is { } metric) result[r.GetString(0)] = metric;
+        }
+        return result;
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection conn, string sql, string table, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        cmd.Parameters.AddWithValue("t", table);
+        var v = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+        return v is DBNull or null ? default! : (T)v;
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
+    {
+        var conn = new NpgsqlConnection(_options.ConnectionString);
+        try
+        {
+            await conn.OpenAsync(ct).ConfigureAwait(false);
+            return conn;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            await conn.DisposeAsync().ConfigureAwait(false);
+            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(_options.ConnectionString));
+        }
+    }
+
+    private static VecMigrateException Invalid(string message) => new(FailureKind.InvalidArgument, "PgReadOptionsInvalid", message);
+}
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Debug, Message = "Read {Count} rows from {Table}")]
+    public static partial void PageRead(ILogger logger, int count, string table);
+}
