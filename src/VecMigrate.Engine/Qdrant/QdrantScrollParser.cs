@@ -94,7 +94,7 @@ internal static class QdrantScrollParser
             else if (r.ValueTextEquals("next_page_offset"u8))
             {
                 r.Read();
-                next = r.TokenType == JsonTokenType.Null ? null : ReadId(ref r, ctx, "`result.next_page_offset`");
+                next = r.TokenType == JsonTokenType.Null ? (PointId?)null : ReadId(ref r, ctx, "`result.next_page_offset`");
             }
             else
             {
