@@ -1,0 +1,278 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using VecMigrate.Engine.Records;
+
+namespace VecMigrate.Engine.Qdrant;
+
+/// <summary>What to read from a Qdrant collection, and from where.</summary>
+public sealed class QdrantReadOptions
+{
+    public const int DefaultPageSize = 256;
+
+    public QdrantReadOptions(string collection)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(collection);
+        Collection = collection;
+    }
+
+    public string Collection { get; }
+
+    /// <summary>Points per scroll request, 1..10000.</summary>
+    public int PageSize { get; init; } = DefaultPageSize;
+
+    /// <summary>A Qdrant filter object as JSON text (e.g. <c>{"must":[{"key":"city","match":{"value":"Oslo"}}]}</c>); null for all points.</summary>
+    public string? FilterJson { get; init; }
+
+    /// <summary>Payload: all (default), none, or only the named fields.</summary>
+    public QdrantSelection Payload { get; init; } = QdrantSelection.All;
+
+    /// <summary>Vectors: all (default), none, or only the named ones ("" is the unnamed vector).</summary>
+    public QdrantSelection Vectors { get; init; } = QdrantSelection.All;
+
+    /// <summary>A record's <see cref="VectorRecord.Position"/>: the read yields exactly the records after it.</summary>
+    public string? StartAfter { get; init; }
+
+    internal void Validate()
+    {
+        if (PageSize is < 1 or > QdrantScrollRequest.MaxLimit)
+            throw new ArgumentOutOfRangeException(nameof(PageSize), PageSize, $"The page size must be between 1 and {QdrantScrollRequest.MaxLimit}.");
+        ArgumentNullException.ThrowIfNull(Payload, nameof(Payload));
+        ArgumentNullException.ThrowIfNull(Vectors, nameof(Vectors));
+        if (FilterJson is not null)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(FilterJson);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                    throw new VecMigrateException(FailureKind.InvalidArgument, "QdrantInvalidFilter", "A Qdrant filter must be a JSON object.", Collection);
+            }
+            catch (JsonException ex)
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "QdrantInvalidFilter", $"The Qdrant filter is not valid JSON: {ex.Message}", Collection, ex);
+            }
+        }
+        if (StartAfter is not null) _ = QdrantSource.ParsePosition(StartAfter);
+    }
+}
+
+/// <summary>
+/// Reads a Qdrant collection as a stream of <see cref="VectorRecord"/>s: describes it as a
+/// <see cref="SourceSchema"/>, then scrolls it to the end in id order, one page ahead of the consumer.
+/// </summary>
+/// <remarks>
+/// Qdrant's scroll is ordered by <c>ExtendedPointId</c>, an enum of <c>NumId(u64)</c> then <c>Uuid</c> whose
+/// derived ordering puts every integer id before every UUID, and UUIDs by their bytes (qdrant/qdrant
+/// lib/segment/src/types.rs; the id tracker's <c>iter_from</c> walks the u64 map, then the UUID map). The
+/// collection asks each shard for limit + 1 points from the offset (inclusive), sorts and dedups them by id, and
+/// returns the extra point's id as <c>next_page_offset</c> (lib/collection/src/collection/point_ops.rs). So
+/// a record's id is a stable resume point, and two one-point scrolls tell which id kinds exist.
+/// </remarks>
+public sealed class QdrantSource
+{
+    private static readonly PointId FirstUuid = PointId.FromUuid(Guid.Empty);
+
+    private readonly QdrantClient _client;
+    private readonly ILogger _logger;
+
+    public QdrantSource(QdrantClient client, ILogger? logger = null)
+    {
+        _client = client ?? throw new ArgumentNullException(nameof(client));
+        _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// Builds the schema every record of a read will share: the collection's vector spaces (those the options
+    /// select) and the id kinds it holds. Id kinds cost two one-point scrolls with the read's filter: one from
+    /// the start (an integer first means integers exist; a UUID first means only UUIDs do) and, when integers
+    /// exist, one from the nil UUID (any point means UUIDs exist too).
+    /// </summary>
+    public async Task<SourceSchema> DescribeAsync(QdrantReadOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var info = await _client.GetCollectionAsync(options.Collection, cancellationToken).ConfigureAwait(false);
+        var idKinds = await ProbeIdKindsAsync(options, cancellationToken).ConfigureAwait(false);
+        QdrantLog.IdKindsProbed(_logger, options.Collection, idKinds.ToString());
+        return BuildSchema(info, idKinds, options.Vectors);
+    }
+
+    /// <summary>The schema of a collection whose id kinds are known; vectors limited to <paramref name="vectors"/>.</summary>
+    public static SourceSchema BuildSchema(QdrantCollectionInfo info, IdKinds idKinds, QdrantSelection? vectors = null)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        vectors ??= QdrantSelection.All;
+        var fields = new List<VectorField>();
+        foreach (var v in info.Vectors)
+        {
+            if (!vectors.Includes(v.Name)) continue;
+            fields.Add(new VectorField(v.Name, v.IsMultivector ? VectorKind.Multi : VectorKind.Dense, v.Size, v.Distance, v.Datatype));
+        }
+        foreach (var s in info.SparseVectors)
+        {
+            // Sparse spaces have no metric of their own (dot product on the non-zeros); the idf modifier is a
+            // query-time weighting that stays in QdrantCollectionInfo.
+            if (vectors.Includes(s.Name)) fields.Add(new VectorField(s.Name, VectorKind.Sparse, null, DistanceMetric.Unknown, s.Datatype));
+        }
+        return new SourceSchema(SourceKind.Qdrant, info.Name, idKinds, fields, hasNamespaces: false, payloadName: "payload");
+    }
+
+    private async Task<IdKinds> ProbeIdKindsAsync(QdrantReadOptions options, CancellationToken cancellationToken)
+    {
+        var probe = new QdrantScrollRequest
+        {
+            Limit = 1,
+            FilterJson = options.FilterJson,
+            WithPayload = QdrantSelection.None,
+            WithVector = QdrantSelection.None,
+        };
+        var first = await _client.ScrollAsync(options.Collection, probe, cancellationToken).ConfigureAwait(false);
+        if (first.Points.Count == 0) return IdKinds.None;
+        if (first.Points[0].Id.Kind == PointIdKind.Uuid) return IdKinds.Uuid; // integers would have come first
+        var uuids = await _client.ScrollAsync(options.Collection, new QdrantScrollRequest
+        {
+            Limit = 1,
+            Offset = FirstUuid,
+            FilterJson = options.FilterJson,
+            WithPayload = QdrantSelection.None,
+            WithVector = QdrantSelection.None,
+        }, cancellationToken).ConfigureAwait(false);
+        return uuids.Points.Count > 0 ? IdKinds.Unsigned | IdKinds.Uuid : IdKinds.Unsigned;
+    }
+
+    /// <summary>Describes the collection (<see cref="DescribeAsync"/>), then reads it.</summary>
+    public async IAsyncEnumerable<VectorRecord> ReadAsync(QdrantReadOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var schema = await DescribeAsync(options, cancellationToken).ConfigureAwait(false);
+        await foreach (var record in ReadAsync(options, schema, cancellationToken).ConfigureAwait(false))
+        {
+            yield return record;
+        }
+    }
+
+    /// <summary>
+    /// Streams the collection's records in Qdrant's id order, each stamped with <paramref name="schema"/>, its
+    /// origin and its position. The next page is fetched while the caller works through the current one; no
+    /// more than one page waits, so memory stays at two pages whatever the collection's size.
+    /// </summary>
+    public async IAsyncEnumerable<VectorRecord> ReadAsync(QdrantReadOptions options, SourceSchema schema,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(schema);
+        options.Validate();
+        var stamp = new RecordStamp(schema, new RecordOrigin(SourceKind.Qdrant, _client.Endpoint, options.Collection), WithPosition: true);
+
+        PointId? offset = null;
+        PointId? skip = null;
+        if (options.StartAfter is not null)
+        {
+            // "After r" = scroll from r's id (offset is inclusive) and drop r itself if it is still there.
+            var after = ParsePosition(options.StartAfter);
+            offset = after;
+            skip = after;
+            QdrantLog.Resuming(_logger, options.Collection, after.ToString());
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<QdrantScrollPage>? pending = Fetch(offset);
+        PointId? last = null;
+        long count = 0;
+        var pages = 0;
+        try
+        {
+            while (pending is not null)
+            {
+                var page = await pending.ConfigureAwait(false);
+                pending = null;
+                pages++;
+                QdrantLog.PageFetched(_logger, options.Collection, offset?.ToString() ?? "the start", page.Points.Count,
+                    page.NextPageOffset?.ToString() ?? "none (last page)");
+                Check(page, offset, last, options.Collection);
+                if (page.NextPageOffset is { } next)
+                {
+                    offset = next;
+                    pending = Fetch(next); // runs while the caller consumes this page
+                }
+                foreach (var record in page.Points)
+                {
+                    last = record.Id;
+                    if (skip is { } s)
+                    {
+                        skip = null;
+                        if (record.Id == s) continue;
+                    }
+                    count++;
+                    yield return record;
+                }
+            }
+            QdrantLog.ReadFinished(_logger, options.Collection, count, pages);
+        }
+        finally
+        {
+            if (pending is not null)
+            {
+                // The caller stopped early: cancel the page in flight and observe its end.
+                await stop.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await pending.ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // its outcome no longer matters
+                }
+            }
+        }
+
+        Task<QdrantScrollPage> Fetch(PointId? from) => _client.ScrollAsync(options.Collection, new QdrantScrollRequest
+        {
+            Limit = options.PageSize,
+            Offset = from,
+            FilterJson = options.FilterJson,
+            WithPayload = options.Payload,
+            WithVector = options.Vectors,
+        }, stamp, stop.Token);
+    }
+
+    /// <summary>
+    /// Guards "every point exactly once, in order": ids ascend within and across pages, start at or after the
+    /// requested offset, and next_page_offset lies beyond the page (else the loop would never end).
+    /// </summary>
+    private void Check(QdrantScrollPage page, PointId? offset, PointId? last, string collection)
+    {
+        var previous = last;
+        foreach (var record in page.Points)
+        {
+            if (offset is { } o && previous is null && record.Id.CompareTo(o) < 0)
+                throw Disorder($"point {record.Id} comes before the requested offset {o}");
+            if (previous is { } p && record.Id.CompareTo(p) <= 0)
+                throw Disorder($"point {record.Id} follows point {p}, out of id order");
+            previous = record.Id;
+        }
+        if (page.NextPageOffset is { } next)
+        {
+            if (page.Points.Count == 0) throw Disorder($"an empty page points on to {next}");
+            if (next.CompareTo(previous!.Value) <= 0) throw Disorder($"next_page_offset {next} does not lie after the page's last point {previous}");
+        }
+
+        VecMigrateException Disorder(string what) => new(FailureKind.InvalidResponse, "QdrantInvalidResponse",
+            $"Scrolling Qdrant collection '{collection}': the answer is not what Qdrant's API promises: {what}.", $"{_client.Endpoint}/collections/{collection}");
+    }
+
+    /// <summary>The resume token of a record with id <paramref name="id"/>: the id as Qdrant writes it.</summary>
+    public static string PositionOf(PointId id) => id.Kind switch
+    {
+        PointIdKind.Unsigned or PointIdKind.Uuid => id.ToString(),
+        _ => throw new ArgumentException($"A Qdrant position is an unsigned integer or UUID id, not a {id.Kind} id.", nameof(id)),
+    };
+
+    /// <summary>The id a position token stands for.</summary>
+    public static PointId ParsePosition(string position)
+    {
+        ArgumentNullException.ThrowIfNull(position);
+        if (PointId.TryParseQdrant(position, out var id)) return id;
+        throw new VecMigrateException(FailureKind.InvalidArgument, "QdrantInvalidPosition",
+            $"'{(position.Length > 80 ? position[..80] + "…" : position)}' is not a Qdrant read position (an unsigned integer or a UUID).");
+    }
+}
