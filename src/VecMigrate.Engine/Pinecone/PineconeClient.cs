@@ -9,6 +9,26 @@ using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Pinecone;
 
+// What real Pinecone does that shaped this client (sources: the 2026-04 and 2026-07 OpenAPI documents of
+// pinecone-io/pinecone-api, docs.pinecone.io, SDK issues):
+// - list: serverless only; ids "in sorted order (bitwise "C" collation)", i.e. by UTF-8 bytes; at most 100 a
+//   page (2026-07: limit 1-100); `pagination.next` is opaque base64 (the docs' example decodes to
+//   {"skip_past": id, "prefix": p}), so it holds '+', '/', '=' and must be percent-encoded. A page may come
+//   back empty while still carrying a token, so only a missing token ends a namespace.
+// - fetch: at most 1,000 ids; ids travel in the query string, and no URL limit is documented, so calls are
+//   split to stay under 8 KB. The answer is a map (no order). 2026-07 restricts ids and prefixes to ASCII
+//   (^[\x01-\x7F]+$, 1-512 chars); 2026-04 says nothing, so non-ASCII ids are still sent (as UTF-8).
+// - Default namespace: requests that leave `namespace` out address it. 2026-07 calls it "__default__"
+//   (reserved); describe_index_stats may report it as "__default__" or, per the 2026-04 example, "". Both
+//   are the same namespace; records call it "".
+// - Errors: control plane {"error": {"code", "message"}, "status"}; data plane rpcStatus {"code", "message",
+//   "details"}; the gateway answers 401 (and its own 429s) with text/plain ("Unauthorized").
+// - Rate limits are per second per index (fetch 100/s, list 200/s, describe_index_stats 100/s) and answer
+//   429; a monthly read-unit limit also answers 429 and does not lift with retries. Retry-After is not
+//   documented, so the transport's own backoff usually decides.
+// - Pod-based indexes cannot list; they have been seen to answer list with 200 and a bare string
+//   (python-sdk#331).
+
 /// <summary>Where the client sends its calls and how it sizes them.</summary>
 public sealed class PineconeClientOptions
 {

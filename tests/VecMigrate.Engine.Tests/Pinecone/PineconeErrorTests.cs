@@ -44,7 +44,8 @@ public sealed class PineconeErrorTests
         await using var kit = await PineconeTestKit.StartAsync();
         var index = await kit.StandIn.CreateIndexAsync("noisy", 2);
         index.Seed("", "a", [1, 2]);
-        kit.StandIn.FailNext(2, 429);
+        // Data-plane paths only: the 2026-04 document lists no 429/503 for the control plane's describe_index.
+        kit.StandIn.FailNext(2, 429, pathPrefix: "/vectors/list");
         kit.StandIn.FailNext(1, 503, pathPrefix: "/vectors/fetch");
 
         var records = await PineconeTestKit.ReadAllAsync(kit.Source("noisy"));
