@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using VecMigrate.Engine.Http;
+using VecMigrate.Engine.Pinecone;
+using VecMigrate.Engine.Records;
+using VecMigrate.Testing.StandIns;
+
+namespace VecMigrate.Engine.Tests.Pinecone;
+
+/// <summary>A stand-in Pinecone and a client wired to it, with every log line kept.</summary>
+internal sealed class PineconeTestKit : IAsyncDisposable
+{
+    /// <summary>Retries quick enough for tests: only a server's Retry-After makes them wait long.</summary>
+    public static readonly RetryPolicy FastRetry = new()
+    {
+        MaxAttempts = 5,
+        BaseDelay = TimeSpan.FromMilliseconds(1),
+        MaxDelay = TimeSpan.FromMilliseconds(5),
+    };
+
+    private PineconeTestKit(PineconeStandIn standIn, RestTransport transport, PineconeClient client, CollectingLogger logs)
+    {
+        StandIn = standIn;
+        Transport = transport;
+        Client = client;
+        Logs = logs;
+    }
+
+    public PineconeStandIn StandIn { get; }
+
+    public RestTransport Transport { get; }
+
+    public PineconeClient Client { get; }
+
+    public CollectingLogger Logs { get; }
+
+    public static async Task<PineconeTestKit> StartAsync(PineconeStandInOptions? options = null, RetryPolicy? retry = null,
+        string? apiKey = null, PineconeClientOptions? clientOptions = null)
+    {
+        var standIn = await PineconeStandIn.StartAsync(options);
+        var logs = new CollectingLogger();
+        var transport = new RestTransport(retry ?? FastRetry, TimeSpan.FromSeconds(30), logs);
+        var client = new PineconeClient(new ApiSecret(apiKey ?? standIn.ApiKey), transport, clientOptions ?? new PineconeClientOptions
+        {
+            ControlPlaneUrl = standIn.ControlPlaneUrl,
+            DataPlaneScheme = "http",
+        });
+        return new PineconeTestKit(standIn, transport, client, logs);
+    }
+
+    /// <summary>A source that finds the index through the control plane, or (<paramref name="byHost"/>) by its host.</summary>
+    public PineconeSource Source(string index, bool byHost = false) => new(Client, new PineconeSourceOptions
+    {
+        IndexName = index,
+        IndexHost = byHost ? StandIn.Index(index).HostName : null,
+    });
+
+    public static async Task<List<VectorRecord>> ReadAllAsync(PineconeSource source, PineconeReadOptions? options = null)
+    {
+        var list = new List<VectorRecord>();
+        await foreach (var r in source.ReadAsync(options)) list.Add(r);
+        return list;
+    }
+
+    /// <summary>A plain HTTP client for driving the stand-in directly (upserts, limits).</summary>
+    public HttpClient RawClient(string? apiKey = null, string? version = PineconeStandIn.ApiVersion)
+    {
+        var http = new HttpClient();
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Api-Key", apiKey ?? StandIn.ApiKey);
+        if (version is not null) http.DefaultRequestHeaders.TryAddWithoutValidation("X-Pinecone-Api-Version", version);
+        http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return http;
+    }
+
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public async ValueTask DisposeAsync()
+    {
+        Transport.Dispose();
+        await StandIn.DisposeAsync();
+    }
+}
+
+/// <summary>Keeps every formatted log line (with its exception text) for assertions.</summary>
+internal sealed class CollectingLogger : ILogger
+{
+    private readonly ConcurrentQueue<(EventId Id, LogLevel Level, string Text)> _lines = new();
+
+    public IReadOnlyCollection<(EventId Id, LogLevel Level, string Text)> Lines => _lines;
+
+    public string AllText => string.Join("\n", _lines.Select(l => l.Text));
+
+    public int Count(int eventId) => _lines.Count(l => l.Id.Id == eventId);
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        var text = formatter(state, exception);
+        if (exception is not null) text += " | " + exception;
+        // Structured values too: a secret could hide in an argument that the message template leaves out.
+        if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
+        {
+            text += " | " + string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}"));
+        }
+        _lines.Enqueue((eventId, logLevel, text));
+    }
+}
