@@ -44,6 +44,9 @@ public sealed class VectorRecord
 
     public RecordOrigin? Origin { get; init; }
 
+    /// <summary>Typed column values made by ConvertTo-PgVectorRecord; null for records as a source gave them.</summary>
+    public RecordColumns? Columns { get; init; }
+
     /// <summary>
     /// An opaque token for this record's place in the source's own order: reading again "after" it
     /// yields exactly the records that followed it. Null where the source cannot resume.
