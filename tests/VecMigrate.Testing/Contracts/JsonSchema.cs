@@ -59,12 +59,16 @@ public sealed class JsonSchema
     internal JsonElement? Const;
 
     internal JsonSchema[]? AllOf, AnyOf, OneOf;
+
+    /// <summary>Only "type: number" (or integer-free "number") and maybe a format: the items of every vector.
+    /// Arrays check such items inline, without the general walk.</summary>
+    internal bool PlainNumber;
     internal JsonSchema? Not;
     internal string? DiscriminatorProperty;
     internal Dictionary<string, string>? DiscriminatorMapping;
 
     /// <summary>Follows schemas that are nothing but a <c>$ref</c> to the schema that says something.</summary>
-    internal JsonSchema Resolved
+    public JsonSchema Resolved
     {
         get
         {
@@ -335,6 +339,9 @@ internal sealed class SchemaCompiler
             s.MinLength = minLength;
             s.MaxLength = maxLength;
         }
+
+        s.PlainNumber = s.Types == JsonTypes.Number && !nullable && s.Ref is null && s.Enum is null && s.Const is null
+            && s.Minimum is null && s.Maximum is null && s.AllOf is null && s.AnyOf is null && s.OneOf is null && s.Not is null;
 
         if (nullable)
         {
