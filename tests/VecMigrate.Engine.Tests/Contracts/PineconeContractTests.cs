@@ -261,6 +261,14 @@ public sealed class PineconeContractTests
     }
 
     [ContractFact]
+    public void Metric_outside_the_vendor_enum_is_a_violation()
+    {
+        var body = Edit(DescribeIndex, root => root["metric"] = "Cosine");
+        var v = Single(Check.Check(Response("GET", "/indexes/movies", 200, body)), "$.metric", "value \"Cosine\" is not one of \"cosine\", \"euclidean\", \"dotproduct\"");
+        Assert.Equal("#/components/schemas/IndexModel/properties/metric/x-enum", v.SchemaLocation);
+    }
+
+    [ContractFact]
     public void Undocumented_status_is_a_violation()
     {
         var v = Assert.Single(Check.Check(Response("GET", "/indexes/movies", 418, "{}")));

@@ -55,6 +55,7 @@ public sealed class JsonSchema
     internal NumberBound? Minimum, Maximum;
 
     internal JsonElement[]? Enum;
+    internal string? EnumKeyword;
     internal string[]? StringEnum;
     internal JsonElement? Const;
 
@@ -106,13 +107,15 @@ internal sealed class SchemaCompiler
     private readonly JsonElement _root;
     private readonly bool _openApi31;
     private readonly bool _arrayLengthAsItemCount;
+    private readonly bool _vendorEnums;
     private readonly Dictionary<string, JsonSchema> _byLocation = new(StringComparer.Ordinal);
 
-    public SchemaCompiler(JsonElement root, bool openApi31, bool arrayLengthAsItemCount)
+    public SchemaCompiler(JsonElement root, bool openApi31, OpenApiReadOptions options)
     {
         _root = root;
         _openApi31 = openApi31;
-        _arrayLengthAsItemCount = arrayLengthAsItemCount;
+        _arrayLengthAsItemCount = options.ArrayLengthAsItemCount;
+        _vendorEnums = options.VendorEnumsAsEnums;
     }
 
     public JsonSchema CompileReference(string reference)
@@ -214,12 +217,15 @@ internal sealed class SchemaCompiler
                     assertions = true;
                     break;
                 case "enum":
-                    s.Enum = v.EnumerateArray().Select(x => x.Clone()).ToArray();
-                    if (s.Enum.All(x => x.ValueKind == JsonValueKind.String))
-                    {
-                        s.StringEnum = s.Enum.Select(x => x.GetString()!).ToArray();
-                    }
+                    SetEnum(s, v, "enum");
                     assertions = true;
+                    break;
+                case "x-enum":
+                    if (_vendorEnums && s.EnumKeyword != "enum" && v.ValueKind == JsonValueKind.Array)
+                    {
+                        SetEnum(s, v, "x-enum");
+                        assertions = true;
+                    }
                     break;
                 case "const":
                     s.Const = v.Clone();
@@ -366,6 +372,13 @@ internal sealed class SchemaCompiler
             i++;
         }
         return result;
+    }
+
+    private static void SetEnum(JsonSchema s, JsonElement values, string keyword)
+    {
+        s.Enum = values.EnumerateArray().Select(x => x.Clone()).ToArray();
+        s.StringEnum = s.Enum.All(x => x.ValueKind == JsonValueKind.String) ? s.Enum.Select(x => x.GetString()!).ToArray() : null;
+        s.EnumKeyword = keyword;
     }
 
     private static NumberBound Bound(JsonElement v, bool exclusive, string keyword)

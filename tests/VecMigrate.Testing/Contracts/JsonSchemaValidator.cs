@@ -106,7 +106,7 @@ public static class JsonSchemaValidator
 
             if (s.Enum != null && !InEnum(s, e))
             {
-                ok = Fail(s, "enum", $"value {Value(e)} is not one of {EnumList(s)}", SchemaErrorKind.Enum);
+                ok = Fail(s, s.EnumKeyword!, $"value {Value(e)} is not one of {EnumList(s)}", SchemaErrorKind.Enum);
                 if (Quiet) return false;
             }
             if (s.Const is { } c && !JsonElement.DeepEquals(c, e))

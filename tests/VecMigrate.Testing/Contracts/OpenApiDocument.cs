@@ -12,6 +12,13 @@ public sealed record OpenApiReadOptions
     /// them there). Pinecone states its upsert and vector-size limits this way. Default true.
     /// </summary>
     public bool ArrayLengthAsItemCount { get; init; } = true;
+
+    /// <summary>
+    /// Enforces <c>x-enum</c> (where there is no <c>enum</c>) as an enum. Pinecone lists its metrics,
+    /// states and error codes this way so that its generated clients keep working when it adds values;
+    /// a stand-in that answers with a value outside the list has still drifted. Default true.
+    /// </summary>
+    public bool VendorEnumsAsEnums { get; init; } = true;
 }
 
 /// <summary>
@@ -43,7 +50,7 @@ public sealed class OpenApiDocument
         {
             throw new InvalidDataException($"{name}: OpenAPI {Version} is not supported (3.0 and 3.1 are).");
         }
-        _compiler = new SchemaCompiler(root, IsOpenApi31, options.ArrayLengthAsItemCount);
+        _compiler = new SchemaCompiler(root, IsOpenApi31, options);
         BasePaths = ReadBasePaths(root);
         Operations = ReadOperations(root);
         Security = root.TryGetProperty("security", out var sec) ? ReadSecurity(root, sec) : [];
