@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Primitives;
 
 namespace VecMigrate.Testing.Contracts;
 
@@ -155,7 +156,7 @@ public sealed class ContractCheck
         CheckRequestBody(op, exchange, report);
     }
 
-    private static void CheckSecurity(OpenApiOperation op, Dictionary<string, string> headers, Dictionary<string, Microsoft.Extensions.Primitives.StringValues> query, Report report)
+    private static void CheckSecurity(OpenApiOperation op, Dictionary<string, string> headers, Dictionary<string, StringValues> query, Report report)
     {
         var requirements = op.Security;
         if (requirements.Count == 0) return;

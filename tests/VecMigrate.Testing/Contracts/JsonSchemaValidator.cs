@@ -499,6 +499,7 @@ public static class JsonSchemaValidator
         /// </summary>
         private void ReportNoBranch(JsonSchema s, JsonSchema[] branches, string keyword, JsonElement e)
         {
+            if (Full) return;
             var saved = _errors;
             var savedCap = _cap;
             var results = new List<SchemaError>[branches.Length];
