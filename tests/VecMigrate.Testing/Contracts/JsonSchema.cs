@@ -60,13 +60,13 @@ public sealed class JsonSchema
     internal JsonElement? Const;
 
     internal JsonSchema[]? AllOf, AnyOf, OneOf;
-
-    /// <summary>Only "type: number" (or integer-free "number") and maybe a format: the items of every vector.
-    /// Arrays check such items inline, without the general walk.</summary>
-    internal bool PlainNumber;
     internal JsonSchema? Not;
     internal string? DiscriminatorProperty;
     internal Dictionary<string, string>? DiscriminatorMapping;
+
+    /// <summary>Nothing but <c>type: number</c> and maybe a format, as the items of every vector are:
+    /// arrays check such items inline, without the general walk.</summary>
+    internal bool PlainNumber;
 
     /// <summary>Follows schemas that are nothing but a <c>$ref</c> to the schema that says something.</summary>
     public JsonSchema Resolved

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 
 namespace VecMigrate.Testing.Contracts;
@@ -23,7 +23,8 @@ internal enum SchemaErrorKind { Other, Type, Enum, Required }
 /// <summary>
 /// Validates JSON values against schemas of an <see cref="OpenApiDocument"/>: the JSON Schema subset
 /// that OpenAPI 3.0 and 3.1 documents use, with 3.0's <c>nullable</c>. Unknown formats and keywords
-/// assert nothing. Thread-safe; allocates only when it finds an error, so multi-MB bodies validate fast.
+/// assert nothing. Thread-safe, and cheap per value (numbers in arrays are read from their text), so
+/// multi-MB bodies validate in a fraction of a second.
 /// </summary>
 public static class JsonSchemaValidator
 {
