@@ -1,0 +1,351 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Primitives;
+
+namespace VecMigrate.Testing.Contracts;
+
+public enum ContractDirection { Request, Response }
+
+/// <summary>One way an HTTP exchange departs from the vendor's document.</summary>
+/// <param name="Method">The request's method.</param>
+/// <param name="Path">The concrete request path (no query string).</param>
+/// <param name="Direction">Whether the request (the client's fault) or the response (the server's) broke the contract.</param>
+/// <param name="Message">What is wrong, with a JSON path and the schema location where one applies.</param>
+public sealed record ContractViolation(string Method, string Path, ContractDirection Direction, string Message)
+{
+    /// <summary>The response status, for response violations.</summary>
+    public int? Status { get; init; }
+
+    /// <summary>The offending value's path (<c>$.result.points[3].id</c>, <c>?limit</c>), when there is one.</summary>
+    public string? InstancePath { get; init; }
+
+    /// <summary>The schema keyword that was broken, when there is one.</summary>
+    public string? SchemaLocation { get; init; }
+
+    public override string ToString() =>
+        $"{Method} {Path} {(Direction == ContractDirection.Request ? "request" : $"response {Status}")}: {Message}";
+}
+
+/// <summary>One HTTP exchange to check: the request, and optionally the response.</summary>
+/// <param name="Method">GET, POST, …</param>
+/// <param name="Path">The request path without query, e.g. <c>/collections/docs/points/scroll</c>.</param>
+public sealed record ContractExchange(string Method, string Path)
+{
+    /// <summary>The raw query string, with or without the leading '?'.</summary>
+    public string? Query { get; init; }
+
+    /// <summary>Request headers; when null, header parameters and credentials are not checked.</summary>
+    public IReadOnlyDictionary<string, string>? RequestHeaders { get; init; }
+
+    public string? RequestContentType { get; init; }
+
+    public ReadOnlyMemory<byte> RequestBody { get; init; }
+
+    /// <summary>The response status; when null only the request is checked.</summary>
+    public int? Status { get; init; }
+
+    public string? ResponseContentType { get; init; }
+
+    public ReadOnlyMemory<byte> ResponseBody { get; init; }
+}
+
+/// <summary>
+/// Checks HTTP exchanges against one vendor's OpenAPI documents: that the operation exists, that
+/// its path, query and header parameters and request body are what the document allows, and that
+/// the response status is documented and its body fits the schema for that status. Thread-safe.
+/// </summary>
+public sealed class ContractCheck
+{
+    private static readonly Regex JsonNumber = new(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$", RegexOptions.CultureInvariant);
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 256 };
+
+    /// <param name="documents">The documents of one service; an operation is looked up in each in turn
+    /// (Pinecone's control and data planes are two documents with distinct paths).</param>
+    public ContractCheck(params OpenApiDocument[] documents)
+    {
+        if (documents.Length == 0) throw new ArgumentException("At least one document is needed.", nameof(documents));
+        Documents = documents;
+    }
+
+    public IReadOnlyList<OpenApiDocument> Documents { get; }
+
+    /// <summary>
+    /// Top-level properties that a 2xx JSON response must carry whenever its schema declares them,
+    /// although the document does not mark them required: a supplement for facts the vendor's
+    /// server guarantees but its document leaves out (Qdrant always sends <c>result</c> and <c>status</c>).
+    /// </summary>
+    public IReadOnlyList<string> RequiredOnSuccess { get; init; } = [];
+
+    /// <summary>Whether a request must carry one of the documented credentials (when headers are given). Default true.</summary>
+    public bool CheckCredentials { get; init; } = true;
+
+    /// <summary>Checks the request and, when <see cref="ContractExchange.Status"/> is set, the response.</summary>
+    public IReadOnlyList<ContractViolation> Check(ContractExchange exchange)
+    {
+        ArgumentNullException.ThrowIfNull(exchange);
+        var report = new Report(exchange);
+        var method = exchange.Method.ToUpperInvariant();
+        OperationMatch? match = null;
+        foreach (var doc in Documents)
+        {
+            match = doc.FindOperation(method, exchange.Path);
+            if (match != null) break;
+        }
+        if (match is null)
+        {
+            var methods = Documents.SelectMany(d => d.MethodsAt(exchange.Path)).Distinct().ToArray();
+            var names = string.Join(", ", Documents.Select(d => d.Name));
+            report.Request(methods.Length == 0
+                ? $"{method} {exchange.Path} is not in the document ({names})"
+                : $"{method} {exchange.Path} is not in the document ({names}); that path has {string.Join(", ", methods)} only");
+            return report.Violations;
+        }
+
+        CheckRequest(match, exchange, report);
+        if (exchange.Status is { } status) CheckResponse(match.Operation, status, exchange, report);
+        return report.Violations;
+    }
+
+    /// <summary>True for <c>application/json</c>, <c>application/problem+json</c> and the like (parameters ignored).</summary>
+    public static bool IsJsonMediaType(string? mediaType)
+    {
+        if (string.IsNullOrEmpty(mediaType)) return false;
+        var semicolon = mediaType.IndexOf(';');
+        var bare = (semicolon < 0 ? mediaType : mediaType[..semicolon]).Trim();
+        return bare.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || bare.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private void CheckRequest(OperationMatch match, ContractExchange exchange, Report report)
+    {
+        var op = match.Operation;
+        foreach (var p in op.Parameters.Where(p => p.In == ParameterLocation.Path))
+        {
+            if (match.PathValues.TryGetValue(p.Name, out var value)) CheckParameter(p, [value], "{" + p.Name + "}", report);
+        }
+
+        var query = QueryHelpers.ParseQuery(exchange.Query);
+        foreach (var (name, values) in query)
+        {
+            var declared = op.Parameters.FirstOrDefault(p => p.In == ParameterLocation.Query && p.Name == name);
+            if (declared is null)
+            {
+                report.Request($"query parameter '{name}' is not in the document for {op}", "?" + name);
+                continue;
+            }
+            CheckParameter(declared, values.Select(v => v ?? "").ToArray(), "?" + name, report);
+        }
+        foreach (var p in op.Parameters.Where(p => p.In == ParameterLocation.Query && p.Required && !query.ContainsKey(p.Name)))
+        {
+            report.Request($"required query parameter '{p.Name}' is missing", "?" + p.Name);
+        }
+
+        if (exchange.RequestHeaders is { } rawHeaders)
+        {
+            var headers = new Dictionary<string, string>(rawHeaders, StringComparer.OrdinalIgnoreCase);
+            foreach (var p in op.Parameters.Where(p => p.In == ParameterLocation.Header))
+            {
+                if (headers.TryGetValue(p.Name, out var value)) CheckParameter(p, [value], "header " + p.Name, report);
+                else if (p.Required) report.Request($"required header '{p.Name}' is missing", "header " + p.Name);
+            }
+            if (CheckCredentials) CheckSecurity(op, headers, query, report);
+        }
+
+        CheckRequestBody(op, exchange, report);
+    }
+
+    private static void CheckSecurity(OpenApiOperation op, Dictionary<string, string> headers, Dictionary<string, StringValues> query, Report report)
+    {
+        var requirements = op.Security;
+        if (requirements.Count == 0) return;
+        foreach (var requirement in requirements)
+        {
+            var satisfied = requirement.All(s => s.In == ParameterLocation.Query
+                ? query.ContainsKey(s.ParameterName)
+                : headers.TryGetValue(s.ParameterName, out var v) && (s.HttpScheme is null || v.StartsWith(s.HttpScheme + " ", StringComparison.OrdinalIgnoreCase)));
+            if (satisfied) return;
+        }
+        var options = requirements.Select(r => string.Join(" + ", r.Select(s => s.HttpScheme is null ? $"{s.In.ToString().ToLowerInvariant()} {s.ParameterName}" : $"{s.ParameterName}: {s.HttpScheme}")));
+        report.Request($"request carries none of the documented credentials ({string.Join(" or ", options)})");
+    }
+
+    private static void CheckRequestBody(OpenApiOperation op, ContractExchange exchange, Report report)
+    {
+        var body = exchange.RequestBody;
+        var rb = op.RequestBody;
+        if (body.Length == 0)
+        {
+            if (rb is { Required: true }) report.Request($"a request body is required for {op}");
+            return;
+        }
+        if (rb is null)
+        {
+            report.Request($"{op} takes no request body, but one of {body.Length} bytes was sent");
+            return;
+        }
+        var contentType = exchange.RequestContentType;
+        var isJson = contentType is null || IsJsonMediaType(contentType);
+        if (rb.JsonSchema is null)
+        {
+            if (isJson && contentType != null) report.Request($"request body is {contentType}, but {op} takes {string.Join(", ", rb.MediaTypes)}");
+            return;
+        }
+        if (!isJson)
+        {
+            if (!rb.MediaTypes.Any(m => MediaTypeMatches(m, contentType!)))
+            {
+                report.Request($"request body is {contentType}, but {op} takes {string.Join(", ", rb.MediaTypes)}");
+            }
+            return;
+        }
+        ValidateBody(body, rb.JsonSchema, ContractDirection.Request, "request", report, []);
+    }
+
+    private void CheckResponse(OpenApiOperation op, int status, ContractExchange exchange, Report report)
+    {
+        var response = op.ResponseFor(status);
+        if (response is null)
+        {
+            report.Response(status, $"status {status} is not documented for {op} (documented: {string.Join(", ", op.Responses.Keys)})");
+            return;
+        }
+        if (response.JsonSchema is null) return;
+        var contentType = exchange.ResponseContentType;
+        if (contentType != null && !IsJsonMediaType(contentType))
+        {
+            if (!response.MediaTypes.Any(m => MediaTypeMatches(m, contentType)))
+            {
+                report.Response(status, $"response body is {contentType}, but the document gives {string.Join(", ", response.MediaTypes)} for {response.StatusKey}");
+            }
+            return;
+        }
+        if (exchange.ResponseBody.Length == 0)
+        {
+            report.Response(status, $"response body is empty, but the document gives a JSON body for {response.StatusKey}");
+            return;
+        }
+        var supplement = status is >= 200 and < 300 ? RequiredOnSuccess : [];
+        ValidateBody(exchange.ResponseBody, response.JsonSchema, ContractDirection.Response, "response", report, supplement, status);
+    }
+
+    private static void ValidateBody(ReadOnlyMemory<byte> body, JsonSchema schema, ContractDirection direction, string what, Report report, IReadOnlyList<string> supplement, int? status = null)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(body, ParseOptions);
+        }
+        catch (JsonException ex)
+        {
+            report.Add(direction, status, $"{what} body is not valid JSON: {ex.Message}");
+            return;
+        }
+        using (doc)
+        {
+            foreach (var error in JsonSchemaValidator.Validate(doc.RootElement, schema))
+            {
+                report.Add(direction, status, error.ToString(), error.InstancePath, error.SchemaLocation);
+            }
+            var declared = schema.Resolved.Properties;
+            if (supplement.Count == 0 || declared is null || doc.RootElement.ValueKind != JsonValueKind.Object) return;
+            foreach (var name in supplement)
+            {
+                if (declared.ContainsKey(name) && !doc.RootElement.TryGetProperty(name, out _))
+                {
+                    report.Add(direction, status,
+                        $"$: required property '{name}' is missing (the document does not mark it required; the real service always sends it)",
+                        "$", schema.Location);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks a parameter's text values against its schema. Text is read as the JSON value it would
+    /// be: as a string when the schema takes that, else as a number or boolean literal when it is one.
+    /// </summary>
+    private static void CheckParameter(OpenApiParameter p, string[] values, string label, Report report)
+    {
+        if (p.Schema is null) return;
+        var resolved = p.Schema.Resolved;
+        var isArray = (resolved.Types & JsonTypes.Array) != 0;
+        if (!isArray)
+        {
+            if (values.Length > 1)
+            {
+                report.Request($"{label} is given {values.Length} times, but it is not an array", label);
+                return;
+            }
+            var errors = CheckText(values[0], p.Schema, label);
+            foreach (var e in errors) report.Request(e.ToString(), e.InstancePath, e.SchemaLocation);
+            return;
+        }
+
+        var items = p.Explode || values.Length > 1 ? values : values[0].Split(p.Style switch
+        {
+            "spaceDelimited" => ' ',
+            "pipeDelimited" => '|',
+            _ => ',',
+        });
+        var json = new StringBuilder("[");
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (i > 0) json.Append(',');
+            json.Append(resolved.Items is { } itemSchema && !AcceptsAsString(items[i], itemSchema) && IsLiteral(items[i])
+                ? items[i]
+                : JsonSerializer.Serialize(items[i]));
+        }
+        json.Append(']');
+        using var doc = JsonDocument.Parse(json.ToString());
+        foreach (var e in JsonSchemaValidator.Validate(doc.RootElement, p.Schema, label))
+        {
+            report.Request(e.ToString(), e.InstancePath, e.SchemaLocation);
+        }
+    }
+
+    private static IReadOnlyList<SchemaError> CheckText(string text, JsonSchema schema, string label)
+    {
+        using var asString = JsonDocument.Parse(JsonSerializer.Serialize(text));
+        var stringErrors = JsonSchemaValidator.Validate(asString.RootElement, schema, label);
+        if (stringErrors.Count == 0 || !IsLiteral(text)) return stringErrors;
+        using var literal = JsonDocument.Parse(text);
+        return JsonSchemaValidator.Validate(literal.RootElement, schema, label);
+    }
+
+    private static bool AcceptsAsString(string text, JsonSchema schema)
+    {
+        using var asString = JsonDocument.Parse(JsonSerializer.Serialize(text));
+        return JsonSchemaValidator.IsValid(asString.RootElement, schema);
+    }
+
+    private static bool IsLiteral(string text) => text is "true" or "false" || JsonNumber.IsMatch(text);
+
+    private static bool MediaTypeMatches(string documented, string actual)
+    {
+        static string Bare(string m) => (m.IndexOf(';') is var i and >= 0 ? m[..i] : m).Trim();
+        var d = Bare(documented);
+        var a = Bare(actual);
+        if (d == "*/*" || d.Equals(a, StringComparison.OrdinalIgnoreCase)) return true;
+        return d.EndsWith("/*", StringComparison.Ordinal) && a.StartsWith(d[..^1], StringComparison.OrdinalIgnoreCase);
+    }
+
+    private sealed class Report(ContractExchange exchange)
+    {
+        public List<ContractViolation> Violations { get; } = [];
+
+        public void Request(string message, string? instancePath = null, string? schemaLocation = null) =>
+            Add(ContractDirection.Request, null, message, instancePath, schemaLocation);
+
+        public void Response(int status, string message) => Add(ContractDirection.Response, status, message);
+
+        public void Add(ContractDirection direction, int? status, string message, string? instancePath = null, string? schemaLocation = null) =>
+            Violations.Add(new ContractViolation(exchange.Method.ToUpperInvariant(), exchange.Path, direction, message)
+            {
+                Status = status,
+                InstancePath = instancePath,
+                SchemaLocation = schemaLocation,
+            });
+    }
+}
