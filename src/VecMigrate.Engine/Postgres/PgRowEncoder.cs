@@ -21,19 +21,27 @@ internal sealed class PgRowEncoder
         _plan = plan;
         _vectorOid = vectorOid;
         _halfvecOid = halfvecOid;
-        _start = new int[plan.VectorColumns.Count + 1];
-        _length = new int[plan.VectorColumns.Count + 1];
+        // Slots: the vector columns, then the typed columns, then the payload.
+        _start = new int[plan.VectorColumns.Count + plan.TypedColumns.Count + 1];
+        _length = new int[_start.Length];
     }
 
     /// <summary>The encoded bytes of vector column <paramref name="i"/>, or null for NULL.</summary>
     public ReadOnlyMemory<byte>? Vector(int i) => _length[i] < 0 ? (ReadOnlyMemory<byte>?)null : new ReadOnlyMemory<byte>(_buffer, _start[i], _length[i]);
+
+    /// <summary>The encoded bytes of typed column <paramref name="i"/>, or null for NULL.</summary>
+    public ReadOnlyMemory<byte>? Typed(int i)
+    {
+        var slot = _plan.VectorColumns.Count + i;
+        return _length[slot] < 0 ? (ReadOnlyMemory<byte>?)null : new ReadOnlyMemory<byte>(_buffer, _start[slot], _length[slot]);
+    }
 
     /// <summary>The jsonb bytes of the payload, or null.</summary>
     public ReadOnlyMemory<byte>? Payload
     {
         get
         {
-            var i = _plan.VectorColumns.Count;
+            var i = _start.Length - 1;
             return _length[i] < 0 ? (ReadOnlyMemory<byte>?)null : new ReadOnlyMemory<byte>(_buffer, _start[i], _length[i]);
         }
     }
@@ -78,7 +86,31 @@ internal sealed class PgRowEncoder
             at += len;
         }
 
-        var p = cols.Count;
+        var typed = _plan.TypedColumns;
+        for (var t = 0; t < typed.Count; t++)
+        {
+            var slot = cols.Count + t;
+            var value = record.Columns is { } rc && t < rc.Values.Length ? rc.Values[t] : null;
+            if (value is null)
+            {
+                _length[slot] = -1;
+                continue;
+            }
+            if (value is JsonPayload jp && jp.ContainsNulCharacter())
+            {
+                throw Reject(record, "PgPayloadNulCharacter", $"its field '{typed[t].Field}' holds the character \\u0000, which Postgres's jsonb cannot store");
+            }
+            if (value is string str && str.Contains('\0'))
+            {
+                throw Reject(record, "PgTextNulCharacter", $"its field '{typed[t].Field}' holds the character \\u0000, which Postgres's text cannot store");
+            }
+            _start[slot] = at;
+            var len = EncodeTyped(typed[t].Type, value, at);
+            _length[slot] = len;
+            at += len;
+        }
+
+        var p = _start.Length - 1;
         if (_plan.PayloadColumn is null || record.Payload is null)
         {
             _length[p] = -1;
@@ -238,6 +270,102 @@ internal sealed class PgRowEncoder
         }
         Ensure(at + PgVectorCodec.ArraySize(m.Vectors.Length, elem));
         return PgVectorCodec.WriteVectorArray(_buffer.AsSpan(at), half ? _halfvecOid : _vectorOid, m.Vectors, half);
+    }
+
+    private int EncodeTyped(ColumnType type, object value, int at)
+    {
+        Ensure(at + 64);
+        var span = _buffer.AsSpan(at);
+        switch (type)
+        {
+            case ColumnType.Text:
+            {
+                var s = (string)value;
+                Ensure(at + System.Text.Encoding.UTF8.GetMaxByteCount(s.Length));
+                return System.Text.Encoding.UTF8.GetBytes(s, _buffer.AsSpan(at));
+            }
+            case ColumnType.Integer: BinaryPrimitives.WriteInt32BigEndian(span, (int)value); return 4;
+            case ColumnType.BigInt: BinaryPrimitives.WriteInt64BigEndian(span, (long)value); return 8;
+            case ColumnType.Real: BinaryPrimitives.WriteSingleBigEndian(span, (float)value); return 4;
+            case ColumnType.Double: BinaryPrimitives.WriteDoubleBigEndian(span, (double)value); return 8;
+            case ColumnType.Numeric: return PgVectorCodec.WriteNumeric(span, (decimal)value);
+            case ColumnType.Boolean: span[0] = (bool)value ? (byte)1 : (byte)0; return 1;
+            case ColumnType.Timestamptz:
+                BinaryPrimitives.WriteInt64BigEndian(span, (((DateTimeOffset)value).UtcTicks - PgEpochTicks) / 10);
+                return 8;
+            case ColumnType.Date:
+                BinaryPrimitives.WriteInt32BigEndian(span, ((DateOnly)value).DayNumber - PgEpochDay);
+                return 4;
+            case ColumnType.Uuid:
+                ((Guid)value).TryWriteBytes(span, bigEndian: true, out _);
+                return 16;
+            case ColumnType.Jsonb:
+            {
+                var json = ((JsonPayload)value).Utf8Json.Span;
+                Ensure(at + 1 + json.Length);
+                _buffer[at] = 1;
+                json.CopyTo(_buffer.AsSpan(at + 1));
+                return json.Length + 1;
+            }
+            case ColumnType.TextArray:
+            {
+                var items = (string?[])value;
+                var size = 20 + items.Sum(x => 4 + (x is null ? 0 : System.Text.Encoding.UTF8.GetByteCount(x)));
+                Ensure(at + size);
+                return WriteArray(at, 25, items.Length, items.Any(x => x is null), (i, dest) =>
+                    items[i] is { } x ? System.Text.Encoding.UTF8.GetBytes(x, dest) : -1);
+            }
+            case ColumnType.IntegerArray:
+            {
+                var items = (int[])value;
+                Ensure(at + 20 + items.Length * 8);
+                return WriteArray(at, 23, items.Length, false, (i, dest) => { BinaryPrimitives.WriteInt32BigEndian(dest, items[i]); return 4; });
+            }
+            case ColumnType.BigIntArray:
+            {
+                var items = (long[])value;
+                Ensure(at + 20 + items.Length * 12);
+                return WriteArray(at, 20, items.Length, false, (i, dest) => { BinaryPrimitives.WriteInt64BigEndian(dest, items[i]); return 8; });
+            }
+            case ColumnType.DoubleArray:
+            {
+                var items = (double[])value;
+                Ensure(at + 20 + items.Length * 12);
+                return WriteArray(at, 701, items.Length, false, (i, dest) => { BinaryPrimitives.WriteDoubleBigEndian(dest, items[i]); return 8; });
+            }
+        }
+        throw new InvalidOperationException($"Unknown column type {type}.");
+    }
+
+    private static readonly long PgEpochTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+    private static readonly int PgEpochDay = new DateOnly(2000, 1, 1).DayNumber;
+
+    private delegate int ElementWriter(int index, Span<byte> dest);
+
+    /// <summary>A one-dimensional array; the writer returns an element's length, or -1 for NULL.</summary>
+    private int WriteArray(int at, uint elementOid, int count, bool hasNull, ElementWriter write)
+    {
+        var span = _buffer.AsSpan(at);
+        if (count == 0)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(span, 0);
+            BinaryPrimitives.WriteInt32BigEndian(span[4..], 0);
+            BinaryPrimitives.WriteUInt32BigEndian(span[8..], elementOid);
+            return 12;
+        }
+        BinaryPrimitives.WriteInt32BigEndian(span, 1);
+        BinaryPrimitives.WriteInt32BigEndian(span[4..], hasNull ? 1 : 0);
+        BinaryPrimitives.WriteUInt32BigEndian(span[8..], elementOid);
+        BinaryPrimitives.WriteInt32BigEndian(span[12..], count);
+        BinaryPrimitives.WriteInt32BigEndian(span[16..], 1);
+        var pos = 20;
+        for (var i = 0; i < count; i++)
+        {
+            var len = write(i, span[(pos + 4)..]);
+            BinaryPrimitives.WriteInt32BigEndian(span[pos..], len);
+            pos += 4 + Math.Max(len, 0);
+        }
+        return pos;
     }
 
     private static bool IsStrictlyAscending(uint[] a)

@@ -46,9 +46,9 @@ internal static class PgTableInspector
     {
         var problems = new List<string>();
         var idType = wanted.IdType;
-        if (!columns.TryGetValue(PgTablePlan.IdColumnName, out var id))
+        if (!columns.TryGetValue(wanted.IdColumn, out var id))
         {
-            problems.Add($"it has no \"{PgTablePlan.IdColumnName}\" column");
+            problems.Add($"it has no \"{wanted.IdColumn}\" column");
         }
         else
         {
@@ -116,6 +116,15 @@ internal static class PgTableInspector
             vectors.Add(new PgVectorColumn(v.Column, v.VectorName, storage.Value, dim ?? (v.Kind == VectorKind.Sparse ? v.Dimension : null)));
         }
 
+        foreach (var t in wanted.TypedColumns)
+        {
+            if (!columns.TryGetValue(t.Column, out var c)) problems.Add($"it has no column \"{t.Column}\" for field '{t.Field}'");
+            else if (TypeNameOf(t.Type) != c.TypeName && !(t.Type == Records.ColumnType.Text && c.TypeName is "varchar" or "bpchar"))
+            {
+                problems.Add($"column \"{t.Column}\" is {c.Formatted}, not {Pipeline.RecordShaper.SqlName(t.Type)}");
+            }
+        }
+
         string? payload = null;
         if (wanted.PayloadColumn is { } p)
         {
@@ -139,6 +148,27 @@ internal static class PgTableInspector
                 $"Table {wanted.DisplayName} exists but cannot take these records: {string.Join("; ", problems)}. Nothing was written.",
                 wanted.DisplayName);
         }
-        return new PgTablePlan(wanted.Schema, wanted.Table, idType, wanted.HasNamespace, vectors, payload, exists: true, comment: null);
+        return new PgTablePlan(wanted.Schema, wanted.Table, idType, wanted.HasNamespace, vectors, payload, exists: true, comment: null,
+            wanted.IdColumn, wanted.TypedColumns);
     }
+
+    private static string TypeNameOf(Records.ColumnType t) => t switch
+    {
+        Records.ColumnType.Text => "text",
+        Records.ColumnType.Integer => "int4",
+        Records.ColumnType.BigInt => "int8",
+        Records.ColumnType.Real => "float4",
+        Records.ColumnType.Double => "float8",
+        Records.ColumnType.Numeric => "numeric",
+        Records.ColumnType.Boolean => "bool",
+        Records.ColumnType.Timestamptz => "timestamptz",
+        Records.ColumnType.Date => "date",
+        Records.ColumnType.Uuid => "uuid",
+        Records.ColumnType.Jsonb => "jsonb",
+        Records.ColumnType.TextArray => "_text",
+        Records.ColumnType.IntegerArray => "_int4",
+        Records.ColumnType.BigIntArray => "_int8",
+        Records.ColumnType.DoubleArray => "_float8",
+        _ => "?",
+    };
 }

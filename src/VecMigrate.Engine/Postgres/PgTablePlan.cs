@@ -65,8 +65,11 @@ public sealed class PgTablePlan
     public const string DefaultVectorColumnName = "embedding";
 
     internal PgTablePlan(string schema, string table, PgIdType idType, bool hasNamespace,
-        IReadOnlyList<PgVectorColumn> vectors, string? payloadColumn, bool exists, string? comment)
+        IReadOnlyList<PgVectorColumn> vectors, string? payloadColumn, bool exists, string? comment,
+        string idColumn = IdColumnName, IReadOnlyList<ColumnSpec>? typedColumns = null)
     {
+        IdColumn = idColumn;
+        TypedColumns = typedColumns ?? [];
         Schema = schema;
         Table = table;
         IdType = idType;
@@ -85,6 +88,12 @@ public sealed class PgTablePlan
 
     /// <summary>The jsonb column for payload or metadata; null when the table keeps none.</summary>
     public string? PayloadColumn { get; }
+
+    /// <summary>The id column's name ("id" unless ConvertTo-PgVectorRecord chose another).</summary>
+    public string IdColumn { get; }
+
+    /// <summary>Typed columns made from payload fields (ConvertTo-PgVectorRecord), written after the vector columns.</summary>
+    public IReadOnlyList<ColumnSpec> TypedColumns { get; }
 
     /// <summary>True when the table is already there (its shape was checked).</summary>
     public bool Exists { get; internal set; }
@@ -106,7 +115,7 @@ public sealed class PgTablePlan
     };
 
     /// <summary>The key columns: (namespace, id) or (id).</summary>
-    public IReadOnlyList<string> KeyColumns => HasNamespace ? [NamespaceColumnName, IdColumnName] : [IdColumnName];
+    public IReadOnlyList<string> KeyColumns => HasNamespace ? [NamespaceColumnName, IdColumn] : [IdColumn];
 
     /// <summary>True when some column needs pgvector.</summary>
     public bool NeedsPgvector => VectorColumns.Any(v => v.Storage != PgVectorStorage.RealArray);
@@ -116,9 +125,10 @@ public sealed class PgTablePlan
     {
         get
         {
-            var cols = new List<string> { IdColumnName };
+            var cols = new List<string> { IdColumn };
             if (HasNamespace) cols.Add(NamespaceColumnName);
             cols.AddRange(VectorColumns.Select(v => v.Column));
+            cols.AddRange(TypedColumns.Select(c => c.Column));
             if (PayloadColumn != null) cols.Add(PayloadColumn);
             return cols;
         }
@@ -137,14 +147,15 @@ public sealed class PgTablePlan
             if (Exists) return [];
             var sb = new StringBuilder();
             sb.Append("CREATE TABLE ").Append(QualifiedName).Append(" (\n");
-            sb.Append("    ").Append(Quote(IdColumnName)).Append(' ').Append(IdSqlType).Append(" NOT NULL");
-            if (IdType == PgIdType.Numeric) sb.Append(" CHECK (").Append(Quote(IdColumnName)).Append(" >= 0)");
+            sb.Append("    ").Append(Quote(IdColumn)).Append(' ').Append(IdSqlType).Append(" NOT NULL");
+            if (IdType == PgIdType.Numeric) sb.Append(" CHECK (").Append(Quote(IdColumn)).Append(" >= 0)");
             if (HasNamespace) sb.Append(",\n    ").Append(Quote(NamespaceColumnName)).Append(" text NOT NULL DEFAULT ''");
             foreach (var v in VectorColumns) sb.Append(",\n    ").Append(Quote(v.Column)).Append(' ').Append(v.SqlType);
+            foreach (var c in TypedColumns) sb.Append(",\n    ").Append(Quote(c.Column)).Append(' ').Append(Pipeline.RecordShaper.SqlName(c.Type));
             if (PayloadColumn != null) sb.Append(",\n    ").Append(Quote(PayloadColumn)).Append(" jsonb");
             sb.Append(",\n    PRIMARY KEY (");
             if (HasNamespace) sb.Append(Quote(NamespaceColumnName)).Append(", ");
-            sb.Append(Quote(IdColumnName)).Append(")\n)");
+            sb.Append(Quote(IdColumn)).Append(")\n)");
             var ddl = new List<string> { sb.ToString() };
             if (Comment != null) ddl.Add($"COMMENT ON TABLE {QualifiedName} IS {QuoteLiteral(Comment)}");
             return ddl;
@@ -174,7 +185,7 @@ public sealed class PgTablePlan
     /// and UUIDs stay distinct as text), unless <paramref name="idType"/> says.
     /// </summary>
     public static PgTablePlan ForSchema(string dbSchema, string table, SourceSchema schema, PgIdType? idType, int? sparseDimension,
-        PgVectorType vectorType = PgVectorType.Vector)
+        PgVectorType vectorType = PgVectorType.Vector, RowShape? shape = null)
     {
         var id = idType ?? schema.IdKinds switch
         {
@@ -186,7 +197,7 @@ public sealed class PgTablePlan
         var vectors = new List<PgVectorColumn>();
         foreach (var f in schema.Vectors)
         {
-            var column = ColumnNameFor(f.Name);
+            var column = shape?.VectorColumns.TryGetValue(f.Name, out var chosen) == true ? chosen : ColumnNameFor(f.Name);
             if (vectorType == PgVectorType.RealArray && f.Kind != VectorKind.Dense)
             {
                 throw new VecMigrateException(FailureKind.InvalidArgument, "PgRealArrayUnsupportedShape",
@@ -204,14 +215,16 @@ public sealed class PgTablePlan
             });
         }
         var comment = PgTableComment.Format(schema, vectors);
-        var plan = new PgTablePlan(dbSchema, table, id, schema.HasNamespaces, vectors, schema.PayloadName, exists: false, comment);
+        var payload = shape?.Payload == PayloadRest.Drop ? null : shape?.PayloadColumn ?? schema.PayloadName;
+        var plan = new PgTablePlan(dbSchema, table, id, schema.HasNamespaces, vectors, payload, exists: false, comment,
+            shape?.IdColumn ?? IdColumnName, shape?.Columns);
         plan.CheckNames();
         return plan;
     }
 
     /// <summary>Plans a table from the first record, for records that carry no source schema.</summary>
     public static PgTablePlan ForRecord(string dbSchema, string table, VectorRecord record, PgIdType? idType, int? sparseDimension,
-        PgVectorType vectorType = PgVectorType.Vector)
+        PgVectorType vectorType = PgVectorType.Vector, RowShape? shape = null)
     {
         var fields = record.Vectors
             .OrderBy(kv => kv.Key, StringComparer.Ordinal)
@@ -224,7 +237,7 @@ public sealed class PgTablePlan
             _ => IdKinds.String,
         };
         var schema = new SourceSchema(SourceKind.Objects, "objects", kinds, fields, record.Namespace != null, "payload");
-        return ForSchema(dbSchema, table, schema, idType, sparseDimension, vectorType);
+        return ForSchema(dbSchema, table, schema, idType, sparseDimension, vectorType, shape);
     }
 
     private static void CheckIdType(PgIdType id, IdKinds kinds, string table)

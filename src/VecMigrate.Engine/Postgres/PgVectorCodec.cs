@@ -178,6 +178,41 @@ public static class PgVectorCodec
         return result;
     }
 
+    /// <summary>Postgres <c>numeric</c> binary form of a decimal, keeping its scale (9.90 stays 9.90).</summary>
+    public static int WriteNumeric(Span<byte> dest, decimal value)
+    {
+        var text = value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var negative = text[0] == '-';
+        if (negative) text = text[1..];
+        var dot = text.IndexOf('.');
+        var intPart = (dot < 0 ? text : text[..dot]).TrimStart('0');
+        var fracPart = dot < 0 ? "" : text[(dot + 1)..];
+        var dscale = fracPart.Length;
+        var intPadded = intPart.PadLeft((intPart.Length + 3) / 4 * 4, '0');
+        var fracPadded = fracPart.PadRight((fracPart.Length + 3) / 4 * 4, '0');
+        var all = intPadded + fracPadded;
+        var groups = new List<short>(all.Length / 4);
+        for (var i = 0; i < all.Length; i += 4) groups.Add(short.Parse(all.AsSpan(i, 4), provider: System.Globalization.CultureInfo.InvariantCulture));
+        var weight = intPadded.Length / 4 - 1;
+        var first = 0;
+        while (first < groups.Count && groups[first] == 0) { first++; weight--; }
+        var last = groups.Count;
+        while (last > first && groups[last - 1] == 0) last--;
+        var count = last - first;
+        if (count == 0)
+        {
+            weight = 0;
+            negative = false;
+        }
+        BinaryPrimitives.WriteInt16BigEndian(dest, (short)count);
+        BinaryPrimitives.WriteInt16BigEndian(dest[2..], (short)weight);
+        BinaryPrimitives.WriteUInt16BigEndian(dest[4..], negative ? (ushort)0x4000 : (ushort)0);
+        BinaryPrimitives.WriteInt16BigEndian(dest[6..], (short)dscale);
+        var at = 8;
+        for (var i = first; i < last; i++, at += 2) BinaryPrimitives.WriteInt16BigEndian(dest[at..], groups[i]);
+        return at;
+    }
+
     /// <summary>Postgres <c>numeric</c> binary form of an unsigned 64-bit integer (base-10000 digits).</summary>
     public static int WriteNumeric(Span<byte> dest, ulong value)
     {

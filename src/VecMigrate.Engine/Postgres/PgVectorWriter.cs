@@ -261,9 +261,10 @@ public sealed class PgVectorWriter : IAsyncDisposable
     private async Task<(PgTablePlan Plan, Dictionary<string, PgTableInspector.ColumnInfo>? Columns)> PlanCoreAsync(
         NpgsqlConnection conn, VectorRecord first, bool create, CancellationToken ct)
     {
+        var shape = first.Columns?.Shape;
         var wanted = first.Schema is { } schema
-            ? PgTablePlan.ForSchema(_options.Schema, _options.Table, schema, _options.IdType, _options.SparseDimension, _options.VectorType)
-            : PgTablePlan.ForRecord(_options.Schema, _options.Table, first, _options.IdType, _options.SparseDimension, _options.VectorType);
+            ? PgTablePlan.ForSchema(_options.Schema, _options.Table, schema, _options.IdType, _options.SparseDimension, _options.VectorType, shape)
+            : PgTablePlan.ForRecord(_options.Schema, _options.Table, first, _options.IdType, _options.SparseDimension, _options.VectorType, shape);
         if (wanted.NeedsPgvector) await EnsureExtensionAsync(conn, create, ct).ConfigureAwait(false);
         var columns = await PgTableInspector.ReadColumnsAsync(conn, _options.Schema, _options.Table, ct).ConfigureAwait(false);
         if (columns is null)
@@ -426,6 +427,11 @@ public sealed class PgVectorWriter : IAsyncDisposable
         for (var i = 0; i < plan.VectorColumns.Count; i++)
         {
             if (encoder.Vector(i) is { } bytes) await copy.WriteAsync(bytes, NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
+            else await copy.WriteNullAsync(ct).ConfigureAwait(false);
+        }
+        for (var i = 0; i < plan.TypedColumns.Count; i++)
+        {
+            if (encoder.Typed(i) is { } bytes) await copy.WriteAsync(bytes, NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
             else await copy.WriteNullAsync(ct).ConfigureAwait(false);
         }
         if (plan.PayloadColumn != null)
