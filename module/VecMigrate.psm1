@@ -1,0 +1,17 @@
+# Loads VecMigrate's cmdlets through its own AssemblyLoadContext (src/VecMigrate.LoadContext), so
+# that the Npgsql and Microsoft.Extensions.* it ships cannot clash with another module's copies.
+# Only the small loader assembly lives in PowerShell's default context.
+
+$loaderTypeName = 'VecMigrate.LoadContext.VecMigrateLoadContext'
+$loaderType = $loaderTypeName -as [type]
+if (-not $loaderType) {
+    $loaderPath = [System.IO.Path]::Combine($PSScriptRoot, 'bin', 'VecMigrate.LoadContext.dll')
+    if (-not [System.IO.File]::Exists($loaderPath)) {
+        throw "VecMigrate is not built: '$loaderPath' is missing. In the repository root run: dotnet build -c Release"
+    }
+    Add-Type -LiteralPath $loaderPath
+    $loaderType = $loaderTypeName -as [type]
+}
+
+$cmdletAssembly = $loaderType::LoadModule()
+Microsoft.PowerShell.Core\Import-Module -Assembly $cmdletAssembly
