@@ -85,7 +85,7 @@ public static class PgConnectionFactory
         environment ??= Environment.GetEnvironmentVariable;
         string? Env(string name) => environment(name) is { Length: > 0 } value ? value : null;
 
-        var builder = Parse(connectionString);
+        var (builder, portGiven) = Parse(connectionString);
         if (!string.IsNullOrEmpty(userName)) builder.Username = userName;
         if (password is not null) builder.Password = password.Reveal();
 
@@ -94,7 +94,8 @@ public static class PgConnectionFactory
             builder.Host = Env("PGHOST") ?? throw Invalid("PgConnectionHostMissing",
                 "No Postgres host is known: give -ConnectionString with Host=…, or set PGHOST.");
         }
-        if (!builder.ContainsKey("Port") && Env("PGPORT") is { } port)
+        // (Npgsql's builder reports every keyword it knows as present, so whether the port was given is tracked here.)
+        if (!portGiven && Env("PGPORT") is { } port)
         {
             builder.Port = int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is > 0 and <= 65535
                 ? number
@@ -108,16 +109,15 @@ public static class PgConnectionFactory
             builder.ConnectionString, builder.Host!, builder.Port, builder.Database is { Length: > 0 } db ? db : user, user, secret);
     }
 
-    private static NpgsqlConnectionStringBuilder Parse(string? text)
+    private static (NpgsqlConnectionStringBuilder Builder, bool PortGiven) Parse(string? text)
     {
         var builder = new NpgsqlConnectionStringBuilder();
-        if (string.IsNullOrWhiteSpace(text)) return builder;
+        if (string.IsNullOrWhiteSpace(text)) return (builder, false);
         text = text.Trim();
         if (text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
             || text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
-            ParseUri(text, builder);
-            return builder;
+            return (builder, ParseUri(text, builder));
         }
 
         // The generic parser first: its errors say where the syntax breaks, Npgsql's may quote the text.
@@ -135,10 +135,11 @@ public static class PgConnectionFactory
         {
             Set(builder, key, pairs[key]);
         }
-        return builder;
+        return (builder, pairs.ContainsKey("Port"));
     }
 
-    private static void ParseUri(string text, NpgsqlConnectionStringBuilder builder)
+    // Returns whether the URI gave a port.
+    private static bool ParseUri(string text, NpgsqlConnectionStringBuilder builder)
     {
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
         {
@@ -169,6 +170,7 @@ public static class PgConnectionFactory
             }
             Set(builder, key, value);
         }
+        return uri.Port > 0;
     }
 
     private static void Set(NpgsqlConnectionStringBuilder builder, string key, object? value)
