@@ -179,7 +179,7 @@ public class PipelinePumpTests
     }
 
     [Fact]
-    public void InvokeAsync_runs_on_the_pumping_thread_and_hands_back_the_result()
+    public async Task InvokeAsync_runs_on_the_pumping_thread_and_hands_back_the_result()
     {
         using var pump = new PipelinePump();
         var pumpingThread = Environment.CurrentManagedThreadId;
@@ -187,7 +187,7 @@ public class PipelinePumpTests
 
         pump.Run(work, () => { });
 
-        Assert.Equal(pumpingThread, work.Result);
+        Assert.Equal(pumpingThread, await work);
     }
 
     [Fact]
