@@ -14,4 +14,9 @@ if (-not $loaderType) {
 }
 
 $cmdletAssembly = $loaderType::LoadModule()
-Microsoft.PowerShell.Core\Import-Module -Assembly $cmdletAssembly
+$cmdletModule = Microsoft.PowerShell.Core\Import-Module -Assembly $cmdletAssembly -PassThru
+
+# On a second import (Import-Module -Force, or Remove-Module then Import-Module) PowerShell hands
+# back its cached module for the assembly without adding its cmdlets to this module, which then
+# exports nothing. Importing that module object into this scope adds them every time.
+Microsoft.PowerShell.Core\Import-Module -ModuleInfo $cmdletModule

@@ -26,17 +26,22 @@ public abstract class VecMigrateCmdlet : PSCmdlet, IDisposable
 
     private readonly CancellationTokenSource _stop = new();
     private readonly int _activityId = Interlocked.Increment(ref _lastActivityId);
-    private PipelinePump? _pump;
+    private readonly PipelinePump _pump;
     private PipelineLoggerFactory? _logging;
     private bool _disposed;
+
+    protected VecMigrateCmdlet()
+    {
+        // Made up front, not on first use: engine loggers reach it from other threads.
+        _pump = new PipelinePump(reportDropped: count => WriteVerbose($"{count} engine log messages were dropped while the pipeline was busy."));
+    }
 
     private protected static SecretRedactor Redactor => SecretRedactor.Shared;
 
     /// <summary>Cancelled when the pipeline stops (Ctrl+C, or a downstream Select-Object -First).</summary>
     private protected CancellationToken StopToken => _stop.Token;
 
-    private PipelinePump Pump => _pump ??= new PipelinePump(
-        reportDropped: count => WriteVerbose($"{count} engine log messages were dropped while the pipeline was busy."));
+    private PipelinePump Pump => _pump;
 
     /// <summary>
     /// Loggers for engine objects. Information and above arrive as Verbose, Debug and Trace as
@@ -238,7 +243,7 @@ public abstract class VecMigrateCmdlet : PSCmdlet, IDisposable
         if (_disposed) return;
         _disposed = true;
         if (!disposing) return;
-        _pump?.Dispose();
+        _pump.Dispose();
         _logging?.Dispose();
         _stop.Dispose();
     }

@@ -18,6 +18,10 @@ public class PwshImportTests
             Get-Command -Module VecMigrate | ForEach-Object { "COMMAND=$($_.Name)" }
             $context = [System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -eq 'VecMigrate'
             $context.Assemblies | ForEach-Object { "ISOLATED=$($_.GetName().Name)" }
+            # A second, forced import must export the same commands (PowerShell can lose the
+            # cmdlets of an assembly it has cached when a script module re-imports it).
+            Import-Module -Name '{{manifest}}' -Force
+            Get-Command -Module VecMigrate | ForEach-Object { "REIMPORTED=$($_.Name)" }
             """;
         var (exitCode, output, error) = Pwsh.Run(script, TimeSpan.FromMinutes(2));
         Assert.True(exitCode == 0, $"pwsh exited with {exitCode}: {error}");
@@ -29,6 +33,7 @@ public class PwshImportTests
         Assert.Equal([version], Values("VERSION="));
         var compiled = CmdletSurface.Read(Repo.CmdletAssembly).Select(c => c.Name).Order(StringComparer.OrdinalIgnoreCase);
         Assert.Equal(compiled, Values("COMMAND=").Order(StringComparer.OrdinalIgnoreCase));
+        Assert.Equal(compiled, Values("REIMPORTED=").Order(StringComparer.OrdinalIgnoreCase));
         Assert.Contains("VecMigrate", Values("ISOLATED="));
     }
 }
