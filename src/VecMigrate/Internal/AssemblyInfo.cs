@@ -1,1 +1,0 @@
-namespace VecMigrate; internal static class Placeholder { }
