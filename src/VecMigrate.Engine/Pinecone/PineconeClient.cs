@@ -81,6 +81,21 @@ public sealed class PineconeClient
     /// <summary>The most ids one fetch call may name.</summary>
     public const int MaxFetchIds = 1000;
 
+    /// <summary>The most vectors one upsert request may carry.</summary>
+    public const int MaxUpsertVectors = 1000;
+
+    /// <summary>The largest upsert request body: 2 MB.</summary>
+    public const int MaxUpsertBytes = 2 * 1024 * 1024;
+
+    /// <summary>The largest metadata of one record, serialized: 40 KB.</summary>
+    public const int MaxMetadataBytes = 40 * 1024;
+
+    /// <summary>The longest record id, in characters.</summary>
+    public const int MaxIdLength = 512;
+
+    /// <summary>The most non-zero values of one sparse vector.</summary>
+    public const int MaxSparseValues = 1000;
+
     private const int MaxErrorBodyChars = 4000;
 
     private readonly ApiSecret _apiKey;
@@ -181,7 +196,7 @@ public sealed class PineconeClient
         ArgumentNullException.ThrowIfNull(indexUrl);
         var url = new Uri(indexUrl, "describe_index_stats");
         var call = new Call(Operation.Stats, "Pinecone describe_index_stats", indexUrl.AbsoluteUri, null, null);
-        var body = await SendAsync(HttpMethod.Post, url, "{}"u8.ToArray(), call, cancellationToken).ConfigureAwait(false);
+        var body = await SendAsync(HttpMethod.Post, url, "{}"u8.ToArray().AsMemory(), call, cancellationToken).ConfigureAwait(false);
         using var doc = ParseJson(body, call);
         var root = ExpectObject(doc.RootElement, "the index stats", call);
         var namespaces = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -341,6 +356,82 @@ public sealed class PineconeClient
         return urls;
     }
 
+    /// <summary>
+    /// <c>POST /vectors/upsert</c>: writes <paramref name="vectors"/> into one namespace in one request (an
+    /// existing id is overwritten whole) and checks that the server's <c>upsertedCount</c> is the number sent.
+    /// The body is written with a <see cref="Utf8JsonWriter"/> into a pooled buffer; floats as the shortest text
+    /// that reads back as the same float32; metadata as its own bytes (checked to be one JSON value). Values are
+    /// not checked against Pinecone's limits here (<see cref="PineconeSink"/> does that, record by record).
+    /// </summary>
+    /// <param name="indexUrl">The index's data-plane url (<see cref="IndexUrl"/>).</param>
+    /// <param name="namespace">The namespace; <c>""</c> or <c>"__default__"</c> for the default one (then not sent).</param>
+    /// <param name="vectors">1 to 1,000 vectors, at most 2 MB serialized.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The number of vectors the server upserted.</returns>
+    public async Task<long> UpsertAsync(Uri indexUrl, string @namespace, IReadOnlyList<PineconeUpsertVector> vectors,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(indexUrl);
+        ArgumentNullException.ThrowIfNull(vectors);
+        if (vectors.Count is < 1 or > MaxUpsertVectors)
+        {
+            throw new ArgumentOutOfRangeException(nameof(vectors), $"An upsert carries 1 to {MaxUpsertVectors} vectors (got {vectors.Count}).");
+        }
+        using var body = new PineconeUpsertBody();
+        using var scratch = new PooledByteBuffer(16 * 1024);
+        using var writer = new Utf8JsonWriter(scratch, PineconeUpsertJson.WriterOptions);
+        body.Begin(PineconeNamespace.Normalize(@namespace));
+        foreach (var v in vectors)
+        {
+            scratch.Clear();
+            writer.Reset(scratch);
+            try
+            {
+                PineconeUpsertJson.WriteVector(writer, v.Id, v.Values, v.SparseValues, v.Metadata, metadataChecked: false);
+            }
+            catch (Exception ex) when (ex is ArgumentException or JsonException or InvalidOperationException)
+            {
+                // NaN and infinity have no JSON form; metadata that is not one JSON value cannot be sent.
+                throw new ArgumentException($"Vector '{v.Id}' cannot be written as upsert JSON: {ex.Message}", nameof(vectors), ex);
+            }
+            body.Append(scratch.WrittenSpan);
+        }
+        if (body.Length > MaxUpsertBytes)
+        {
+            throw new ArgumentException($"The upsert body is {body.Length} bytes; Pinecone takes at most {MaxUpsertBytes} (2 MB).", nameof(vectors));
+        }
+        return await SendUpsertAsync(indexUrl, body.Namespace, body.Finish(), vectors.Count, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends a finished upsert body of <paramref name="count"/> vectors and checks <c>upsertedCount</c>.</summary>
+    internal async Task<long> SendUpsertAsync(Uri indexUrl, string @namespace, ReadOnlyMemory<byte> body, int count, CancellationToken ct)
+    {
+        var url = new Uri(indexUrl, "vectors/upsert");
+        var call = new Call(Operation.Upsert, $"Pinecone upsert of {count} vectors", DataTarget(indexUrl, @namespace), null, @namespace);
+        var answer = await SendAsync(HttpMethod.Post, url, body, call, ct).ConfigureAwait(false);
+        using var doc = ParseJson(answer, call);
+        var root = ExpectObject(doc.RootElement, "the upsert response", call);
+        long upserted = 0;
+        if (root.TryGetProperty("upsertedCount", out var c))
+        {
+            // proto3 JSON may write 64-bit integers as strings; it leaves a zero count out.
+            var ok = c.ValueKind switch
+            {
+                JsonValueKind.Number => c.TryGetInt64(out upserted),
+                JsonValueKind.String => long.TryParse(c.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out upserted),
+                JsonValueKind.Null => true,
+                _ => false,
+            };
+            if (!ok) throw Invalid(call, "'upsertedCount' is not an integer");
+        }
+        if (upserted != count)
+        {
+            throw new VecMigrateException(FailureKind.InvalidResponse, PineconeErrorIds.UpsertCountMismatch,
+                $"{call.What}: Pinecone reports {upserted} vectors upserted, not the {count} sent.", call.Target);
+        }
+        return upserted;
+    }
+
     // ---------------------------------------------------------------- HTTP
 
     private enum Operation
@@ -350,6 +441,7 @@ public sealed class PineconeClient
         Stats,
         List,
         Fetch,
+        Upsert,
     }
 
     // What: what the call is for, in messages and retry log lines. Target: the index name, or the index url
@@ -380,21 +472,21 @@ public sealed class PineconeClient
         return new Uri(query.Length == 0 ? u : u + "?" + query);
     }
 
-    private HttpRequestMessage MakeRequest(HttpMethod method, Uri url, byte[]? json)
+    private HttpRequestMessage MakeRequest(HttpMethod method, Uri url, ReadOnlyMemory<byte>? json)
     {
         var request = new HttpRequestMessage(method, url);
         request.Headers.TryAddWithoutValidation("Api-Key", _apiKey.Reveal());
         request.Headers.TryAddWithoutValidation("X-Pinecone-Api-Version", ApiVersion);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (json is not null)
+        if (json is { } body)
         {
-            request.Content = new ByteArrayContent(json);
+            request.Content = new ReadOnlyMemoryContent(body);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         }
         return request;
     }
 
-    private async Task<byte[]> SendAsync(HttpMethod method, Uri url, byte[]? json, Call call, CancellationToken ct)
+    private async Task<byte[]> SendAsync(HttpMethod method, Uri url, ReadOnlyMemory<byte>? json, Call call, CancellationToken ct)
     {
         using var response = await _transport.SendAsync(() => MakeRequest(method, url, json), call.What,
             PineconeErrorIds.TransportPrefix, ct).ConfigureAwait(false);

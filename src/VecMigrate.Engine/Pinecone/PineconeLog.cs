@@ -40,4 +40,20 @@ internal static partial class PineconeLog
     [LoggerMessage(EventId = 3008, Level = LogLevel.Information,
         Message = "Finished Pinecone namespace '{Namespace}': {Emitted} records, {Missing} listed but missing")]
     public static partial void NamespaceDone(ILogger logger, string @namespace, long emitted, long missing);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information,
+        Message = "Writing to Pinecone index {Index} at {Url} ({VectorType}, dimension {Dimension}, metric {Metric}): values from vector '{Dense}', sparse values from '{Sparse}'")]
+    public static partial void WritePlanned(ILogger logger, string index, string url, string vectorType, int? dimension, string metric, string dense, string sparse);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Debug,
+        Message = "Upserted {Count} records ({Bytes} bytes) into Pinecone index {Index}, namespace '{Namespace}' ({Total} in all)")]
+    public static partial void BatchUpserted(ILogger logger, int count, int bytes, string index, string @namespace, long total);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning,
+        Message = "Vectors {Names} are not written to Pinecone index {Index}: only the vectors named are")]
+    public static partial void VectorsLeftBehind(ILogger logger, string names, string index);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Warning,
+        Message = "Pinecone index {Index} uses metric {Metric}, the source's vectors were made for {SourceMetric}: the vectors arrive unchanged, but queries rank by the index's metric")]
+    public static partial void MetricDiffers(ILogger logger, string index, string metric, string sourceMetric);
 }

@@ -52,6 +52,7 @@ public sealed class PineconeStandInTests
             { $$"""{"vectors":[{{Vector(new string('i', 513), 2)}}]}""", "exceeds the maximum of 512" },
             { $$"""{"vectors":[{{Vector("short", 3)}}]}""", "dimension 3 does not match the dimension of the index 2" },
             { """{"vectors":[]}""", "must not be empty" },
+            { """{"vectors":[{"id":"z","values":[0,-0.0]}]}""", "at least one non-zero value" },
             { """{"vectors":[{"id":"s","values":[1,2],"sparseValues":{"indices":[1,1],"values":[1,2]}}]}""", "repeats an index" },
         };
     }

@@ -73,7 +73,8 @@ public sealed class PineconeStandInOptions
 /// <summary>One request the stand-in saw.</summary>
 /// <param name="Index">The index whose host it reached; null for the control plane.</param>
 /// <param name="RawTarget">The request target exactly as sent (path and query, still percent-encoded).</param>
-public sealed record PineconeStandInRequest(string? Index, string Method, string Path, string RawTarget, int Status);
+/// <param name="ContentLength">The request body's declared size in bytes; null when it had none.</param>
+public sealed record PineconeStandInRequest(string? Index, string Method, string Path, string RawTarget, int Status, long? ContentLength = null);
 
 /// <summary>A record as the stand-in stores it. Metadata is the JSON text as stored (numbers made 64-bit floats, as Pinecone does).</summary>
 public sealed class PineconeStandInVector
@@ -269,7 +270,8 @@ public sealed class PineconeStandIn : IAsyncDisposable
         }
         finally
         {
-            _requests.Enqueue(new PineconeStandInRequest(index?.Name, ctx.Request.Method, ctx.Request.Path.Value ?? "", raw, ctx.Response.StatusCode));
+            _requests.Enqueue(new PineconeStandInRequest(index?.Name, ctx.Request.Method, ctx.Request.Path.Value ?? "", raw, ctx.Response.StatusCode,
+                ctx.Request.ContentLength));
         }
     }
 
@@ -940,6 +942,11 @@ public sealed class PineconeStandInIndex
             if (values.Length != Dimension)
             {
                 throw new UpsertRefused($"Vector dimension {values.Length} does not match the dimension of the index {Dimension}.");
+            }
+            if (Array.TrueForAll(values, f => f == 0f))
+            {
+                // Pinecone's own wording (observed in 400 answers; its limits page: dense vectors need a non-zero value).
+                throw new UpsertRefused($"Dense vectors must contain at least one non-zero value. Vector ID '{id}' contains only zeros");
             }
         }
 
