@@ -204,9 +204,9 @@ public sealed class QdrantStandIn : IAsyncDisposable
                 given = auth["Bearer ".Length..];
             if (given != key)
             {
-                // Qdrant's auth middleware answers with a plain-text body, not the JSON envelope.
+                // Qdrant's auth middleware answers with a plain-text body, not the JSON envelope, and no
+                // Content-Type (actix's HttpResponse::Unauthorized().body(..) sets none).
                 ctx.Response.StatusCode = 401;
-                ctx.Response.ContentType = "text/plain; charset=utf-8";
                 await ctx.Response.WriteAsync(given is null ? "Must provide an API key or an Authorization bearer token" : "Invalid API key or JWT").ConfigureAwait(false);
                 return;
             }
