@@ -214,11 +214,14 @@ public sealed class PineconeStandIn : IAsyncDisposable
     /// <summary>Every contract violation so far, control plane first, then the indexes by name; empty without a check.</summary>
     public IReadOnlyList<ContractViolation> ContractViolations => ContractHosts().SelectMany(c => c.Violations).ToList();
 
+    /// <summary>Exchanges checked on all hosts so far.</summary>
+    public long ContractExchangesChecked => ContractHosts().Sum(c => c.ExchangesChecked);
+
     /// <summary>Throws <see cref="ContractViolationException"/> listing the violations of every host, if there is any.</summary>
     public void EnsureNoContractViolations()
     {
         var found = ContractViolations;
-        if (found.Count > 0) throw new ContractViolationException(found, ContractHosts().Sum(c => c.ExchangesChecked));
+        if (found.Count > 0) throw new ContractViolationException(found, ContractExchangesChecked);
     }
 
     private IEnumerable<ContractCheckMiddleware> ContractHosts() =>
