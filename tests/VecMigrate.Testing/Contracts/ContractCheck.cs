@@ -44,6 +44,24 @@ public sealed record ContractBodyAllowance(int Status, string? MediaType, string
         status == Status && (MediaType is null ? contentType is null : contentType != null && ContractCheck.MediaTypeMatches(MediaType, contentType));
 }
 
+/// <summary>
+/// One schema keyword of one operation's answers that the real service is known to break, so that a finding
+/// there is not reported. As narrow as a finding can be named: the operation (method and path template, as
+/// the document spells it), the direction, and the exact schema location of the keyword.
+/// </summary>
+/// <param name="Method">The operation's method, e.g. <c>GET</c>.</param>
+/// <param name="PathTemplate">The operation's path as in the document, e.g. <c>/vectors/fetch</c>.</param>
+/// <param name="Direction">Whose side: the request or the response.</param>
+/// <param name="SchemaLocation">The broken keyword, e.g. <c>#/components/schemas/Vector/properties/values/minLength</c>.</param>
+/// <param name="Reason">What the real service does and where that was seen.</param>
+public sealed record ContractValueAllowance(string Method, string PathTemplate, ContractDirection Direction, string SchemaLocation, string Reason)
+{
+    internal bool Covers(OpenApiOperation operation, ContractViolation v) =>
+        v.Direction == Direction && v.SchemaLocation == SchemaLocation
+        && string.Equals(operation.Method, Method, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(operation.PathTemplate, PathTemplate, StringComparison.Ordinal);
+}
+
 /// <summary>One HTTP exchange to check: the request, and optionally the response.</summary>
 /// <param name="Method">GET, POST, …</param>
 /// <param name="Path">The request path without query, e.g. <c>/collections/docs/points/scroll</c>.</param>
@@ -97,6 +115,9 @@ public sealed class ContractCheck
     /// <summary>Non-JSON bodies the real service sends where its document gives JSON (none by default).</summary>
     public IReadOnlyList<ContractBodyAllowance> BodyAllowances { get; init; } = [];
 
+    /// <summary>Schema keywords the real service is known to break in one operation (none by default).</summary>
+    public IReadOnlyList<ContractValueAllowance> ValueAllowances { get; init; } = [];
+
     /// <summary>Whether a request must carry one of the documented credentials (when headers are given). Default true.</summary>
     public bool CheckCredentials { get; init; } = true;
 
@@ -124,6 +145,7 @@ public sealed class ContractCheck
 
         CheckRequest(match, exchange, report);
         if (exchange.Status is { } status) CheckResponse(match.Operation, status, exchange, report);
+        if (ValueAllowances.Count > 0) report.Violations.RemoveAll(v => ValueAllowances.Any(a => a.Covers(match.Operation, v)));
         return report.Violations;
     }
 

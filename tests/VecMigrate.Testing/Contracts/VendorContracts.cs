@@ -80,8 +80,23 @@ public sealed class VendorContracts
     public static ContractBodyAllowance QdrantPlainText401 { get; } = new(401, null,
         "Qdrant's auth middleware answers 401 with a plain-text message and no Content-Type, not the JSON ErrorResponse its document gives for 4XX");
 
-    /// <summary>A check for a Pinecone stand-in or client: data plane and control plane paths together.</summary>
-    public ContractCheck PineconeCheck() => new(PineconeData, PineconeControl);
+    /// <summary>A check for a Pinecone stand-in or client: data plane and control plane paths together.
+    /// One allowance: <see cref="PineconeEmptyFetchValues"/>.</summary>
+    public ContractCheck PineconeCheck() => new(PineconeData, PineconeControl)
+    {
+        ValueAllowances = [PineconeEmptyFetchValues],
+    };
+
+    /// <summary>
+    /// A record of a sparse index has no dense values, and fetch answers it with <c>"values": []</c>, while the
+    /// 2026-04 document gives <c>Vector.values</c> a minLength of 1 (read as an item count). That is what the
+    /// project's Pinecone notes record of the real service (PineconeFetchParser: "sparse indexes answer
+    /// "values": []"), and the stand-in answers so. Only that keyword, only in fetch answers; upserts sending
+    /// empty values are still flagged.
+    /// </summary>
+    public static ContractValueAllowance PineconeEmptyFetchValues { get; } = new("GET", "/vectors/fetch", ContractDirection.Response,
+        "#/components/schemas/Vector/properties/values/minLength",
+        "Pinecone answers fetch for records of sparse indexes with \"values\": [], below the document's minLength of 1");
 
     /// <summary>
     /// Where the documents are: <paramref name="overrideDirectory"/> when given (the environment
