@@ -177,7 +177,7 @@ public sealed class QdrantClientContractTests : IDisposable
         var dense = await client.ScrollAsync("dense", new QdrantScrollRequest { WithVector = QdrantSelection.Only("") });
         var multi = await client.ScrollAsync("multi", new QdrantScrollRequest());
 
-        Assert.Equal([1f, 2f, 3f], dense.Points[0].Embedding);
+        Assert.Equal([1f, 2f, 3f], dense.Points[0].Embedding!);
         Assert.IsType<MultiVector>(Assert.Single(multi.Points).Vectors[""]);
         AssertConforms(server, 2);
     }
@@ -321,6 +321,22 @@ public sealed class QdrantClientContractTests : IDisposable
 
         Assert.Equal([PointId.FromUnsigned(7), PointId.FromUnsigned(ulong.MaxValue), PointId.FromUuid(U3)], read.Select(r => r.Id));
         AssertConforms(server, 5);
+    }
+
+    [ContractFact]
+    public async Task Sampling_passes_through_to_the_host()
+    {
+        await using var server = await QdrantStandIn.StartAsync(contracts: VendorContracts.Load().QdrantCheck(),
+            sampling: ContractSampling.Every(4, first: 2));
+        server.CreateCollection("docs", new QdrantStandInVector("", 2));
+        using var client = Client(server);
+
+        for (var i = 0; i < 10; i++) await client.ScrollAsync("docs", new QdrantScrollRequest());
+
+        // The first 2, then numbers 4 and 8.
+        Assert.Equal(10, server.Contracts!.ExchangesSeen);
+        Assert.Equal(4, server.Contracts.ExchangesChecked);
+        server.Contracts.EnsureNoViolations();
     }
 
     // ---------------------------------------------------------------- the wiring catches drift
