@@ -94,6 +94,9 @@ public sealed class JsonSchemaValidatorTests
     [Theory]
     [InlineData("float", "3.4e38", true)]
     [InlineData("float", "3.5e38", false)]
+    [InlineData("float", "3.4028235e38", true)] // float.MaxValue as serde_json (ryu) writes it
+    [InlineData("float", "-3.4028235E+38", true)] // and as .NET writes it
+    [InlineData("float", "3.4028236e38", false)] // rounds to infinity as a float32
     [InlineData("float", "-1e-50", true)]
     [InlineData("double", "1e308", true)]
     [InlineData("double", "1e400", false)]

@@ -28,6 +28,40 @@ public sealed record ContractViolation(string Method, string Path, ContractDirec
         $"{Method} {Path} {(Direction == ContractDirection.Request ? "request" : $"response {Status}")}: {Message}";
 }
 
+/// <summary>
+/// A response body that is not JSON, for one status, that the real service sends although its document
+/// gives a JSON body for that status. An exception for a known fact of the service, not a loosening:
+/// only that exact status with that media type passes, and only when the body is not JSON (a JSON body
+/// is still checked against the schema).
+/// </summary>
+/// <param name="Status">The exact response status, e.g. 401.</param>
+/// <param name="MediaType">The media type without parameters, e.g. <c>text/plain</c>; null for an answer
+/// without a <c>Content-Type</c> header.</param>
+/// <param name="Reason">What the real service does and where that was seen, for whoever reads the check.</param>
+public sealed record ContractBodyAllowance(int Status, string? MediaType, string Reason)
+{
+    internal bool Covers(int status, string? contentType) =>
+        status == Status && (MediaType is null ? contentType is null : contentType != null && ContractCheck.MediaTypeMatches(MediaType, contentType));
+}
+
+/// <summary>
+/// One schema keyword of one operation's answers that the real service is known to break, so that a finding
+/// there is not reported. As narrow as a finding can be named: the operation (method and path template, as
+/// the document spells it), the direction, and the exact schema location of the keyword.
+/// </summary>
+/// <param name="Method">The operation's method, e.g. <c>GET</c>.</param>
+/// <param name="PathTemplate">The operation's path as in the document, e.g. <c>/vectors/fetch</c>.</param>
+/// <param name="Direction">Whose side: the request or the response.</param>
+/// <param name="SchemaLocation">The broken keyword, e.g. <c>#/components/schemas/Vector/properties/values/minLength</c>.</param>
+/// <param name="Reason">What the real service does and where that was seen.</param>
+public sealed record ContractValueAllowance(string Method, string PathTemplate, ContractDirection Direction, string SchemaLocation, string Reason)
+{
+    internal bool Covers(OpenApiOperation operation, ContractViolation v) =>
+        v.Direction == Direction && v.SchemaLocation == SchemaLocation
+        && string.Equals(operation.Method, Method, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(operation.PathTemplate, PathTemplate, StringComparison.Ordinal);
+}
+
 /// <summary>One HTTP exchange to check: the request, and optionally the response.</summary>
 /// <param name="Method">GET, POST, …</param>
 /// <param name="Path">The request path without query, e.g. <c>/collections/docs/points/scroll</c>.</param>
@@ -78,6 +112,12 @@ public sealed class ContractCheck
     /// </summary>
     public IReadOnlyList<string> RequiredOnSuccess { get; init; } = [];
 
+    /// <summary>Non-JSON bodies the real service sends where its document gives JSON (none by default).</summary>
+    public IReadOnlyList<ContractBodyAllowance> BodyAllowances { get; init; } = [];
+
+    /// <summary>Schema keywords the real service is known to break in one operation (none by default).</summary>
+    public IReadOnlyList<ContractValueAllowance> ValueAllowances { get; init; } = [];
+
     /// <summary>Whether a request must carry one of the documented credentials (when headers are given). Default true.</summary>
     public bool CheckCredentials { get; init; } = true;
 
@@ -105,6 +145,7 @@ public sealed class ContractCheck
 
         CheckRequest(match, exchange, report);
         if (exchange.Status is { } status) CheckResponse(match.Operation, status, exchange, report);
+        if (ValueAllowances.Count > 0) report.Violations.RemoveAll(v => ValueAllowances.Any(a => a.Covers(match.Operation, v)));
         return report.Violations;
     }
 
@@ -215,7 +256,8 @@ public sealed class ContractCheck
         var contentType = exchange.ResponseContentType;
         if (contentType != null && !IsJsonMediaType(contentType))
         {
-            if (!response.MediaTypes.Any(m => MediaTypeMatches(m, contentType)))
+            if (!response.MediaTypes.Any(m => MediaTypeMatches(m, contentType))
+                && !BodyAllowances.Any(a => a.Covers(status, contentType)))
             {
                 report.Response(status, $"response body is {contentType}, but the document gives {string.Join(", ", response.MediaTypes)} for {response.StatusKey}");
             }
@@ -225,6 +267,10 @@ public sealed class ContractCheck
         {
             report.Response(status, $"response body is empty, but the document gives a JSON body for {response.StatusKey}");
             return;
+        }
+        if (contentType is null && BodyAllowances.Any(a => a.Covers(status, null)) && !IsJson(exchange.ResponseBody))
+        {
+            return; // a documented exception (see BodyAllowances): a plain body without a Content-Type
         }
         var supplement = status is >= 200 and < 300 ? RequiredOnSuccess : [];
         ValidateBody(exchange.ResponseBody, response.JsonSchema, ContractDirection.Response, "response", report, supplement, status);
@@ -320,9 +366,22 @@ public sealed class ContractCheck
         return JsonSchemaValidator.IsValid(asString.RootElement, schema);
     }
 
+    private static bool IsJson(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(body, ParseOptions);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     private static bool IsLiteral(string text) => text is "true" or "false" || JsonNumber.IsMatch(text);
 
-    private static bool MediaTypeMatches(string documented, string actual)
+    internal static bool MediaTypeMatches(string documented, string actual)
     {
         static string Bare(string m) => (m.IndexOf(';') is var i and >= 0 ? m[..i] : m).Trim();
         var d = Bare(documented);

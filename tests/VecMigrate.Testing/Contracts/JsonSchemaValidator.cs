@@ -210,7 +210,9 @@ public static class JsonSchemaValidator
             NumberFormat.UInt16 => e.TryGetUInt16(out _),
             NumberFormat.UInt32 => e.TryGetUInt32(out _),
             NumberFormat.UInt64 => e.TryGetUInt64(out _),
-            NumberFormat.Float => SurelyWithin(e, 38) || (e.TryGetDouble(out var f) && double.IsFinite(f) && Math.Abs(f) <= float.MaxValue),
+            // A float is valid when it reads as a finite float32, the way a server or client parses it: the
+            // shortest text of float.MaxValue, 3.4028235e38, is a little above it as a decimal, yet is that float.
+            NumberFormat.Float => SurelyWithin(e, 38) || (e.TryGetSingle(out var f) && float.IsFinite(f)),
             NumberFormat.Double => SurelyWithin(e, 308) || (e.TryGetDouble(out var d) && double.IsFinite(d)),
             _ => true,
         };

@@ -57,13 +57,46 @@ public sealed class VendorContracts
     public static VendorContracts Load() =>
         Located.Value.Found ?? throw new InvalidOperationException(Located.Value.Reason);
 
-    /// <summary>A check for a Qdrant stand-in or client. Beyond the document, it requires <c>result</c> and
+    /// <summary>
+    /// A check for a Qdrant stand-in or client. Beyond the document, it requires <c>result</c> and
     /// <c>status</c> in every 2xx body whose schema has them: Qdrant always sends both, its document does
-    /// not mark them required.</summary>
-    public ContractCheck QdrantCheck() => new(Qdrant) { RequiredOnSuccess = ["result", "status"] };
+    /// not mark them required. One allowance: <see cref="QdrantPlainText401"/>.
+    /// </summary>
+    public ContractCheck QdrantCheck() => new(Qdrant)
+    {
+        RequiredOnSuccess = ["result", "status"],
+        BodyAllowances = [QdrantPlainText401],
+    };
 
-    /// <summary>A check for a Pinecone stand-in or client: data plane and control plane paths together.</summary>
-    public ContractCheck PineconeCheck() => new(PineconeData, PineconeControl);
+    /// <summary>
+    /// Qdrant answers a missing or wrong API key with 401 and a plain-text message ("Must provide an API key
+    /// or an Authorization bearer token", "Invalid API key or JWT") and no <c>Content-Type</c>: its auth
+    /// middleware (src/actix/auth.rs) answers <c>HttpResponse::Unauthorized().body(message)</c>, which sets no
+    /// media type, before any REST handler runs; the document gives the JSON <c>ErrorResponse</c> for every 4XX.
+    /// Reported from real Qdrant; the stand-in copies it. Only a 401 without a Content-Type whose body is not
+    /// JSON passes; every other status and body is checked as documented. (A read-only key used for a write
+    /// gets 403 the same way; add that when a stand-in answers it.)
+    /// </summary>
+    public static ContractBodyAllowance QdrantPlainText401 { get; } = new(401, null,
+        "Qdrant's auth middleware answers 401 with a plain-text message and no Content-Type, not the JSON ErrorResponse its document gives for 4XX");
+
+    /// <summary>A check for a Pinecone stand-in or client: data plane and control plane paths together.
+    /// One allowance: <see cref="PineconeEmptyFetchValues"/>.</summary>
+    public ContractCheck PineconeCheck() => new(PineconeData, PineconeControl)
+    {
+        ValueAllowances = [PineconeEmptyFetchValues],
+    };
+
+    /// <summary>
+    /// A record of a sparse index has no dense values, and fetch answers it with <c>"values": []</c>, while the
+    /// 2026-04 document gives <c>Vector.values</c> a minLength of 1 (read as an item count). That is what the
+    /// project's Pinecone notes record of the real service (PineconeFetchParser: "sparse indexes answer
+    /// "values": []"), and the stand-in answers so. Only that keyword, only in fetch answers; upserts sending
+    /// empty values are still flagged.
+    /// </summary>
+    public static ContractValueAllowance PineconeEmptyFetchValues { get; } = new("GET", "/vectors/fetch", ContractDirection.Response,
+        "#/components/schemas/Vector/properties/values/minLength",
+        "Pinecone answers fetch for records of sparse indexes with \"values\": [], below the document's minLength of 1");
 
     /// <summary>
     /// Where the documents are: <paramref name="overrideDirectory"/> when given (the environment

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using VecMigrate.Testing.Contracts;
 
 namespace VecMigrate.Testing.StandIns;
 
@@ -132,11 +133,16 @@ public sealed class PineconeStandIn : IAsyncDisposable
     private readonly List<Fault> _faults = [];
     private readonly object _faultLock = new();
 
-    private PineconeStandIn(PineconeStandInOptions options, StandInHost control)
+    private readonly ContractCheck? _contracts;
+    private readonly ContractSampling? _sampling;
+
+    private PineconeStandIn(PineconeStandInOptions options, StandInHost control, ContractCheck? contracts, ContractSampling? sampling)
     {
         Options = options;
         ApiKey = options.ApiKey;
         _control = control;
+        _contracts = contracts;
+        _sampling = sampling;
     }
 
     public PineconeStandInOptions Options { get; }
@@ -153,7 +159,14 @@ public sealed class PineconeStandIn : IAsyncDisposable
     /// <summary>Every request so far, in arrival order.</summary>
     public IReadOnlyCollection<PineconeStandInRequest> Requests => _requests;
 
-    public static async Task<PineconeStandIn> StartAsync(PineconeStandInOptions? options = null)
+    /// <param name="options">How the stand-in behaves.</param>
+    /// <param name="contracts">Checks every exchange of the control plane and of each index's host against
+    /// Pinecone's documents (<c>VendorContracts.PineconeCheck()</c>); see <see cref="ContractViolations"/>.
+    /// Null: no checks. The opt-in modes <see cref="PineconeStandInOptions.PlainTextGatewayErrors"/> and
+    /// <see cref="PineconePodListAnswer.StringBody"/> break the 2026-04 document on purpose, so checks flag them.</param>
+    /// <param name="sampling">Which exchanges to check, per host; all by default.</param>
+    public static async Task<PineconeStandIn> StartAsync(PineconeStandInOptions? options = null, ContractCheck? contracts = null,
+        ContractSampling? sampling = null)
     {
         options ??= new PineconeStandInOptions();
         PineconeStandIn? self = null;
@@ -163,8 +176,8 @@ public sealed class PineconeStandIn : IAsyncDisposable
             app.Use((ctx, next) => self!.GuardAsync(ctx, next, null));
             app.MapGet("/indexes", ctx => self!.ListIndexesAsync(ctx));
             app.MapGet("/indexes/{name}", ctx => self!.DescribeIndexAsync(ctx));
-        }).ConfigureAwait(false);
-        self = new PineconeStandIn(options, control);
+        }, contracts, sampling).ConfigureAwait(false);
+        self = new PineconeStandIn(options, control, contracts, sampling);
         return self;
     }
 
@@ -184,7 +197,7 @@ public sealed class PineconeStandIn : IAsyncDisposable
             app.MapGet("/vectors/list", ctx => index!.ListAsync(ctx));
             app.MapGet("/vectors/fetch", ctx => index!.FetchAsync(ctx));
             app.MapPost("/vectors/upsert", ctx => index!.UpsertAsync(ctx));
-        }).ConfigureAwait(false);
+        }, _contracts, _sampling).ConfigureAwait(false);
         index = new PineconeStandInIndex(this, host, name, dimension, metric, vectorType, deployment);
         if (!_indexes.TryAdd(name, index))
         {
@@ -195,6 +208,26 @@ public sealed class PineconeStandIn : IAsyncDisposable
     }
 
     public PineconeStandInIndex Index(string name) => _indexes[name];
+
+    /// <summary>The control plane's contract findings, when started with a check (each index has its own).</summary>
+    public ContractCheckMiddleware? Contracts => _control.Contracts;
+
+    /// <summary>Every contract violation so far, control plane first, then the indexes by name; empty without a check.</summary>
+    public IReadOnlyList<ContractViolation> ContractViolations => ContractHosts().SelectMany(c => c.Violations).ToList();
+
+    /// <summary>Exchanges checked on all hosts so far.</summary>
+    public long ContractExchangesChecked => ContractHosts().Sum(c => c.ExchangesChecked);
+
+    /// <summary>Throws <see cref="ContractViolationException"/> listing the violations of every host, if there is any.</summary>
+    public void EnsureNoContractViolations()
+    {
+        var found = ContractViolations;
+        if (found.Count > 0) throw new ContractViolationException(found, ContractExchangesChecked);
+    }
+
+    private IEnumerable<ContractCheckMiddleware> ContractHosts() =>
+        new[] { _control.Contracts }.Concat(_indexes.Values.OrderBy(i => i.Name, StringComparer.Ordinal).Select(i => i.Contracts))
+            .OfType<ContractCheckMiddleware>();
 
     /// <summary>
     /// The next <paramref name="times"/> requests whose path starts with <paramref name="pathPrefix"/> (all when
@@ -430,6 +463,9 @@ public sealed class PineconeStandInIndex
     }
 
     internal StandInHost Host { get; }
+
+    /// <summary>This index host's contract findings, when the stand-in was started with a check.</summary>
+    public ContractCheckMiddleware? Contracts => Host.Contracts;
 
     public string Name { get; }
 

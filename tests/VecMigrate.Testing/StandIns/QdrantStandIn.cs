@@ -8,6 +8,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using VecMigrate.Engine.Records;
+using VecMigrate.Testing.Contracts;
 
 namespace VecMigrate.Testing.StandIns;
 
@@ -98,20 +99,27 @@ public sealed class QdrantStandIn : IAsyncDisposable
     private QdrantStandIn() { }
 
     /// <param name="apiKey">When set, every request needs it in <c>api-key</c> (or <c>Authorization: Bearer</c>).</param>
-    /// <param name="configure">Middleware that runs before the stand-in (contract checks, say).</param>
-    public static async Task<QdrantStandIn> StartAsync(string? apiKey = null, Action<WebApplication>? configure = null)
+    /// <param name="configure">Middleware that runs before the stand-in (fault injection, say).</param>
+    /// <param name="contracts">Checks every exchange against Qdrant's document (<c>VendorContracts.QdrantCheck()</c>);
+    /// the findings are in <see cref="Contracts"/>. Null: no checks.</param>
+    /// <param name="sampling">Which exchanges to check; all by default.</param>
+    public static async Task<QdrantStandIn> StartAsync(string? apiKey = null, Action<WebApplication>? configure = null,
+        ContractCheck? contracts = null, ContractSampling? sampling = null)
     {
         var standIn = new QdrantStandIn { ApiKey = apiKey };
         standIn._host = await StandInHost.StartAsync(app =>
         {
             configure?.Invoke(app);
             app.Run(standIn.HandleAsync);
-        }).ConfigureAwait(false);
+        }, contracts, sampling).ConfigureAwait(false);
         return standIn;
     }
 
     /// <summary>http://127.0.0.1:PORT/</summary>
     public Uri BaseAddress => _host.BaseAddress;
+
+    /// <summary>What the contract check found, when the stand-in was started with one.</summary>
+    public ContractCheckMiddleware? Contracts => _host.Contracts;
 
     public string? ApiKey { get; set; }
 
@@ -196,9 +204,9 @@ public sealed class QdrantStandIn : IAsyncDisposable
                 given = auth["Bearer ".Length..];
             if (given != key)
             {
-                // Qdrant's auth middleware answers with a plain-text body, not the JSON envelope.
+                // Qdrant's auth middleware answers with a plain-text body, not the JSON envelope, and no
+                // Content-Type (actix's HttpResponse::Unauthorized().body(..) sets none).
                 ctx.Response.StatusCode = 401;
-                ctx.Response.ContentType = "text/plain; charset=utf-8";
                 await ctx.Response.WriteAsync(given is null ? "Must provide an API key or an Authorization bearer token" : "Invalid API key or JWT").ConfigureAwait(false);
                 return;
             }
