@@ -78,7 +78,7 @@ internal sealed class QdrantPayloadFields : IDisposable
                 {
                     return new Problem("QdrantPayloadNotObject", $"the payload is a JSON {Kind(r.TokenType)}, but a Qdrant payload is an object");
                 }
-                if (r.Read()) return new Problem("QdrantPayloadInvalid", "the payload holds more than one JSON value");
+                if (r.Read()) return new Problem("QdrantPayloadInvalid", "the payload holds more than one JSON value"); // (the reader throws first)
             }
             catch (JsonException ex)
             {
@@ -125,15 +125,22 @@ internal sealed class QdrantPayloadFields : IDisposable
 
     private static string Excerpt(ReadOnlySpan<byte> json, Utf8JsonReader r)
     {
-        var start = (int)r.TokenStartIndex;
-        var length = Math.Min(json.Length - start, 60);
-        var text = Encoding.UTF8.GetString(json.Slice(start, length));
-        if (r.TokenType == JsonTokenType.String)
+        string text;
+        switch (r.TokenType)
         {
-            var value = r.GetString()!;
-            return value.Length > 60 ? $"\"{value[..60]}…\"" : $"\"{value}\"";
+            case JsonTokenType.String:
+                text = "\"" + r.GetString() + "\"";
+                break;
+            case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                var start = (int)r.TokenStartIndex;
+                r.Skip();
+                text = Encoding.UTF8.GetString(json[start..(int)r.BytesConsumed]);
+                break;
+            default:
+                text = Encoding.UTF8.GetString(r.ValueSpan);
+                break;
         }
-        return length < json.Length - start ? text + "…" : text;
+        return text.Length > 60 ? text[..60] + "…" : text;
     }
 
     public void Dispose() => _writer.Dispose();

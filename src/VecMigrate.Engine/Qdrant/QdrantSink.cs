@@ -136,8 +136,11 @@ public sealed class QdrantSink : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
     }
 
-    /// <summary>The collection's plan, once the first record has fixed it.</summary>
+    /// <summary>The collection as the sink found (or made) it, once the first record has fixed it.</summary>
     public QdrantTargetPlan? Plan { get; private set; }
+
+    /// <summary>True when this sink created the collection.</summary>
+    public bool CreatedCollection { get; private set; }
 
     /// <summary>Called after each batch Qdrant acknowledged, with the summary so far and the batch's last position.</summary>
     public Action<QdrantBatchCommitted>? BatchCommitted { get; init; }
@@ -185,16 +188,15 @@ public sealed class QdrantSink : IAsyncDisposable
         }
         if (_body.Length > _options.MaxRequestBytes)
         {
-            if (_body.Count == 1)
+            var point = _body.TakeBack(mark);
+            var alone = point.Length + QdrantUpsertBody.EmptyLength;
+            if (alone > _options.MaxRequestBytes)
             {
-                var size = _body.Length; // the request this record alone would make
-                _body.TakeBack(mark);
                 _rejected++;
                 throw Reject(record, "QdrantRecordTooLarge",
-                    $"as a request it takes {size:N0} bytes, more than the {_options.MaxRequestBytes:N0} allowed (Qdrant's service.max_request_size_mb)");
+                    $"as a request it takes {alone:N0} bytes, more than the {_options.MaxRequestBytes:N0} allowed (Qdrant's service.max_request_size_mb)");
             }
             // It does not fit beside the others: send them, and start the next batch with it.
-            var point = _body.TakeBack(mark);
             await SendBatchAsync(cancellationToken).ConfigureAwait(false);
             _body.AppendRaw(point);
         }
@@ -262,6 +264,7 @@ public sealed class QdrantSink : IAsyncDisposable
             try
             {
                 await _client.CreateCollectionAsync(_options.Collection, plan.Vectors, plan.SparseVectors, ct).ConfigureAwait(false);
+                CreatedCollection = true;
                 QdrantLog.CollectionCreated(_logger, _options.Collection, Describe(plan));
             }
             catch (VecMigrateException ex) when (ex.ErrorId == "QdrantBadRequest" && ex.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase))
