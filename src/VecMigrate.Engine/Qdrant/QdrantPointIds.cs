@@ -27,6 +27,9 @@ public static class QdrantPointIds
 
     private const byte NamespaceSeparator = 0xFF;
 
+    /// <summary>Throws on text that is not valid UTF-16 (a lone surrogate), instead of replacing it with U+FFFD.</summary>
+    internal static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>The Qdrant point id of a record id in an optional namespace (see the type's remarks).</summary>
     public static PointId ToQdrant(PointId id, string? @namespace)
     {
@@ -34,12 +37,15 @@ public static class QdrantPointIds
         return id.Kind == PointIdKind.String ? PointId.FromUuid(ForString(id.AsString, @namespace)) : id;
     }
 
-    /// <summary>The UUIDv5 VecMigrate gives a string id (in a namespace, when not null).</summary>
+    /// <summary>
+    /// The UUIDv5 VecMigrate gives a string id (in a namespace, when not null). Text that is not valid UTF-16 (a lone
+    /// surrogate) has no UTF-8 form and throws <see cref="ArgumentException"/> rather than hashing a replacement.
+    /// </summary>
     public static Guid ForString(string id, string? @namespace)
     {
         ArgumentNullException.ThrowIfNull(id);
-        var idBytes = Encoding.UTF8.GetByteCount(id);
-        var nsBytes = @namespace is null ? 0 : Encoding.UTF8.GetByteCount(@namespace) + 1;
+        var idBytes = StrictUtf8.GetByteCount(id);
+        var nsBytes = @namespace is null ? 0 : StrictUtf8.GetByteCount(@namespace) + 1;
         var length = nsBytes + idBytes;
         var rented = length <= 512 ? null : ArrayPool<byte>.Shared.Rent(length);
         Span<byte> name = rented is null ? stackalloc byte[512] : rented;
@@ -48,10 +54,10 @@ public static class QdrantPointIds
             var at = 0;
             if (@namespace is not null)
             {
-                at = Encoding.UTF8.GetBytes(@namespace, name);
+                at = StrictUtf8.GetBytes(@namespace, name);
                 name[at++] = NamespaceSeparator;
             }
-            Encoding.UTF8.GetBytes(id, name[at..]);
+            StrictUtf8.GetBytes(id, name[at..]);
             return Version5(VecMigrateNamespace, name[..length]);
         }
         finally

@@ -336,13 +336,23 @@ public sealed class QdrantSink : IAsyncDisposable
         }
 
         string? originalId = record.Id.Kind == PointIdKind.String ? record.Id.AsString : null;
-        var problem = _payloads.Prepare(record.Payload?.Utf8Json ?? default, _options.OriginalIdField, originalId, _options.NamespaceField, record.Namespace,
-            out var payload);
-        if (problem is { } p) throw Reject(record, p.ErrorId, p.Message);
-
-        var id = QdrantPointIds.ToQdrant(record.Id, record.Namespace);
-        var bare = _unnamed && record.Vectors.Count == 1 && record.Vectors.ContainsKey(VectorRecord.DefaultVectorName);
-        _body.AppendPoint(id, record.Vectors, bare, payload.Span);
+        try
+        {
+            // First the id (and namespace): text with a lone surrogate has no UTF-8 form; hashing or writing it would
+            // put U+FFFD in its place.
+            if (record.Namespace is { } ns) QdrantPointIds.StrictUtf8.GetByteCount(ns);
+            var id = QdrantPointIds.ToQdrant(record.Id, record.Namespace);
+            var problem = _payloads.Prepare(record.Payload?.Utf8Json ?? default, _options.OriginalIdField, originalId, _options.NamespaceField, record.Namespace,
+                out var payload);
+            if (problem is { } p) throw Reject(record, p.ErrorId, p.Message);
+            var bare = _unnamed && record.Vectors.Count == 1 && record.Vectors.ContainsKey(VectorRecord.DefaultVectorName);
+            _body.AppendPoint(id, record.Vectors, bare, payload.Span);
+        }
+        catch (ArgumentException ex)
+        {
+            // Text that UTF-8 JSON cannot carry (an id or namespace with a lone surrogate); the body is left as it was.
+            throw Reject(record, "QdrantRecordInvalid", ex.Message.TrimEnd('.'));
+        }
     }
 
     private static string KindText(VectorKind kind) => kind switch

@@ -28,6 +28,7 @@ public sealed class QdrantSinkValidationTests(QdrantStandInFixture fx) : IClassF
         ["payload-invalid"] = () => Make(22UL, "{\"a\":", ("dense", new DenseVector([1, 2, 3]))),
         ["payload-two-values"] = () => Make(23UL, "{} {}", ("dense", new DenseVector([1, 2, 3]))),
         ["original-id-conflict"] = () => Make("s-1", """{"original_id":"someone else's"}""", ("dense", new DenseVector([1, 2, 3]))),
+        ["lone-surrogate"] = () => Make("bad\ud800id", null, ("dense", new DenseVector([1, 2, 3]))),
         ["namespace-conflict"] = () => new VectorRecord("s-2", new Dictionary<string, VectorValue> { ["dense"] = new DenseVector([1, 2, 3]) },
             JsonPayload.FromString("""{"namespace":42}""")) { Namespace = "prod" },
     };
@@ -48,6 +49,7 @@ public sealed class QdrantSinkValidationTests(QdrantStandInFixture fx) : IClassF
     [InlineData("payload-invalid", "QdrantPayloadInvalid", "not valid JSON")]
     [InlineData("payload-two-values", "QdrantPayloadInvalid", "not valid JSON")]
     [InlineData("original-id-conflict", "QdrantPayloadFieldConflict", "'original_id' (\"someone else's\")")]
+    [InlineData("lone-surrogate", "QdrantRecordInvalid", "\\uD800")]
     [InlineData("namespace-conflict", "QdrantPayloadFieldConflict", "'namespace' (42)")]
     public async Task A_record_qdrant_could_not_take_is_rejected_and_the_sink_goes_on(string which, string errorId, string detail)
     {
