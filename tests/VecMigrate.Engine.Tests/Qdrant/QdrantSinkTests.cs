@@ -431,4 +431,36 @@ public sealed class QdrantSinkTests(QdrantStandInFixture fx) : IClassFixture<Qdr
         var scaled = forward.Select(x => x * 1.001f).ToArray();
         Assert.NotNull(RecordAssert.NormalizedDifference(new DenseVector(v), new DenseVector(scaled), exact: false));
     }
+    [Fact]
+    public void Create_collection_bodies_take_qdrants_unnamed_named_and_sparse_only_forms()
+    {
+        string Body(IReadOnlyList<QdrantVectorParams> v, IReadOnlyList<QdrantSparseVectorParams> sp) =>
+            System.Text.Encoding.UTF8.GetString(QdrantClient.CreateCollectionBody(v, sp));
+        var unnamed = new QdrantVectorParams("", 3, DistanceMetric.Dot, "Dot", null, null);
+        Assert.Equal("""{"vectors":{"size":3,"distance":"Dot"},"sparse_vectors":{"sparse":{}}}""",
+            Body([unnamed], [new QdrantSparseVectorParams("sparse", null, null)]));
+        Assert.Equal("""{"vectors":{"a":{"size":2,"distance":"Cosine"},"m":{"size":4,"distance":"Manhattan","multivector_config":{"comparator":"max_sim"}}}}""",
+            Body([new QdrantVectorParams("a", 2, DistanceMetric.Cosine, "Cosine", null, null), new QdrantVectorParams("m", 4, DistanceMetric.Manhattan, "", null, "max_sim")], []));
+        Assert.Equal("""{"vectors":{},"sparse_vectors":{"bm25":{"modifier":"idf"}}}""", Body([], [new QdrantSparseVectorParams("bm25", "idf", null)]));
+        Assert.Throws<ArgumentException>(() => Body([unnamed, new QdrantVectorParams("b", 1, DistanceMetric.Dot, "Dot", null, null)], []));
+        Assert.Throws<ArgumentException>(() => Body([], [new QdrantSparseVectorParams("", null, null)]));
+        Assert.Throws<ArgumentException>(() => Body([new QdrantVectorParams("x", 1, DistanceMetric.Dot, "Dot", null, null)], [new QdrantSparseVectorParams("x", null, null)]));
+    }
+
+    [Fact]
+    public async Task The_client_upserts_records_whose_ids_are_already_qdrant_ids()
+    {
+        var name = NewCollectionName();
+        fx.Server.CreateCollection(name, [new QdrantStandInVector("", 2, "Euclid")], [new QdrantStandInSparse("s")]);
+        using var client = fx.Client();
+        var result = await client.UpsertAsync(name, [
+            QdrantSinkKit.Record(5UL, null, """{"a":1}""", ("", new DenseVector([1, 2]))),
+            QdrantSinkKit.Record(Guid.Parse("00000000-0000-0000-0000-000000000009"), null, null, ("", new DenseVector([3, 4])), ("s", new SparseVector([2], [0.5f]))),
+        ]);
+        Assert.Equal("completed", result.Status);
+        var back = await QdrantSinkKit.ReadBackAsync(client, name);
+        AssertSameFloats([1, 2], back[0].Embedding!);
+        Assert.Equal(["", "s"], back[1].Vectors.Keys.Order(StringComparer.Ordinal));
+        await Assert.ThrowsAsync<ArgumentException>(() => client.UpsertAsync(name, [QdrantSinkKit.Record("text-id", null, null, ("", new DenseVector([1, 2])))]));
+    }
 }
