@@ -9,12 +9,13 @@ using VecMigrate.Engine.Http;
 namespace VecMigrate.Engine.Qdrant;
 
 /// <summary>
-/// A thin client of Qdrant's REST API (port 6333): list and describe collections, scroll points. Every call goes
+/// A thin client of Qdrant's REST API (port 6333): list, describe and create collections, scroll and upsert points
+/// (the writes are in QdrantClient.Writes.cs). Every call goes
 /// through <see cref="RestTransport"/> (timeouts, bounded retries of 429/5xx and connection failures) and every
 /// failure becomes a <see cref="VecMigrateException"/> with a stable id, the url as target and Qdrant's own
 /// message. The API key travels only in the <c>api-key</c> header; it never reaches a message or a log line.
 /// </summary>
-public sealed class QdrantClient : IDisposable
+public sealed partial class QdrantClient : IDisposable
 {
     /// <summary>Qdrant's REST default.</summary>
     public static Uri DefaultUrl { get; } = new("http://localhost:6333/");
@@ -119,7 +120,7 @@ public sealed class QdrantClient : IDisposable
     /// upserts by id are idempotent), bounded by the transport's retry policy. <c>collection</c> names the
     /// collection the call concerns, so that a 404 reads as "collection not found".
     /// </summary>
-    internal async Task<T> SendAsync<T>(HttpMethod method, string path, byte[]? body, string what, string? collection,
+    internal async Task<T> SendAsync<T>(HttpMethod method, string path, ReadOnlyMemory<byte>? body, string what, string? collection,
         AnswerParser<T> parse, CancellationToken cancellationToken)
     {
         var url = new Uri(BaseUrl, path);
@@ -167,14 +168,15 @@ public sealed class QdrantClient : IDisposable
         }
     }
 
-    private HttpRequestMessage MakeRequest(HttpMethod method, Uri url, byte[]? body)
+    private HttpRequestMessage MakeRequest(HttpMethod method, Uri url, ReadOnlyMemory<byte>? body)
     {
         var request = new HttpRequestMessage(method, url);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (_apiKey is not null) request.Headers.TryAddWithoutValidation("api-key", _apiKey.Reveal());
-        if (body is not null)
+        if (body is { } bytes)
         {
-            request.Content = new ByteArrayContent(body);
+            // Over the caller's (pooled) buffer, no copy; made anew for each attempt.
+            request.Content = new ReadOnlyMemoryContent(bytes);
             request.Content.Headers.ContentType = JsonMediaType;
         }
         return request;

@@ -22,4 +22,13 @@ internal static partial class QdrantLog
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "Qdrant read of '{Collection}' finished: {Count} points in {Pages} pages")]
     public static partial void ReadFinished(ILogger logger, string collection, long count, int pages);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Created Qdrant collection '{Collection}' ({Vectors})")]
+    public static partial void CollectionCreated(ILogger logger, string collection, string vectors);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Qdrant collection '{Collection}': {Warning}")]
+    public static partial void TargetWarning(ILogger logger, string collection, string warning);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Debug, Message = "Upserted a batch of {Count} points ({Bytes} bytes) into Qdrant collection '{Collection}' ({Total} in all) in {ElapsedMs:0.#} ms")]
+    public static partial void BatchUpserted(ILogger logger, int count, int bytes, string collection, long total, double elapsedMs);
 }

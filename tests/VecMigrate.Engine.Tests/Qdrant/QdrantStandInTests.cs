@@ -62,7 +62,7 @@ public sealed class QdrantStandInTests(QdrantStandInFixture fx) : IClassFixture<
     public async Task Batch_upsert_stores_every_point()
     {
         var name = NewCollectionName();
-        fx.Server.CreateCollection(name, new QdrantStandInVector("", 2));
+        fx.Server.CreateCollection(name, new QdrantStandInVector("", 2, "Dot")); // (a Cosine space would store [3,3] normalized)
         var answer = await SendAsync(HttpMethod.Put, $"collections/{name}/points",
             """{"batch":{"ids":[1,2,3],"vectors":[[1,1],[2,2],[3,3]],"payloads":[{"n":1},null,{"n":3}]}}""");
         Assert.Equal(HttpStatusCode.OK, answer.Status);

@@ -15,6 +15,9 @@ namespace VecMigrate.Testing.StandIns;
 /// <summary>A dense (or multi-) vector space of a stand-in collection; Name "" alone makes the collection's unnamed vector.</summary>
 public sealed record QdrantStandInVector(string Name, int Size, string Distance = "Cosine", string? Datatype = null, bool Multivector = false);
 
+/// <summary>One upsert request the stand-in answered: its body's size and how many points it held.</summary>
+public readonly record struct QdrantStandInUpsert(long Bytes, int Points);
+
 /// <summary>A sparse vector space of a stand-in collection.</summary>
 public sealed record QdrantStandInSparse(string Name, string? Modifier = null);
 
@@ -84,6 +87,14 @@ public sealed class QdrantStandInFaults
 /// re-serializes them: integers beyond 64 bits become floats); filters support only <c>match.value</c> on a
 /// (dotted) payload key, <c>has_id</c> and nested filters, and payload selection only top-level keys;
 /// other Qdrant features answer 400 naming the stand-in.
+/// <para>
+/// Upserts preprocess vectors as Qdrant's segments do (lib/segment NamedVectors::preprocess): in a Cosine space
+/// every dense vector and every row of a multivector is scaled to unit length with Qdrant's portable float32
+/// arithmetic (spaces/simple.rs <c>cosine_preprocess</c>: squares summed in order, left alone when the sum is under
+/// 2^-23 or within 1e-6 of 1, else each element divided by the sum's square root); sparse vectors are sorted by
+/// index. Real Qdrant on x86-64 sums 16+ dimensions with SSE and 32+ with AVX+FMA in another order, so its last
+/// bits can differ from the stand-in's. <see cref="Seed"/> stores vectors as given unless asked to preprocess.
+/// </para>
 /// </remarks>
 public sealed class QdrantStandIn : IAsyncDisposable
 {
@@ -92,6 +103,7 @@ public sealed class QdrantStandIn : IAsyncDisposable
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly ConcurrentDictionary<string, Collection> _collections = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _scrollBodies = new();
+    private readonly ConcurrentQueue<QdrantStandInUpsert> _upserts = new();
     private StandInHost _host = null!;
     private int _scrolls;
     private int _requests;
@@ -137,6 +149,9 @@ public sealed class QdrantStandIn : IAsyncDisposable
     /// <summary>The JSON bodies of the scroll requests answered, oldest first.</summary>
     public IReadOnlyList<string> ScrollBodies => _scrollBodies.ToArray();
 
+    /// <summary>The upsert requests answered with success (faults and refusals not counted), oldest first.</summary>
+    public IReadOnlyList<QdrantStandInUpsert> Upserts => _upserts.ToArray();
+
     // ---------------------------------------------------------------- seeding and inspection
 
     public void CreateCollection(string name, params QdrantStandInVector[] vectors) => CreateCollection(name, vectors, null);
@@ -150,8 +165,12 @@ public sealed class QdrantStandIn : IAsyncDisposable
 
     public bool DropCollection(string name) => _collections.TryRemove(name, out _);
 
-    /// <summary>Stores records as an upsert would (vectors checked against the collection's config).</summary>
-    public void Seed(string collection, IEnumerable<VectorRecord> records)
+    /// <summary>
+    /// Stores records with their vectors checked against the collection's config. With <paramref name="preprocess"/>
+    /// the vectors are also preprocessed as an upsert would (cosine normalization); without it they are stored as
+    /// given, as test data that is taken to be what the collection holds.
+    /// </summary>
+    public void Seed(string collection, IEnumerable<VectorRecord> records, bool preprocess = false)
     {
         var c = Get(collection);
         var points = new List<Point>();
@@ -161,7 +180,7 @@ public sealed class QdrantStandIn : IAsyncDisposable
             var vectors = new Dictionary<string, VectorValue>(r.Vectors, StringComparer.Ordinal);
             var error = c.Check(vectors);
             if (error is not null) throw new ArgumentException($"Point {r.Id}: {error}");
-            points.Add(new Point(r.Id, SortSparse(vectors), r.Payload?.Utf8Json.ToArray()));
+            points.Add(new Point(r.Id, preprocess ? c.Preprocess(vectors) : SortSparse(vectors), r.Payload?.Utf8Json.ToArray()));
         }
         c.Upsert(points);
     }
@@ -277,7 +296,7 @@ public sealed class QdrantStandIn : IAsyncDisposable
 
     private static BadRequest Unsupported(string what) => new(400, $"Bad request: the Qdrant stand-in does not support {what}");
 
-    private async Task<JsonDocument> ReadJsonAsync(HttpContext ctx)
+    private async Task<JsonDocument> ReadJsonAsync(HttpContext ctx, Action<long>? measured = null)
     {
         var limit = MaxRequestBytes;
         if (ctx.Request.ContentLength is { } declared && declared > limit)
@@ -290,6 +309,7 @@ public sealed class QdrantStandIn : IAsyncDisposable
             buffer.Write(chunk, 0, n);
             if (buffer.Length > limit) throw new BadRequest(400, $"JSON payload is larger than allowed (limit: {limit} bytes).");
         }
+        measured?.Invoke(buffer.Length);
         try
         {
             return JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length).ToArray(), new JsonDocumentOptions { MaxDepth = 256 });
@@ -398,7 +418,8 @@ public sealed class QdrantStandIn : IAsyncDisposable
 
     private async Task UpsertAsync(HttpContext ctx, Collection c, long started)
     {
-        using var doc = await ReadJsonAsync(ctx).ConfigureAwait(false);
+        long bytes = 0;
+        using var doc = await ReadJsonAsync(ctx, n => bytes = n).ConfigureAwait(false);
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw Format("data did not match any variant of untagged enum PointInsertOperations");
         var points = new List<Point>();
@@ -429,6 +450,7 @@ public sealed class QdrantStandIn : IAsyncDisposable
             if (root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null) throw Unsupported($"`{key}`");
         }
         var operation = c.Upsert(points);
+        _upserts.Enqueue(new QdrantStandInUpsert(bytes, points.Count));
         var wait = string.Equals(ctx.Request.Query["wait"].FirstOrDefault(), "true", StringComparison.OrdinalIgnoreCase);
         await WriteOkAsync(ctx, started, w =>
         {
@@ -488,10 +510,11 @@ public sealed class QdrantStandIn : IAsyncDisposable
     {
         var error = c.Check(vectors);
         if (error is not null) throw WrongInput(error);
+        vectors = c.Preprocess(vectors);
         byte[]? bytes = null;
         if (payload.ValueKind == JsonValueKind.Object) bytes = Encoding.UTF8.GetBytes(payload.GetRawText());
         else if (payload.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null)) throw Format($"{where}.payload: invalid type, expected a map");
-        return new Point(id, SortSparse(vectors), bytes);
+        return new Point(id, vectors, bytes);
     }
 
     private static PointId ParseId(JsonElement id)
@@ -679,11 +702,12 @@ public sealed class QdrantStandIn : IAsyncDisposable
         if (vectorNames.Length > 0)
         {
             w.WritePropertyName("vector");
-            if (c.Unnamed)
+            // Qdrant answers a point whose only vector (of those asked for) is the unnamed one with the bare value,
+            // and any other point with a map by name, "" naming the unnamed vector (VectorStructInternal::from).
+            var shown = vectorNames.Count(p.Vectors.ContainsKey);
+            if (shown == 1 && vectorNames.Contains("") && p.Vectors.TryGetValue("", out var unnamed))
             {
-                // A single unnamed vector comes back as the bare value, not as a map.
-                if (p.Vectors.TryGetValue("", out var v)) WriteVector(w, v);
-                else w.WriteNullValue();
+                WriteVector(w, unnamed);
             }
             else
             {
@@ -939,6 +963,37 @@ public sealed class QdrantStandIn : IAsyncDisposable
                 }
             }
             return null;
+        }
+
+        /// <summary>What Qdrant does to vectors before it stores them: Cosine spaces normalized, sparse vectors sorted.</summary>
+        public Dictionary<string, VectorValue> Preprocess(Dictionary<string, VectorValue> vectors)
+        {
+            vectors = SortSparse(vectors);
+            foreach (var (name, value) in vectors.ToArray())
+            {
+                var space = Dense.FirstOrDefault(d => d.Name == name);
+                if (space is null || space.Distance != "Cosine") continue;
+                vectors[name] = value switch
+                {
+                    DenseVector d => new DenseVector(CosinePreprocess(d.Values)),
+                    MultiVector m => new MultiVector(m.Vectors.Select(CosinePreprocess).ToArray()), // each row on its own
+                    _ => value,
+                };
+            }
+            return vectors;
+        }
+
+        /// <summary>Qdrant's portable <c>cosine_preprocess</c>, in float32 throughout.</summary>
+        private static float[] CosinePreprocess(float[] vector)
+        {
+            var length = 0f;
+            foreach (var x in vector) length += x * x;
+            // is_length_zero_or_normalized: f32::EPSILON is 2^-23 (not .NET's float.Epsilon).
+            if (length < 1.1920929e-7f || MathF.Abs(length - 1f) <= 1e-6f) return (float[])vector.Clone();
+            length = MathF.Sqrt(length);
+            var result = new float[vector.Length];
+            for (var i = 0; i < vector.Length; i++) result[i] = vector[i] / length;
+            return result;
         }
 
         public long Upsert(IReadOnlyList<Point> points)
