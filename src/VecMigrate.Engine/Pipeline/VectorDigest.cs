@@ -128,7 +128,7 @@ public sealed class VectorDigest
             switch (r.Vectors[name])
             {
                 case DenseVector d:
-                    AppendFloats(sha, options.NormalizeDense ? VectorMath.Normalized(d.Values) : d.Values);
+                    AppendFloats(sha, options.NormalizeDense ? VectorMath.Normalize(d.Values) : d.Values);
                     break;
                 case MultiVector m:
                     BinaryPrimitives.WriteInt32LittleEndian(scratch, m.Vectors.Length);
@@ -206,7 +206,7 @@ public sealed class VectorDigest
 /// <summary>What a digest leaves out or normalizes, for targets that change records by design.</summary>
 public sealed class DigestOptions
 {
-    /// <summary>Normalize dense vectors to unit length first (Qdrant stores cosine vectors normalized).</summary>
+    /// <summary>Normalize dense vectors to unit length first, as Qdrant does for Cosine collections (<see cref="VectorMath.Normalize"/>).</summary>
     public bool NormalizeDense { get; init; }
 
     /// <summary>Leave the payload out.</summary>
@@ -222,19 +222,3 @@ public sealed class DigestOptions
 /// <summary>The outcome of comparing two digests.</summary>
 public sealed record DigestComparison(bool Equal, long SourceCount, long TargetCount, IReadOnlyList<int> DifferingBuckets,
     IReadOnlyList<string>? Missing, IReadOnlyList<string>? Extra, IReadOnlyList<string>? Changed);
-
-/// <summary>Small vector helpers.</summary>
-public static class VectorMath
-{
-    /// <summary>v / ||v|| in float32 arithmetic (the norm summed in float32), as Qdrant does for cosine collections; a zero vector stays as it is.</summary>
-    public static float[] Normalized(float[] v)
-    {
-        var sum = 0f;
-        foreach (var x in v) sum += x * x;
-        var norm = MathF.Sqrt(sum);
-        if (norm < float.Epsilon) return v;
-        var r = new float[v.Length];
-        for (var i = 0; i < v.Length; i++) r[i] = v[i] / norm;
-        return r;
-    }
-}
