@@ -12,11 +12,14 @@ namespace VecMigrate.Engine.Tests.EndToEnd;
 /// <summary>
 /// Records written to real Postgres with <see cref="PgVectorWriter"/>, read back with <see cref="PgVectorSource"/>,
 /// written to the Qdrant stand-in with <see cref="QdrantSink"/> and read with <see cref="QdrantSource"/>: what arrives
-/// is what went in (Cosine spaces normalized, exactly as Qdrant does it).
+/// is what went in (Cosine spaces normalized, exactly as Qdrant does it). The stand-in checks every exchange against
+/// Qdrant's document (when the vendor documents are there), so the sink's requests and the answers conform too.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PgToQdrantRoundTripTests(PostgresFixture pg, QdrantStandInFixture q) : IClassFixture<QdrantStandInFixture>
+public sealed class PgToQdrantRoundTripTests(PostgresFixture pg, CheckedQdrantStandInFixture q) : IClassFixture<CheckedQdrantStandInFixture>
 {
+    private readonly long _checkedBefore = q.BeginTest();
+
     private async Task<(List<VectorRecord> Back, QdrantWriteSummary Summary, QdrantClient Client)> ToQdrantAsync(string cs, string table, QdrantSinkOptions options)
     {
         var client = q.Client();
@@ -81,6 +84,7 @@ public sealed class PgToQdrantRoundTripTests(PostgresFixture pg, QdrantStandInFi
         Assert.Equal(["text:64:Cosine:False", "image:8:Euclid:False", "colbert:4:Dot:True"],
             info.Vectors.Select(v => $"{v.Name}:{v.Size}:{v.DistanceName}:{v.IsMultivector}"));
         Assert.Equal("bm25", Assert.Single(info.SparseVectors).Name);
+        q.AssertConforms(_checkedBefore, 3 + 10); // describe, create, describe, 10 upserts of 64
     }
 
     [Fact]
@@ -109,6 +113,7 @@ public sealed class PgToQdrantRoundTripTests(PostgresFixture pg, QdrantStandInFi
         var info = await client.GetCollectionAsync(name);
         Assert.True(info.HasUnnamedVector);
         Assert.Equal("sparse", Assert.Single(info.SparseVectors).Name);
+        q.AssertConforms(_checkedBefore, 3 + 1);
     }
 
     [Fact]
@@ -138,5 +143,6 @@ public sealed class PgToQdrantRoundTripTests(PostgresFixture pg, QdrantStandInFi
         Assert.True(JsonPayload.DeepEquals("""{"title":"one","stars":5,"original_id":"n-1"}"""u8, n1.Payload!.Utf8Json.Span), n1.Payload.ToString());
         var n2 = Assert.Single(back, r => r.Id == PointId.FromUuid(QdrantPointIds.ForString("n-2", null)));
         AssertSameFloats([0.5f, -0.25f, 1e-7f], n2.Embedding!);
+        q.AssertConforms(_checkedBefore, 1 + 3 + 1);
     }
 }

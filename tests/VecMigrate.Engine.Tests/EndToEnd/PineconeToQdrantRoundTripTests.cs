@@ -11,9 +11,12 @@ namespace VecMigrate.Engine.Tests.EndToEnd;
 /// <summary>
 /// A Pinecone index (stand-in) read with <see cref="Engine.Pinecone.PineconeSource"/> and written with
 /// <see cref="QdrantSink"/>: every namespace arrives, string ids as UUIDv5 with the id and namespace in the payload.
+/// Both stand-ins check every exchange against their vendor's document (when the documents are there).
 /// </summary>
-public sealed class PineconeToQdrantRoundTripTests(QdrantStandInFixture fx) : IClassFixture<QdrantStandInFixture>
+public sealed class PineconeToQdrantRoundTripTests(CheckedQdrantStandInFixture fx) : IClassFixture<CheckedQdrantStandInFixture>
 {
+    private readonly long _checkedBefore = fx.BeginTest();
+
     private sealed record Seeded(string Namespace, string Id, float[] Values, uint[]? Indices, float[]? SparseValues, string? Metadata);
 
     /// <summary>What Qdrant should hold for a Pinecone record.</summary>
@@ -30,7 +33,7 @@ public sealed class PineconeToQdrantRoundTripTests(QdrantStandInFixture fx) : IC
     [Fact]
     public async Task A_hybrid_index_with_several_namespaces_arrives_as_uuid5_points_with_ids_and_namespaces_in_the_payload()
     {
-        await using var kit = await PineconeTestKit.StartAsync();
+        await using var kit = await PineconeTestKit.StartAsync(checkContracts: true);
         var index = await kit.StandIn.CreateIndexAsync("hybrid", 8, "dotproduct");
         var rng = new Random(8);
         var seeded = new List<Seeded>();
@@ -71,12 +74,14 @@ public sealed class PineconeToQdrantRoundTripTests(QdrantStandInFixture fx) : IC
         Assert.Equal(8, info.Vectors[0].Size);
         Assert.Equal("Dot", info.Vectors[0].DistanceName);
         Assert.Equal("sparse", Assert.Single(info.SparseVectors).Name);
+        kit.AssertConforms(2 + 3 * 2); // describe, stats, a list and a fetch at least in each namespace
+        fx.AssertConforms(_checkedBefore, 3 + 6); // describe, create, describe, 6 upserts of 50
     }
 
     [Fact]
     public async Task A_cosine_index_arrives_normalized_as_qdrant_stores_cosine_vectors()
     {
-        await using var kit = await PineconeTestKit.StartAsync();
+        await using var kit = await PineconeTestKit.StartAsync(checkContracts: true);
         var index = await kit.StandIn.CreateIndexAsync("cos", 24, "cosine");
         var rng = new Random(24);
         var seeded = Enumerable.Range(0, 60).Select(i => new Seeded(i % 2 == 0 ? "" : "other", $"v{i}", RandomVector(rng, 24), null, null, null)).ToList();
@@ -93,5 +98,7 @@ public sealed class PineconeToQdrantRoundTripTests(QdrantStandInFixture fx) : IC
         var info = await client.GetCollectionAsync(name);
         Assert.Equal(DistanceMetric.Cosine, Assert.Single(info.Vectors).Distance);
         Assert.Empty(info.SparseVectors);
+        kit.AssertConforms(2 + 2 * 2);
+        fx.AssertConforms(_checkedBefore, 3 + 1);
     }
 }

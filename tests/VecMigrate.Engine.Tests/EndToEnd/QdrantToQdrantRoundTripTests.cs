@@ -7,9 +7,14 @@ using static VecMigrate.Engine.Tests.Qdrant.QdrantTestKit;
 
 namespace VecMigrate.Engine.Tests.EndToEnd;
 
-/// <summary>A collection copied into a new one with <see cref="QdrantSource"/> and <see cref="QdrantSink"/>: ids, vectors and payloads arrive unchanged.</summary>
-public sealed class QdrantToQdrantRoundTripTests(QdrantStandInFixture fx) : IClassFixture<QdrantStandInFixture>
+/// <summary>
+/// A collection copied into a new one with <see cref="QdrantSource"/> and <see cref="QdrantSink"/>: ids, vectors and payloads
+/// arrive unchanged. The stand-in checks every exchange against Qdrant's document (when the vendor documents are there).
+/// </summary>
+public sealed class QdrantToQdrantRoundTripTests(CheckedQdrantStandInFixture fx) : IClassFixture<CheckedQdrantStandInFixture>
 {
+    private readonly long _checkedBefore = fx.BeginTest();
+
     private async Task<(List<VectorRecord> Back, QdrantWriteSummary Summary, QdrantSink Sink)> CopyAsync(string from, string to, QdrantSinkOptions? options = null)
     {
         using var client = fx.Client();
@@ -65,6 +70,7 @@ public sealed class QdrantToQdrantRoundTripTests(QdrantStandInFixture fx) : ICla
         Assert.Equal(a.Vectors, b.Vectors);
         Assert.Equal(a.SparseVectors, b.SparseVectors);
         Assert.Equal(a.HasUnnamedVector, b.HasUnnamedVector);
+        fx.AssertConforms(_checkedBefore, 12 + 3 + 15); // 12 scroll pages of 128, describe, create, describe, 15 upserts
     }
 
     [Fact]
@@ -90,5 +96,6 @@ public sealed class QdrantToQdrantRoundTripTests(QdrantStandInFixture fx) : ICla
         var (second, _, _) = await CopyAsync(from, to, options);
         RecordAssert.SameSet(first, second);
         Assert.Equal(700, fx.Server.Count(to));
+        fx.AssertConforms(_checkedBefore, 2 * (6 + 1 + 10)); // twice: 6 scroll pages, describe, 10 upserts at least
     }
 }

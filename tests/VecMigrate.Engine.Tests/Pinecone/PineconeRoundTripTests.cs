@@ -11,11 +11,14 @@ namespace VecMigrate.Engine.Tests.Pinecone;
 
 /// <summary>
 /// Real Postgres, the Qdrant stand-in and the Pinecone stand-in, through the engine's sources and the
-/// <see cref="PineconeSink"/>; what Pinecone holds afterwards is read back and compared exactly with what went in.
+/// <see cref="PineconeSink"/>; what Pinecone holds afterwards is read back and compared exactly with what went in. Both
+/// stand-ins check every exchange against their vendor's document (when the documents are there).
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PineconeRoundTripTests(PostgresFixture pg, QdrantStandInFixture qdrant) : IClassFixture<QdrantStandInFixture>
+public sealed class PineconeRoundTripTests(PostgresFixture pg, CheckedQdrantStandInFixture qdrant) : IClassFixture<CheckedQdrantStandInFixture>
 {
+    private readonly long _qdrantCheckedBefore = qdrant.BeginTest();
+
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     private static float[] Nasty(int dim, int seed) =>
@@ -48,7 +51,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, QdrantStandInFixt
             await w.FlushAsync();
         }
 
-        await using var kit = await PineconeTestKit.StartAsync();
+        await using var kit = await PineconeTestKit.StartAsync(checkContracts: true);
         var index = await kit.StandIn.CreateIndexAsync("from-pg", 16, "dotproduct");
         await using var sink = kit.Sink("from-pg", ns: "pg", batchSize: 300);
         var summary = await sink.WriteAllAsync(new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = "docs", PageSize = 250 }).ReadAsync());
@@ -60,6 +63,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, QdrantStandInFixt
         Assert.NotNull(index.Get("pg", "0f8fad5b-d9cb-469f-a165-70867728950e"));
         var back = await PineconeTestKit.ReadAllAsync(kit.Source("from-pg"));
         RecordAssert.SameSet(records.Select(r => PineconeSinkKit.AsPinecone(r, "pg", sparse: "bm25")), back);
+        kit.AssertConforms(1 + 4); // describe, 4 upserts of 300 (and the read back)
     }
 
     /// <summary>Three namespaces (the default one too) of records whose ids need escaping everywhere they travel.</summary>
@@ -85,7 +89,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, QdrantStandInFixt
     [Fact]
     public async Task Copying_an_index_keeps_every_namespace_id_vector_and_metadata()
     {
-        await using var kit = await PineconeTestKit.StartAsync();
+        await using var kit = await PineconeTestKit.StartAsync(checkContracts: true);
         await SeedSourceAsync(kit, perNamespace: 240, distinctIds: false);
         var target = await kit.StandIn.CreateIndexAsync("dst", 8, "dotproduct");
         var source = await PineconeTestKit.ReadAllAsync(kit.Source("src"));
@@ -97,6 +101,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, QdrantStandInFixt
         Assert.Equal(["", "prod", "team/ü #1"], target.Namespaces());
         Assert.Equal(3, sink.Summary.BatchesCommitted); // one request per namespace: a change of namespace sends the open one
         RecordAssert.SameSet(source, await PineconeTestKit.ReadAllAsync(kit.Source("dst")), sparseZerosDropped: false);
+        kit.AssertConforms(3 * 8 + 3); // three reads of three namespaces, 3 upserts
     }
 
     [Theory]
@@ -104,7 +109,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, QdrantStandInFixt
     [InlineData("")]
     public async Task A_given_namespace_takes_the_records_of_every_source_namespace(string into)
     {
-        await using var kit = await PineconeTestKit.StartAsync();
+        await using var kit = await PineconeTestKit.StartAsync(checkContracts: true);
         await SeedSourceAsync(kit, perNamespace: 20, distinctIds: true);
         var target = await kit.StandIn.CreateIndexAsync("dst", 8, "dotproduct");
         var source = await PineconeTestKit.ReadAllAsync(kit.Source("src"));
@@ -115,6 +120,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, QdrantStandInFixt
         Assert.Equal([into], target.Namespaces());
         Assert.Equal(source.Count, target.Records(into).Count);
         RecordAssert.SameSet(source.Select(r => PineconeSinkKit.AsPinecone(r, into)), await PineconeTestKit.ReadAllAsync(kit.Source("dst")), sparseZerosDropped: false);
+        kit.AssertConforms(4 + 2 * (1 + 3 * 2)); // 4 upserts of 25; two reads of src: stats, a list and a fetch per namespace
     }
 
     [Fact]
@@ -134,7 +140,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, QdrantStandInFixt
         })).ToList();
         qdrant.Server.Seed(name, records);
 
-        await using var kit = await PineconeTestKit.StartAsync();
+        await using var kit = await PineconeTestKit.StartAsync(checkContracts: true);
         var index = await kit.StandIn.CreateIndexAsync("from-qdrant", 12, "cosine");
         await using var sink = kit.Sink("from-qdrant", batchSize: 200);
         var rejected = new List<RecordRejectedException>();
@@ -150,5 +156,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, QdrantStandInFixt
         Assert.NotNull(index.Get("", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
         var keep = records.Where(r => !rejected.Any(e => e.Record.Id == r.Id)).Select(r => PineconeSinkKit.AsPinecone(r, ""));
         RecordAssert.SameSet(keep, await PineconeTestKit.ReadAllAsync(kit.Source("from-qdrant")));
+        kit.AssertConforms(1 + 4); // describe, 4 upserts of 200 (and the read back)
+        qdrant.AssertConforms(_qdrantCheckedBefore, 1 + 6); // describe, 6 scroll pages of 128
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using VecMigrate.Engine.Http;
 using VecMigrate.Engine.Pinecone;
 using VecMigrate.Engine.Records;
+using VecMigrate.Testing.Contracts;
 using VecMigrate.Testing.StandIns;
 
 namespace VecMigrate.Engine.Tests.Pinecone;
@@ -36,10 +37,13 @@ internal sealed class PineconeTestKit : IAsyncDisposable
 
     public CollectingLogger Logs { get; }
 
+    /// <param name="checkContracts">Check every exchange of every host against Pinecone's documents, when they are there
+    /// (see <see cref="AssertConforms"/>); without them the kit runs unchecked.</param>
     public static async Task<PineconeTestKit> StartAsync(PineconeStandInOptions? options = null, RetryPolicy? retry = null,
-        string? apiKey = null, PineconeClientOptions? clientOptions = null)
+        string? apiKey = null, PineconeClientOptions? clientOptions = null, bool checkContracts = false)
     {
-        var standIn = await PineconeStandIn.StartAsync(options);
+        var contracts = checkContracts && VendorContracts.TryLoad(out var documents) ? documents.PineconeCheck() : null;
+        var standIn = await PineconeStandIn.StartAsync(options, contracts);
         var logs = new CollectingLogger();
         var transport = new RestTransport(retry ?? FastRetry, TimeSpan.FromSeconds(30), logs);
         var client = new PineconeClient(new ApiSecret(apiKey ?? standIn.ApiKey), transport, clientOptions ?? new PineconeClientOptions
@@ -62,6 +66,18 @@ internal sealed class PineconeTestKit : IAsyncDisposable
         var list = new List<VectorRecord>();
         await foreach (var r in source.ReadAsync(options)) list.Add(r);
         return list;
+    }
+
+    /// <summary>
+    /// With <c>checkContracts</c>: no contract violation on any host, in at least <paramref name="exchanges"/> checked
+    /// exchanges. Nothing to assert when the kit runs unchecked.
+    /// </summary>
+    public void AssertConforms(int exchanges)
+    {
+        if (StandIn.Contracts is null) return;
+        StandIn.EnsureNoContractViolations();
+        var count = StandIn.ContractExchangesChecked;
+        Assert.True(count >= exchanges, $"only {count} exchange(s) checked, expected {exchanges}");
     }
 
     /// <summary>A plain HTTP client for driving the stand-in directly (upserts, limits).</summary>

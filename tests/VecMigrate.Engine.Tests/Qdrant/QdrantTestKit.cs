@@ -3,18 +3,22 @@ using Microsoft.AspNetCore.Http;
 using VecMigrate.Engine.Http;
 using VecMigrate.Engine.Qdrant;
 using VecMigrate.Engine.Records;
+using VecMigrate.Testing.Contracts;
 using VecMigrate.Testing.StandIns;
 
 namespace VecMigrate.Engine.Tests.Qdrant;
 
 /// <summary>One Qdrant stand-in (no API key) and one fast-retrying transport for a test class; tests use their own collections.</summary>
-public sealed class QdrantStandInFixture : IAsyncLifetime
+public class QdrantStandInFixture : IAsyncLifetime
 {
     public QdrantStandIn Server { get; private set; } = null!;
 
     public RestTransport Transport { get; } = new(QdrantTestKit.FastRetry, TimeSpan.FromSeconds(60));
 
-    public async Task InitializeAsync() => Server = await QdrantStandIn.StartAsync();
+    /// <summary>The check the stand-in runs on every exchange; none here.</summary>
+    protected virtual ContractCheck? Contracts => null;
+
+    public async Task InitializeAsync() => Server = await QdrantStandIn.StartAsync(contracts: Contracts);
 
     public async Task DisposeAsync()
     {
@@ -23,6 +27,32 @@ public sealed class QdrantStandInFixture : IAsyncLifetime
     }
 
     public QdrantClient Client() => new(Server.BaseAddress, null, Transport);
+}
+
+/// <summary>
+/// The stand-in of the round-trip tests: every exchange is checked against qdrant-openapi.json when the vendor documents
+/// are there (without them the tests run unchecked, as before). Tests of one class run one after another, so each
+/// starts with <see cref="BeginTest"/> and ends with <see cref="AssertConforms"/> over its own exchanges.
+/// </summary>
+public sealed class CheckedQdrantStandInFixture : QdrantStandInFixture
+{
+    protected override ContractCheck? Contracts => VendorContracts.TryLoad(out var documents) ? documents.QdrantCheck() : null;
+
+    /// <summary>Forgets what earlier tests found; returns the number of exchanges checked so far, for <see cref="AssertConforms"/>.</summary>
+    public long BeginTest()
+    {
+        Server.Contracts?.Clear();
+        return Server.Contracts?.ExchangesChecked ?? 0;
+    }
+
+    /// <summary>No violations since <see cref="BeginTest"/>, in at least <paramref name="exchanges"/> checked exchanges (nothing to assert without the documents).</summary>
+    public void AssertConforms(long since, int exchanges)
+    {
+        if (Server.Contracts is not { } contracts) return;
+        contracts.EnsureNoViolations();
+        var count = contracts.ExchangesChecked - since;
+        Assert.True(count >= exchanges, $"only {count} exchange(s) checked, expected {exchanges}");
+    }
 }
 
 internal static class QdrantTestKit
