@@ -54,26 +54,31 @@ public static class PgCheckpointStore
     /// <summary>Every checkpoint in <paramref name="schema"/> (none when the table is not there).</summary>
     public static async Task<IReadOnlyList<PgCheckpointState>> ListAsync(string connectionString, string schema = "public", string? name = null, CancellationToken ct = default)
     {
-        await using var conn = await OpenAsync(connectionString, ct).ConfigureAwait(false);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            if (!await ExistsAsync(conn, schema, ct).ConfigureAwait(false)) return [];
-            await using var cmd = new NpgsqlCommand(
-                $"SELECT name, source, target, position, records, completed, updated_at FROM {Qualified(schema)} WHERE @n::text IS NULL OR name = @n ORDER BY name", conn);
-            cmd.Parameters.AddWithValue("n", NpgsqlTypes.NpgsqlDbType.Text, (object?)name ?? DBNull.Value);
-            var result = new List<PgCheckpointState>();
-            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
+            await using var conn = await OpenAsync(connectionString, ct).ConfigureAwait(false);
+            try
             {
-                result.Add(new PgCheckpointState(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
-                    r.GetInt64(4), r.GetBoolean(5), r.GetFieldValue<DateTimeOffset>(6)));
+                if (!await ExistsAsync(conn, schema, ct).ConfigureAwait(false)) return [];
+                await using var cmd = new NpgsqlCommand(
+                    $"SELECT name, source, target, position, records, completed, updated_at FROM {Qualified(schema)} WHERE @n::text IS NULL OR name = @n ORDER BY name", conn);
+                cmd.Parameters.AddWithValue("n", NpgsqlTypes.NpgsqlDbType.Text, (object?)name ?? DBNull.Value);
+                var result = new List<PgCheckpointState>();
+                await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await r.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    result.Add(new PgCheckpointState(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
+                        r.GetInt64(4), r.GetBoolean(5), r.GetFieldValue<DateTimeOffset>(6)));
+                }
+                return result;
             }
-            return result;
-        }
-        catch (Exception ex) when (PgConnections.IsConnectionLoss(ex))
-        {
-            // A pooled connection that died with its server: say so as the writer would, so that callers can reconnect.
-            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(connectionString));
+            catch (Exception ex) when (PgConnections.IsConnectionLoss(ex))
+            {
+                // The pool hands out idle connections that died with a restarted server: drop them, try once more on a
+                // new one, then say it as the writer would (PgUnreachable), so that a caller can reconnect.
+                NpgsqlConnection.ClearPool(conn);
+                if (attempt >= 2) throw PgConnections.ConnectFailure(ex, PgConnections.Describe(connectionString));
+            }
         }
     }
 
