@@ -8,16 +8,16 @@ namespace VecMigrate.Engine.Tests.EndToEnd;
 /// <summary>What the resume tests share: a seeded stand-in collection and the target table read back.</summary>
 internal static class ResumeKit
 {
-    /// <summary>Makes a collection of <paramref name="count"/> points (integer ids, then a few UUIDs) with payloads, and returns them.</summary>
-    public static List<VectorRecord> SeedCollection(QdrantStandIn server, string collection, int count, int dimensions, int seed)
+    /// <summary>Makes a collection of <paramref name="count"/> points (integer ids, then UUIDs) with payloads, and returns them.</summary>
+    public static List<VectorRecord> SeedCollection(QdrantStandIn server, string collection, int count, int dimensions, int seed, double integerShare = 0.9)
     {
         server.CreateCollection(collection, new QdrantStandInVector("", dimensions, "Cosine"));
         var rng = new Random(seed);
         var records = new List<VectorRecord>(count);
         for (var i = 0; i < count; i++)
         {
-            // Mostly integers with gaps, the last tenth UUIDs: the resume position crosses from one id kind to the other.
-            PointId id = i < count * 9 / 10 ? (ulong)i * 3 + 1 : Uuid((byte)(i % 251), i);
+            // Integers with gaps, then UUIDs: the resume position crosses from one id kind to the other.
+            PointId id = i < count * integerShare ? (ulong)i * 3 + 1 : Uuid((byte)(i % 251), i);
             records.Add(Dense(id, RandomVector(rng, dimensions), $$"""{"i":{{i}},"title":"doc {{i}}"}"""));
         }
         server.Seed(collection, records);
