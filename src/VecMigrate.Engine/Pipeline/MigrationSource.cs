@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -69,7 +70,34 @@ public sealed class MigrationSource
         if (options.VectorColumns is { } vectors) d.Append(" vectors ").Append(string.Join(",", vectors));
         if (options.Columns is { } columns) d.Append(" columns ").Append(string.Join(",", columns));
         if (!string.IsNullOrWhiteSpace(options.Where)) d.Append(" where #").Append(Digest(options.Where));
-        return new MigrationSource(d.ToString(), after => new PgVectorSource(options.WithStartAfter(after), logger).ReadAsync());
+        var server = Server(options.ConnectionString);
+        return new MigrationSource(d.ToString(), after => LossAsUnreachable(new PgVectorSource(options.WithStartAfter(after), logger).ReadAsync(), server));
+    }
+
+    /// <summary>
+    /// A connection lost while reading becomes <c>PgUnreachable</c> (kind Unreachable), which the runner answers by
+    /// reading again after the last record it handed on.
+    /// </summary>
+    private static async IAsyncEnumerable<VectorRecord> LossAsUnreachable(IAsyncEnumerable<VectorRecord> records, string server,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var e = records.GetAsyncEnumerator(cancellationToken);
+        await using (e.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await e.MoveNextAsync().ConfigureAwait(false)) yield break;
+                }
+                catch (Exception ex) when (ex is not VecMigrateException && PgConnections.IsConnectionLoss(ex))
+                {
+                    throw new VecMigrateException(FailureKind.Unreachable, "PgUnreachable",
+                        $"Lost the connection to Postgres at {server} while reading: {(ex is PostgresException pg ? pg.MessageText : ex.Message)}", server, ex);
+                }
+                yield return e.Current;
+            }
+        }
     }
 
     /// <summary>

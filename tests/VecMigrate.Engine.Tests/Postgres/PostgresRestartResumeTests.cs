@@ -147,4 +147,35 @@ public sealed class PostgresRestartResumeTests(RestartableCluster cluster) : ICl
         }
         RecordAssert.SameSet(records, await ResumeKit.ReadTableAsync(upsertDb, "docs"));
     }
+
+    [Fact]
+    public async Task A_Postgres_source_whose_server_crashes_mid_read_reconnects_and_reads_on_after_the_last_record_handed_on()
+    {
+        var (qdrant, client, records) = Seed(6_000);
+        using var _ = client;
+        var from = await cluster.Server.CreateDatabaseAsync();
+        await using (var fill = Writer(from))
+        {
+            await Migration.RunAsync(qdrant, fill);
+        }
+        var expected = await ResumeKit.ReadTableAsync(from, "docs");
+        var source = MigrationSource.PgVector(new PgReadOptions { ConnectionString = from, Table = "docs", PageSize = 400 });
+        var logs = new CollectingLogger();
+        var sink = new Pipeline.MemorySink(500);
+        var summary = await Migration.RunAsync(source, sink, new MigrationOptions
+        {
+            ReconnectDelay = TimeSpan.FromMilliseconds(300),
+            Progress = p =>
+            {
+                if (p.TotalRecords == 2_000) cluster.Server.RestartAsync(immediate: true).GetAwaiter().GetResult();
+            },
+        }, logs);
+        Assert.Equal(1, summary.Reconnects);
+        Assert.Contains("Lost the connection to the source: Lost the connection to Postgres at", logs.AllText);
+        Assert.Equal(0, summary.RecordsReread);
+        Assert.Equal(6_000, summary.RecordsRead);
+        Assert.Equal(6_000, sink.Writes); // the sink's open batch went on: nothing twice
+        RecordAssert.SameSet(expected, sink.Stored.Values);
+        Assert.Equal(records.Count, expected.Count);
+    }
 }
