@@ -32,6 +32,13 @@ public sealed class MigrationOptions
     /// <summary>The wait before the first reconnect; it doubles with each one (with jitter), up to 30 seconds.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Stop reading once this much time has passed, commit what was read and return (not complete): for jobs that
+    /// are stopped after a fixed time (Azure Automation's 3 hours), so that a slice ends with its summary and the
+    /// next one resumes. Null: no limit.
+    /// </summary>
+    public TimeSpan? TimeLimit { get; init; }
+
     /// <summary>Called for each record the target refuses, and the run goes on; null: the first refusal stops the run.</summary>
     public Action<RecordRejectedException>? OnRejected { get; init; }
 
@@ -61,10 +68,11 @@ public readonly record struct MigrationProgress(long RecordsRead, long RecordsWr
 /// record, so what was read past it (the batch that was rolled back, or not acknowledged) is read again.
 /// </param>
 /// <param name="Reconnects">Times the run reconnected after a lost connection.</param>
+/// <param name="Completed">The source was read to its end and the target holds it all (false: the time limit stopped the run).</param>
 /// <param name="AlreadyComplete">The checkpoint was complete: nothing was read or written.</param>
 /// <param name="Elapsed">How long the run took.</param>
 public sealed record MigrationSummary(string Source, string Target, string? Checkpoint, string? ResumedAfter, long RecordsBefore,
-    long RecordsRead, long RecordsWritten, long RecordsRejected, long RecordsReread, int Reconnects, bool AlreadyComplete, TimeSpan Elapsed)
+    long RecordsRead, long RecordsWritten, long RecordsRejected, long RecordsReread, int Reconnects, bool Completed, bool AlreadyComplete, TimeSpan Elapsed)
 {
     /// <summary>Records acknowledged in all runs of the checkpoint, this one included.</summary>
     public long TotalRecords => RecordsBefore + RecordsWritten;
@@ -131,6 +139,7 @@ public static class Migration
         private int _reconnects;
         private int _lossesInARow;
         private string? _lastHanded;   // position of the last record handed to the sink (taken or refused)
+        private bool _timeUp;
 
         // Written by BatchAcknowledged, which a sink may raise on another thread.
         private long _acked;
@@ -162,7 +171,7 @@ public static class Migration
                     try
                     {
                         await CopyAsync(after, ct).ConfigureAwait(false);
-                        await OnTargetAsync(() => sink.CompleteAsync(ct)).ConfigureAwait(false);
+                        if (!_timeUp) await OnTargetAsync(() => sink.CompleteAsync(ct)).ConfigureAwait(false);
                         await TakeAcknowledgementsAsync(ct).ConfigureAwait(false);
                         break;
                     }
@@ -171,7 +180,7 @@ public static class Migration
                         after = await RecoverAsync(lost, ct).ConfigureAwait(false);
                     }
                 }
-                await MarkCompletedAsync(ct).ConfigureAwait(false);
+                if (!_timeUp) await MarkCompletedAsync(ct).ConfigureAwait(false);
             }
             finally
             {
@@ -179,6 +188,7 @@ public static class Migration
             }
             _clock.Stop();
             var summary = Summary(_startAfter, alreadyComplete: false);
+            if (_timeUp) MigrationLog.TimeUp(logger, options.TimeLimit!.Value.TotalMinutes, summary.TotalRecords, _name ?? "(none)");
             MigrationLog.Finished(logger, summary.RecordsRead, summary.RecordsWritten, summary.RecordsRejected, summary.TotalRecords,
                 summary.Reconnects, summary.Elapsed.TotalSeconds);
             return summary;
@@ -189,7 +199,7 @@ public static class Migration
             lock (_gate)
             {
                 return new MigrationSummary(source.Description, sink.Target, _name, resumedAfter, _before,
-                    _read, _acked, _rejected, _reread, _reconnects, alreadyComplete, _clock.Elapsed);
+                    _read, _acked, _rejected, _reread, _reconnects, Completed: !_timeUp, alreadyComplete, _clock.Elapsed);
             }
         }
 
@@ -244,6 +254,11 @@ public static class Migration
             {
                 while (true)
                 {
+                    if (options.TimeLimit is { } limit && _clock.Elapsed >= limit)
+                    {
+                        _timeUp = true; // read no more; what was read is committed below
+                        break;
+                    }
                     bool more;
                     try
                     {
@@ -455,6 +470,9 @@ internal static partial class MigrationLog
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Reconnected; reading again after {Position} ({Reread} records re-read so far)")]
     public static partial void Reconnected(ILogger logger, string position, long reread);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "The time limit of {Minutes:0.#} minutes is reached: stopping with {Total} records written; resume checkpoint {Checkpoint} to go on")]
+    public static partial void TimeUp(ILogger logger, double minutes, long total, string checkpoint);
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Migration done: {Read} read, {Written} written, {Rejected} rejected, {Total} in all, {Reconnects} reconnect(s), {Seconds:0.0} s")]
     public static partial void Finished(ILogger logger, long read, long written, long rejected, long total, int reconnects, double seconds);

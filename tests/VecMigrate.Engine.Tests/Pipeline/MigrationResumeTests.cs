@@ -35,6 +35,8 @@ public sealed class MigrationResumeTests : IDisposable
         public int Starts;
         public readonly List<string?> StartedAfter = [];
 
+        public TimeSpan DelayPerRecord { get; init; }
+
         /// <summary>Throw this once when this many records have been yielded in all.</summary>
         public (int At, Exception Error)? FailOnce { get; set; }
 
@@ -47,7 +49,8 @@ public sealed class MigrationResumeTests : IDisposable
             var from = after is null ? 0 : int.Parse(after, System.Globalization.CultureInfo.InvariantCulture) + 1;
             for (var i = from; i < records.Count; i++)
             {
-                await Task.Yield();
+                if (DelayPerRecord > TimeSpan.Zero) await Task.Delay(DelayPerRecord, ct);
+                else await Task.Yield();
                 ct.ThrowIfCancellationRequested();
                 if (FailOnce is { } f && Yielded == f.At)
                 {
@@ -60,8 +63,9 @@ public sealed class MigrationResumeTests : IDisposable
         }
     }
 
-    private MigrationOptions Options(string? checkpoint = "cp1", bool resume = true, int maxReconnects = 5) => new()
+    private MigrationOptions Options(string? checkpoint = "cp1", bool resume = true, int maxReconnects = 5, TimeSpan? timeLimit = null) => new()
     {
+        TimeLimit = timeLimit,
         Checkpoint = checkpoint,
         Resume = resume,
         CheckpointStore = new FileCheckpointStore(_dir),
@@ -94,6 +98,30 @@ public sealed class MigrationResumeTests : IDisposable
         // Read in all: the source once, plus what the killed run had read past its last acknowledgement.
         Assert.Equal(1000 + 37, source.Yielded);
         Assert.True((await new FileCheckpointStore(_dir).GetAsync("cp1"))!.Completed);
+    }
+
+    [Fact]
+    public async Task A_time_limit_ends_the_run_with_what_was_read_committed_and_the_next_run_goes_on()
+    {
+        var records = MakeRecords(400);
+        var sink = new MemorySink(50);
+        var slices = 0;
+        MigrationSummary slice;
+        do
+        {
+            slices++;
+            var source = new ListSource(records) { DelayPerRecord = TimeSpan.FromMilliseconds(2) };
+            slice = await Migration.RunAsync(source.AsSource(), sink, Options(timeLimit: TimeSpan.FromMilliseconds(150)));
+            var cp = (await new FileCheckpointStore(_dir).GetAsync("cp1"))!;
+            Assert.Equal(sink.Stored.Count, cp.Records); // the open batch was committed before the run returned
+            Assert.Equal(slice.Completed, cp.Completed);
+            Assert.Equal(slice.TotalRecords, cp.Records);
+        }
+        while (!slice.Completed && slices < 50);
+        Assert.True(slices > 1, "the time limit never stopped a run");
+        Assert.True(slice.Completed);
+        RecordAssert.SameSet(records, sink.Stored.Values);
+        Assert.Equal(records.Count, sink.Writes);
     }
 
     [Fact]
