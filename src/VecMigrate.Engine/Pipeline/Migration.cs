@@ -175,8 +175,9 @@ public static class Migration
                         await TakeAcknowledgementsAsync(ct).ConfigureAwait(false);
                         break;
                     }
-                    catch (Lost lost) when (!ct.IsCancellationRequested)
+                    catch (Lost lost)
                     {
+                        ct.ThrowIfCancellationRequested();
                         after = await RecoverAsync(lost, ct).ConfigureAwait(false);
                     }
                 }
