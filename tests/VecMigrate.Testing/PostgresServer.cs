@@ -124,6 +124,8 @@ public sealed class PostgresServer : IAsyncDisposable, IDisposable
     {
         await RunAsync(Path.Combine(_binDir, "pg_ctl"), ["-D", _dataDir, "-m", immediate ? "immediate" : "fast", "-w", "restart"], _asPostgresUser);
         await WaitReadyAsync();
+        // Idle pooled connections died with the old server; Npgsql would hand them out and fail on first use.
+        NpgsqlConnection.ClearAllPools();
     }
 
     public async ValueTask DisposeAsync()

@@ -38,6 +38,12 @@ public sealed class PineconeReadOptions
 
     /// <summary>A <see cref="VectorRecord.Position"/> from an earlier read with the same options: yields exactly the records after it.</summary>
     public string? StartAfter { get; init; }
+
+    /// <summary>These options with <see cref="StartAfter"/> set to <paramref name="position"/> (every other option copied).</summary>
+    internal PineconeReadOptions WithStartAfter(string? position) => new()
+    {
+        Namespaces = Namespaces, IdPrefix = IdPrefix, PageSize = PageSize, Ids = Ids, StartAfter = position,
+    };
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Npgsql;
+using VecMigrate.Engine.Pipeline;
 
 namespace VecMigrate.Engine.Postgres;
 
@@ -53,19 +54,32 @@ public static class PgCheckpointStore
     /// <summary>Every checkpoint in <paramref name="schema"/> (none when the table is not there).</summary>
     public static async Task<IReadOnlyList<PgCheckpointState>> ListAsync(string connectionString, string schema = "public", string? name = null, CancellationToken ct = default)
     {
-        await using var conn = await OpenAsync(connectionString, ct).ConfigureAwait(false);
-        if (!await ExistsAsync(conn, schema, ct).ConfigureAwait(false)) return [];
-        await using var cmd = new NpgsqlCommand(
-            $"SELECT name, source, target, position, records, completed, updated_at FROM {Qualified(schema)} WHERE @n::text IS NULL OR name = @n ORDER BY name", conn);
-        cmd.Parameters.AddWithValue("n", NpgsqlTypes.NpgsqlDbType.Text, (object?)name ?? DBNull.Value);
-        var result = new List<PgCheckpointState>();
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        for (var attempt = 1; ; attempt++)
         {
-            result.Add(new PgCheckpointState(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
-                r.GetInt64(4), r.GetBoolean(5), r.GetFieldValue<DateTimeOffset>(6)));
+            await using var conn = await OpenAsync(connectionString, ct).ConfigureAwait(false);
+            try
+            {
+                if (!await ExistsAsync(conn, schema, ct).ConfigureAwait(false)) return [];
+                await using var cmd = new NpgsqlCommand(
+                    $"SELECT name, source, target, position, records, completed, updated_at FROM {Qualified(schema)} WHERE @n::text IS NULL OR name = @n ORDER BY name", conn);
+                cmd.Parameters.AddWithValue("n", NpgsqlTypes.NpgsqlDbType.Text, (object?)name ?? DBNull.Value);
+                var result = new List<PgCheckpointState>();
+                await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await r.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    result.Add(new PgCheckpointState(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
+                        r.GetInt64(4), r.GetBoolean(5), r.GetFieldValue<DateTimeOffset>(6)));
+                }
+                return result;
+            }
+            catch (Exception ex) when (PgConnections.IsConnectionLoss(ex))
+            {
+                // The pool hands out idle connections that died with a restarted server: drop them, try once more on a
+                // new one, then say it as the writer would (PgUnreachable), so that a caller can reconnect.
+                NpgsqlConnection.ClearPool(conn);
+                if (attempt >= 2) throw PgConnections.ConnectFailure(ex, PgConnections.Describe(connectionString));
+            }
         }
-        return result;
     }
 
     /// <summary>Removes a checkpoint; true when there was one.</summary>
@@ -94,6 +108,51 @@ public static class PgCheckpointStore
                 "use another checkpoint name, or remove this one to start over.", checkpoint.Name);
         }
         return found;
+    }
+
+    /// <summary>
+    /// The checkpoints of the database <paramref name="connectionString"/> names, as an <see cref="ICheckpointStore"/>
+    /// (for the migration runner and the checkpoint cmdlets). Saving through it writes outside any batch: the writer
+    /// itself advances checkpoints in each batch's transaction.
+    /// </summary>
+    public static ICheckpointStore Open(string connectionString, string schema = "public") => new Store(connectionString, schema);
+
+    private sealed class Store(string connectionString, string schema) : ICheckpointStore
+    {
+        public string Location { get; } = $"{PgConnections.Describe(connectionString)} table {schema}.{TableName}";
+
+        public async Task<MigrationCheckpoint?> GetAsync(string name, CancellationToken cancellationToken = default) =>
+            (await PgCheckpointStore.ListAsync(connectionString, schema, name, cancellationToken).ConfigureAwait(false)).Select(ToMigration).SingleOrDefault();
+
+        public async Task<IReadOnlyList<MigrationCheckpoint>> ListAsync(CancellationToken cancellationToken = default) =>
+            (await PgCheckpointStore.ListAsync(connectionString, schema, null, cancellationToken).ConfigureAwait(false)).Select(ToMigration).ToList();
+
+        public Task<bool> RemoveAsync(string name, CancellationToken cancellationToken = default) =>
+            PgCheckpointStore.RemoveAsync(connectionString, name, schema, cancellationToken);
+
+        public async Task SaveAsync(MigrationCheckpoint checkpoint, CancellationToken cancellationToken = default)
+        {
+            await using var conn = await OpenAsync(connectionString, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await using (var create = new NpgsqlCommand(CreateSql(schema), conn))
+                {
+                    await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                await using var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await AdvanceAsync(conn, tx, schema, new PgCheckpoint(checkpoint.Name, checkpoint.Source), checkpoint.Target, checkpoint.Position,
+                    checkpoint.Records, checkpoint.Completed, cancellationToken).ConfigureAwait(false);
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
+            {
+                throw new VecMigrateException(PgConnections.IsConnectionLoss(ex) ? FailureKind.Unreachable : FailureKind.WriteFailed, "PgCheckpointFailed",
+                    $"Could not save checkpoint '{checkpoint.Name}' in {Location}: {(ex is PostgresException pg ? pg.MessageText : ex.Message)}", checkpoint.Name, ex);
+            }
+        }
+
+        private static MigrationCheckpoint ToMigration(PgCheckpointState s) =>
+            new(s.Name, s.Source, s.Target, s.Position, s.Records, s.Completed, s.UpdatedAt);
     }
 
     private static async Task<bool> ExistsAsync(NpgsqlConnection conn, string schema, CancellationToken ct)

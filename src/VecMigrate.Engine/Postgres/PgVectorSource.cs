@@ -31,6 +31,13 @@ public sealed class PgReadOptions
 
     /// <summary>Resume after this position (a record's <see cref="VectorRecord.Position"/>).</summary>
     public string? StartAfter { get; init; }
+
+    /// <summary>These options with <see cref="StartAfter"/> set to <paramref name="position"/> (every other option copied).</summary>
+    internal PgReadOptions WithStartAfter(string? position) => new()
+    {
+        ConnectionString = ConnectionString, Schema = Schema, Table = Table, KeyColumn = KeyColumn, VectorColumns = VectorColumns,
+        Columns = Columns, Where = Where, PageSize = PageSize, StartAfter = position,
+    };
 }
 
 /// <summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Postgres;
@@ -17,7 +18,12 @@ namespace VecMigrate.Engine.Postgres;
 /// any of it is sent, and the writer goes on. Call <see cref="FlushAsync"/> at the end: disposing
 /// without it rolls back the open batch.
 /// </summary>
-public sealed class PgVectorWriter : IAsyncDisposable
+/// <remarks>
+/// As the <see cref="IRecordSink"/> of a <see cref="Migration"/>, it keeps the migration's checkpoint in the target
+/// database, advanced in each batch's transaction, and after a lost connection reopens on a new one, reading back
+/// from the checkpoint what the database holds.
+/// </remarks>
+public sealed class PgVectorWriter : IRecordSink
 {
     private readonly PgWriteOptions _options;
     private readonly ILogger _logger;
@@ -40,6 +46,8 @@ public sealed class PgVectorWriter : IAsyncDisposable
     private bool _stageReady;
     private long _checkpointBase;
     private string? _lastPosition;
+    private PgCheckpoint? _checkpoint;
+    private bool _resume;
     private const string StageTable = "vecmigrate_stage";
 
     public PgVectorWriter(PgWriteOptions options, ILogger? logger = null)
@@ -47,6 +55,8 @@ public sealed class PgVectorWriter : IAsyncDisposable
         options.Validate();
         _options = options;
         _logger = logger ?? NullLogger.Instance;
+        _checkpoint = options.Checkpoint;
+        _resume = options.Resume;
     }
 
     /// <summary>The table plan, once the first record has fixed it.</summary>
@@ -130,10 +140,20 @@ public sealed class PgVectorWriter : IAsyncDisposable
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
         await FlushAsync(cancellationToken).ConfigureAwait(false);
-        if (_failed || _options.Checkpoint is not { } cp || _conn is null || Plan is null) return;
-        await using var tx = await _conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await PgCheckpointStore.AdvanceAsync(_conn, tx, _options.Schema, cp, Plan.DisplayName, _lastPosition, _checkpointBase + _written, completed: true, cancellationToken).ConfigureAwait(false);
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        if (_failed || _checkpoint is not { } cp || _conn is null || Plan is null) return;
+        try
+        {
+            await using var tx = await _conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await PgCheckpointStore.AdvanceAsync(_conn, tx, _options.Schema, cp, Plan.DisplayName, _lastPosition, _checkpointBase + _written, completed: true, cancellationToken).ConfigureAwait(false);
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
+        {
+            _failed = true;
+            throw new VecMigrateException(PgConnections.IsConnectionLoss(ex) ? FailureKind.Unreachable : FailureKind.WriteFailed, "PgCheckpointFailed",
+                $"Every batch is written to {Plan.DisplayName}, but marking checkpoint '{cp.Name}' complete failed: {(ex is PostgresException pg ? pg.MessageText : ex.Message)}.",
+                cp.Name, ex);
+        }
     }
 
     /// <summary>Builds the planned vector indexes (after the load: far faster than maintaining them row by row).</summary>
@@ -214,14 +234,14 @@ public sealed class PgVectorWriter : IAsyncDisposable
             Log.TableCreated(_logger, plan.DisplayName, string.Join(", ", plan.CopyColumns));
         }
         if (_options.Mode == PgWriteMode.Upsert && plan.Exists) await CheckUpsertKeyAsync(_conn, plan, ct).ConfigureAwait(false);
-        if (_options.Checkpoint is { } cp)
+        if (_checkpoint is { } cp)
         {
             await using (var cmd = new NpgsqlCommand(PgCheckpointStore.CreateSql(_options.Schema), _conn))
             {
                 await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             var state = await PgCheckpointStore.ResumeFromAsync(_options.ConnectionString, _options.Schema, cp, plan.DisplayName, ct).ConfigureAwait(false);
-            if (state != null && !_options.Resume)
+            if (state != null && !_resume)
             {
                 throw new VecMigrateException(FailureKind.InvalidArgument, "PgCheckpointExists",
                     $"Checkpoint '{cp.Name}' already records {state.Records} records written to {plan.DisplayName}{(state.Completed ? " (completed)" : "")}; " +
@@ -455,7 +475,7 @@ public sealed class PgVectorWriter : IAsyncDisposable
                     $"COPY into {Plan!.DisplayName} reported {rows} rows for a batch of {expected}.", Plan.DisplayName);
             }
             if (_options.Mode == PgWriteMode.Upsert) await ExecAsync(MergeSql(), ct).ConfigureAwait(false);
-            if (_options.Checkpoint is { } cp)
+            if (_checkpoint is { } cp)
             {
                 await PgCheckpointStore.AdvanceAsync(_conn!, _tx!, _options.Schema, cp, Plan!.DisplayName, _lastPosition,
                     _checkpointBase + _written + expected, completed: false, ct).ConfigureAwait(false);
@@ -474,12 +494,14 @@ public sealed class PgVectorWriter : IAsyncDisposable
         _inBatch = 0;
         Log.BatchCommitted(_logger, expected, Plan!.DisplayName, _written);
         BatchCommitted?.Invoke(Summary);
+        _acknowledged?.Invoke(new AcknowledgedBatch(expected, _lastPosition));
     }
 
     private async Task<VecMigrateException> FailBatchAsync(Exception ex)
     {
         _failed = true;
         var lost = _inBatch;
+        var brokenConnection = _conn is not null && (_conn.FullState & System.Data.ConnectionState.Broken) != 0;
         await AbortAsync().ConfigureAwait(false);
         var table = Plan?.DisplayName ?? _options.Table;
         var detail = ex is PostgresException pg
@@ -490,8 +512,7 @@ public sealed class PgVectorWriter : IAsyncDisposable
             detail += ". The table already holds a record with that key: write with mode Upsert to update existing rows, or resume from a checkpoint";
         }
         var range = lost > 0 ? $"the batch of {lost} records with ids {_batchFirst} to {_batchLast}" : "the batch";
-        var kind = ex is PostgresException { SqlState: var s } && s.StartsWith("08", StringComparison.Ordinal) || ex is IOException or NpgsqlException { InnerException: IOException }
-            ? FailureKind.Unreachable : FailureKind.WriteFailed;
+        var kind = PgConnections.IsConnectionLoss(ex) || brokenConnection ? FailureKind.Unreachable : FailureKind.WriteFailed;
         return new VecMigrateException(kind, "PgVectorBatchFailed",
             $"Writing to {table} failed and {range} was rolled back: {detail}. The {_written} records committed before it stay.",
             table, ex);
@@ -506,6 +527,72 @@ public sealed class PgVectorWriter : IAsyncDisposable
         try { if (_tx != null) await _tx.DisposeAsync().ConfigureAwait(false); } catch (Exception) { }
         _tx = null;
         _inBatch = 0;
+    }
+
+    // ---------------------------------------------------------------- as a migration's sink
+
+    private Action<AcknowledgedBatch>? _acknowledged;
+
+    /// <summary>The table as checkpoints record it (schema.table: the checkpoint is kept in the same database).</summary>
+    string IRecordSink.Target => $"{_options.Schema}.{_options.Table}";
+
+    /// <summary>Only Upsert writes a record again harmlessly; Append would fail on the key, and without a key add it twice.</summary>
+    bool IRecordSink.Idempotent => _options.Mode == PgWriteMode.Upsert;
+
+    event Action<AcknowledgedBatch>? IRecordSink.BatchAcknowledged
+    {
+        add => _acknowledged += value;
+        remove => _acknowledged -= value;
+    }
+
+    /// <summary>Keeps the checkpoint in this database's checkpoint table, advanced in each batch's transaction.</summary>
+    ICheckpointStore? IRecordSink.AttachCheckpoint(string name, string source, bool resume)
+    {
+        if (Plan is not null) throw new InvalidOperationException("A checkpoint is attached before the first record.");
+        if (_checkpoint is { } own && (own.Name != name || own.Source != source))
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "PgCheckpointMismatch",
+                $"The writer was made for checkpoint '{own.Name}' of {own.Source}, not '{name}' of {source}.", name);
+        }
+        _checkpoint = new PgCheckpoint(name, source);
+        _resume = resume;
+        return PgCheckpointStore.Open(_options.ConnectionString, _options.Schema);
+    }
+
+    /// <summary>
+    /// After a failed batch: a new connection (the pool's idle ones may have died with the server), and the counts
+    /// taken again from the checkpoint, which saw every commit, even one whose answer was lost.
+    /// </summary>
+    async Task IRecordSink.ReopenAsync(CancellationToken cancellationToken)
+    {
+        await AbortAsync().ConfigureAwait(false);
+        if (_conn != null)
+        {
+            try { await _conn.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* already broken */ }
+            _conn = null;
+        }
+        await using (var forPool = new NpgsqlConnection(_options.ConnectionString))
+        {
+            NpgsqlConnection.ClearPool(forPool);
+        }
+        _stageReady = false; // the temporary stage table went with the old session
+        if (Plan is null)
+        {
+            _failed = false; // nothing was prepared: the next record prepares on a new connection
+            return;
+        }
+        _conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (_checkpoint is { } cp)
+        {
+            var state = await PgCheckpointStore.ResumeFromAsync(_options.ConnectionString, _options.Schema, cp, Plan.DisplayName, cancellationToken).ConfigureAwait(false);
+            if (state != null)
+            {
+                _written = state.Records - _checkpointBase;
+                _lastPosition = state.Position;
+                _truncated = true;
+            }
+        }
+        _failed = false;
     }
 
     /// <summary>Rolls back an open batch that was not flushed, and closes the connection.</summary>
@@ -541,6 +628,19 @@ public static class PgConnections
             return "(unparseable connection string)";
         }
     }
+
+    /// <summary>
+    /// The connection is gone, not the statement wrong: a socket error, end of stream or timeout, SQLSTATE class 08,
+    /// or the server going down (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now).
+    /// </summary>
+    internal static bool IsConnectionLoss(Exception ex) => ex switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState is "57P01" or "57P02" or "57P03",
+        NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException or TimeoutException } => true,
+        NpgsqlException n when n.InnerException is NpgsqlException inner => IsConnectionLoss(inner),
+        IOException or System.Net.Sockets.SocketException or TimeoutException => true,
+        _ => false,
+    };
 
     internal static VecMigrateException ConnectFailure(Exception ex, string target)
     {

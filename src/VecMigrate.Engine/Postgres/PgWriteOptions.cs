@@ -66,7 +66,9 @@ public sealed class PgWriteOptions
 
     /// <summary>
     /// Record each committed batch's last source position under this name, in the batch's own
-    /// transaction, so a resumed read starts exactly after what the table holds. Null: no checkpoint.
+    /// transaction, so a resumed read starts exactly after what the table holds. Null: no checkpoint. Under a
+    /// <see cref="Pipeline.Migration"/>, name the checkpoint in <see cref="Pipeline.MigrationOptions.Checkpoint"/> instead:
+    /// the runner then attaches it here and starts the source after it.
     /// </summary>
     public PgCheckpoint? Checkpoint { get; init; }
 

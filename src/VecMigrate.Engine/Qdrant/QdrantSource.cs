@@ -33,6 +33,12 @@ public sealed class QdrantReadOptions
     /// <summary>A record's <see cref="VectorRecord.Position"/>: the read yields exactly the records after it.</summary>
     public string? StartAfter { get; init; }
 
+    /// <summary>These options with <see cref="StartAfter"/> set to <paramref name="position"/> (every other option copied).</summary>
+    internal QdrantReadOptions WithStartAfter(string? position) => new(Collection)
+    {
+        PageSize = PageSize, FilterJson = FilterJson, Payload = Payload, Vectors = Vectors, StartAfter = position,
+    };
+
     internal void Validate()
     {
         if (PageSize is < 1 or > QdrantScrollRequest.MaxLimit)

@@ -110,7 +110,8 @@ public sealed class PineconeStandInVector
 /// vendor document: field names, envelopes (<c>rpcStatus</c> on the data plane, <c>ErrorResponse</c> on the control
 /// plane), limits (list 100 ids, fetch 1,000 ids, upsert 1,000 vectors / 2 MB / 40 KB metadata / 512-character ids).
 /// Lists are in bitwise order of the ids' UTF-8 bytes with opaque base64 tokens; fetch answers its map in no
-/// particular order. Faults: <see cref="FailNext"/> (429 with Retry-After, 5xx) and <see cref="ResponseDelay"/>.
+/// particular order. Faults: <see cref="FailNext"/> (429 with Retry-After, 5xx), <see cref="CutNext"/> (the connection breaks
+/// part-way through an answer), <see cref="SlowNext"/> and <see cref="ResponseDelay"/>.
 /// </summary>
 public sealed class PineconeStandIn : IAsyncDisposable
 {
@@ -238,6 +239,22 @@ public sealed class PineconeStandIn : IAsyncDisposable
         lock (_faultLock) _faults.Add(new Fault(pathPrefix, status, retryAfter) { Remaining = times });
     }
 
+    /// <summary>
+    /// The next <paramref name="times"/> requests whose path starts with <paramref name="pathPrefix"/> are answered in
+    /// full (status, headers, Content-Length) but the connection is aborted after <paramref name="fraction"/> of the body.
+    /// </summary>
+    public void CutNext(int times, double fraction = 0.5, string? pathPrefix = null)
+    {
+        if (fraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(fraction), "Cut somewhere in the body: 0 <= fraction < 1.");
+        lock (_faultLock) _faults.Add(new Fault(pathPrefix, 200, null) { Remaining = times, CutAt = fraction });
+    }
+
+    /// <summary>The next <paramref name="times"/> matching requests wait <paramref name="delay"/> before their answer.</summary>
+    public void SlowNext(int times, TimeSpan delay, string? pathPrefix = null)
+    {
+        lock (_faultLock) _faults.Add(new Fault(pathPrefix, 200, null) { Remaining = times, Slow = delay });
+    }
+
     /// <summary>How many injected failures are still to be served.</summary>
     public int PendingFailures
     {
@@ -253,6 +270,8 @@ public sealed class PineconeStandIn : IAsyncDisposable
         public int Status { get; } = status;
         public TimeSpan? RetryAfter { get; } = retryAfter;
         public int Remaining { get; set; }
+        public double? CutAt { get; init; }
+        public TimeSpan Slow { get; init; }
     }
 
     private Fault? TakeFault(string path)
@@ -296,8 +315,17 @@ public sealed class PineconeStandIn : IAsyncDisposable
             }
             if (TakeFault(ctx.Request.Path.Value ?? "") is { } fault)
             {
-                await WriteFaultAsync(ctx, fault, dataPlane).ConfigureAwait(false);
-                return;
+                if (fault.CutAt is { } cutAt)
+                {
+                    await AnswerCutAsync(ctx, next, cutAt).ConfigureAwait(false);
+                    return;
+                }
+                if (fault.Slow <= TimeSpan.Zero)
+                {
+                    await WriteFaultAsync(ctx, fault, dataPlane).ConfigureAwait(false);
+                    return;
+                }
+                await Task.Delay(fault.Slow, ctx.RequestAborted).ConfigureAwait(false);
             }
             await next(ctx).ConfigureAwait(false);
         }
@@ -306,6 +334,30 @@ public sealed class PineconeStandIn : IAsyncDisposable
             _requests.Enqueue(new PineconeStandInRequest(index?.Name, ctx.Request.Method, ctx.Request.Path.Value ?? "", raw, ctx.Response.StatusCode,
                 ctx.Request.ContentLength));
         }
+    }
+
+    /// <summary>Answers as usual into a buffer, then sends the head and part of the body, and aborts the connection.</summary>
+    private static async Task AnswerCutAsync(HttpContext ctx, RequestDelegate next, double cutAt)
+    {
+        var original = ctx.Response.Body;
+        using var buffer = new MemoryStream();
+        ctx.Response.Body = buffer;
+        try
+        {
+            await next(ctx).ConfigureAwait(false);
+            await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            ctx.Response.Body = original;
+        }
+        var body = buffer.ToArray();
+        ctx.Response.ContentLength = body.Length; // the client expects all of it
+        await original.WriteAsync(body.AsMemory(0, (int)(body.Length * cutAt)), ctx.RequestAborted).ConfigureAwait(false);
+        await original.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+        // Let the part reach the client first: an abort resets the connection and drops what is still unsent.
+        await Task.Delay(50, ctx.RequestAborted).ConfigureAwait(false);
+        ctx.Abort();
     }
 
     private async Task WriteUnauthorizedAsync(HttpContext ctx, string presented, bool dataPlane)

@@ -21,22 +21,43 @@ public readonly record struct QdrantStandInUpsert(long Bytes, int Points);
 /// <summary>A sparse vector space of a stand-in collection.</summary>
 public sealed record QdrantStandInSparse(string Name, string? Modifier = null);
 
+/// <summary>One injected fault: a status with an optional Retry-After, a slow answer, or an answer cut off part-way.</summary>
+internal sealed record QdrantStandInFault(int Status, TimeSpan? RetryAfter, string? PathEndsWith, TimeSpan Slow = default, double? CutAt = null);
+
 /// <summary>
-/// Failures the stand-in answers with before the real work: the next N requests (optionally only those whose path
-/// ends with a given text) get a status (429, 503, ...) with an optional Retry-After; every answer can be delayed.
+/// Failures the stand-in answers with, in the order they were asked for: the next N requests (optionally only those
+/// whose path ends with a given text) get a status (429, 503, ...) with an optional Retry-After, or a slow answer, or
+/// an answer whose connection breaks part-way through its body; every answer can be delayed.
 /// </summary>
 public sealed class QdrantStandInFaults
 {
     private readonly object _gate = new();
-    private readonly Queue<(int Status, TimeSpan? RetryAfter, string? PathEndsWith)> _queue = new();
+    private readonly Queue<QdrantStandInFault> _queue = new();
     private int _injected;
 
     /// <summary>The next <paramref name="count"/> matching requests fail with <paramref name="statusCode"/>.</summary>
-    public void FailNext(int count, int statusCode = 503, TimeSpan? retryAfter = null, string? pathEndsWith = null)
+    public void FailNext(int count, int statusCode = 503, TimeSpan? retryAfter = null, string? pathEndsWith = null) =>
+        Enqueue(count, new QdrantStandInFault(statusCode, retryAfter, pathEndsWith));
+
+    /// <summary>
+    /// The next <paramref name="count"/> matching requests are answered in full (status, headers, Content-Length), but
+    /// the connection is aborted after <paramref name="fraction"/> of the body: a connection cut mid-answer.
+    /// </summary>
+    public void CutNext(int count, double fraction = 0.5, string? pathEndsWith = null)
+    {
+        if (fraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(fraction), "Cut somewhere in the body: 0 <= fraction < 1.");
+        Enqueue(count, new QdrantStandInFault(200, null, pathEndsWith, CutAt: fraction));
+    }
+
+    /// <summary>The next <paramref name="count"/> matching requests wait <paramref name="delay"/> before the answer (past a client's timeout, say).</summary>
+    public void SlowNext(int count, TimeSpan delay, string? pathEndsWith = null) =>
+        Enqueue(count, new QdrantStandInFault(200, null, pathEndsWith, Slow: delay));
+
+    private void Enqueue(int count, QdrantStandInFault fault)
     {
         lock (_gate)
         {
-            for (var i = 0; i < count; i++) _queue.Enqueue((statusCode, retryAfter, pathEndsWith));
+            for (var i = 0; i < count; i++) _queue.Enqueue(fault);
         }
     }
 
@@ -52,7 +73,7 @@ public sealed class QdrantStandInFaults
         Delay = TimeSpan.Zero;
     }
 
-    internal bool TryTake(string path, out int status, out TimeSpan? retryAfter)
+    internal bool TryTake(string path, out QdrantStandInFault fault)
     {
         lock (_gate)
         {
@@ -60,12 +81,11 @@ public sealed class QdrantStandInFaults
             {
                 _queue.Dequeue();
                 _injected++;
-                (status, retryAfter) = (f.Status, f.RetryAfter);
+                fault = f;
                 return true;
             }
         }
-        status = 0;
-        retryAfter = null;
+        fault = null!;
         return false;
     }
 }
@@ -107,6 +127,7 @@ public sealed class QdrantStandIn : IAsyncDisposable
     private StandInHost _host = null!;
     private int _scrolls;
     private int _requests;
+    private long _pointsServed;
 
     private QdrantStandIn() { }
 
@@ -145,6 +166,9 @@ public sealed class QdrantStandIn : IAsyncDisposable
 
     /// <summary>All requests received, faults included.</summary>
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Points put into scroll answers, answers cut off or abandoned by the client included: what readers read.</summary>
+    public long PointsServed => Interlocked.Read(ref _pointsServed);
 
     /// <summary>The JSON bodies of the scroll requests answered, oldest first.</summary>
     public IReadOnlyList<string> ScrollBodies => _scrollBodies.ToArray();
@@ -208,14 +232,55 @@ public sealed class QdrantStandIn : IAsyncDisposable
         Interlocked.Increment(ref _requests);
         var path = (ctx.Request.Path.Value ?? "/").TrimEnd('/'); // Qdrant normalizes trailing slashes away
         if (Faults.Delay > TimeSpan.Zero) await Task.Delay(Faults.Delay, ctx.RequestAborted).ConfigureAwait(false);
-        if (Faults.TryTake(path, out var faultStatus, out var retryAfter))
+        if (Faults.TryTake(path, out var fault))
         {
-            if (retryAfter is { } ra) ctx.Response.Headers.RetryAfter = ((int)Math.Ceiling(ra.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            await WriteErrorAsync(ctx, faultStatus, faultStatus == 429
-                ? "Rate limiting exceeded: injected by the Qdrant stand-in"
-                : "Service unavailable: injected by the Qdrant stand-in", started).ConfigureAwait(false);
-            return;
+            if (fault.Slow > TimeSpan.Zero)
+            {
+                await Task.Delay(fault.Slow, ctx.RequestAborted).ConfigureAwait(false);
+            }
+            else if (fault.CutAt is { } cutAt)
+            {
+                await AnswerCutAsync(ctx, path, started, cutAt).ConfigureAwait(false);
+                return;
+            }
+            else
+            {
+                if (fault.RetryAfter is { } ra) ctx.Response.Headers.RetryAfter = ((int)Math.Ceiling(ra.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await WriteErrorAsync(ctx, fault.Status, fault.Status == 429
+                    ? "Rate limiting exceeded: injected by the Qdrant stand-in"
+                    : "Service unavailable: injected by the Qdrant stand-in", started).ConfigureAwait(false);
+                return;
+            }
         }
+        await AnswerAsync(ctx, path, started).ConfigureAwait(false);
+    }
+
+    /// <summary>Answers as usual into a buffer, then sends the head and part of the body, and aborts the connection.</summary>
+    private async Task AnswerCutAsync(HttpContext ctx, string path, long started, double cutAt)
+    {
+        var original = ctx.Response.Body;
+        using var buffer = new MemoryStream();
+        ctx.Response.Body = buffer;
+        try
+        {
+            await AnswerAsync(ctx, path, started).ConfigureAwait(false);
+            await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            ctx.Response.Body = original;
+        }
+        var body = buffer.ToArray();
+        ctx.Response.ContentLength = body.Length; // the client expects all of it
+        await original.WriteAsync(body.AsMemory(0, (int)(body.Length * cutAt)), ctx.RequestAborted).ConfigureAwait(false);
+        await original.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+        // Let the part reach the client first: an abort resets the connection and drops what is still unsent.
+        await Task.Delay(50, ctx.RequestAborted).ConfigureAwait(false);
+        ctx.Abort();
+    }
+
+    private async Task AnswerAsync(HttpContext ctx, string path, long started)
+    {
         if (ApiKey is { } key)
         {
             var given = ctx.Request.Headers["api-key"].FirstOrDefault();
@@ -632,6 +697,7 @@ public sealed class QdrantStandIn : IAsyncDisposable
         }
 
         var (page, next) = c.Scroll(offset, limit, filter);
+        Interlocked.Add(ref _pointsServed, page.Count);
 
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "application/json";
