@@ -20,6 +20,8 @@
         'Get-PgVector'
         'ConvertTo-PgVectorRecord'
         'Write-PgVector'
+        'Get-VecMigrateCheckpoint'
+        'Remove-VecMigrateCheckpoint'
         'Write-QdrantPoint'
         'Write-PineconeVector'
     )

@@ -17,17 +17,20 @@ internal static class ErrorRecords
     /// <summary>The id of an error that is neither the engine's nor one of the known framework failures.</summary>
     public const string UnexpectedErrorId = "VecMigrateUnexpectedError";
 
-    public static ErrorRecord From(Exception exception, SecretRedactor redactor)
+    public static ErrorRecord From(Exception exception, SecretRedactor redactor) => From(exception, redactor, null);
+
+    /// <summary>The same, with <paramref name="target"/> as the target object when given (the input object a record was made of).</summary>
+    public static ErrorRecord From(Exception exception, SecretRedactor redactor, object? target)
     {
         ArgumentNullException.ThrowIfNull(exception);
         exception = Unwrap(exception);
-        var (errorId, category, target) = exception switch
+        var (errorId, category, known) = exception switch
         {
             RecordRejectedException rejected => (rejected.ErrorId, Category(rejected.Kind), (object?)rejected.Record),
             VecMigrateException vm => (vm.ErrorId, Category(vm.Kind), redactor.Redact(vm.Target)),
             _ => Classify(exception),
         };
-        return new ErrorRecord(redactor.Redact(exception), errorId, category, target);
+        return new ErrorRecord(redactor.Redact(exception), errorId, category, target ?? known);
     }
 
     /// <summary>The PowerShell category for each engine failure kind (PowerShell 5.1's enum: all exist in 7.4).</summary>

@@ -20,7 +20,7 @@ namespace VecMigrate;
 /// in <see cref="RunAsync"/>, <see cref="WriteAll{T}"/> or <see cref="Await{T}"/>, which pump what it
 /// writes back here. Members are <c>private protected</c>: only this assembly's cmdlets derive.
 /// </remarks>
-public abstract class VecMigrateCmdlet : PSCmdlet, IDisposable
+public abstract partial class VecMigrateCmdlet : PSCmdlet, IDisposable
 {
     private static int _lastActivityId;
 
@@ -119,6 +119,12 @@ public abstract class VecMigrateCmdlet : PSCmdlet, IDisposable
         PumpUntilDone(Task.Run(() => call(token), CancellationToken.None));
     }
 
+    /// <summary>
+    /// Writes here, without waiting, whatever engine work running in the background has queued (log lines,
+    /// progress, output): for cmdlets whose engine work outlives one call, such as a writer fed record by record.
+    /// </summary>
+    private protected void WritePending() => Pump.Run(Task.CompletedTask, Cancel);
+
     private void PumpUntilDone(Task task)
     {
         // PowerShell's own exceptions raised here (pipeline stopping, -ErrorAction Stop) pass
@@ -147,6 +153,9 @@ public abstract class VecMigrateCmdlet : PSCmdlet, IDisposable
 
     /// <summary>Reports a failure that concerns one item (a bad record) and lets the command go on.</summary>
     private protected void WriteError(Exception exception) => WriteError(ToErrorRecord(exception));
+
+    /// <summary>The same, naming <paramref name="target"/> (the input object) as the error's target.</summary>
+    private protected void WriteError(Exception exception, object? target) => WriteError(ErrorRecords.From(exception, Redactor, target));
 
     /// <summary>Ends the command with the error record for <paramref name="exception"/>.</summary>
     [DoesNotReturn]
@@ -216,6 +225,31 @@ public abstract class VecMigrateCmdlet : PSCmdlet, IDisposable
         if (IsShown("Debug", "DebugPreference")) return LogLevel.Trace;
         if (IsShown("Verbose", "VerbosePreference")) return LogLevel.Information;
         return LogLevel.None;
+    }
+
+    /// <summary>True when -WhatIf is given, or $WhatIfPreference is set and -WhatIf:$false is not.</summary>
+    private protected bool IsWhatIf()
+    {
+        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var bound) && bound is SwitchParameter s) return s.IsPresent;
+        return LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+    }
+
+    /// <summary>True when -Confirm is given (not -Confirm:$false): the user asked to be asked.</summary>
+    private protected bool IsConfirmAsked() =>
+        MyInvocation.BoundParameters.TryGetValue("Confirm", out var bound) && bound is SwitchParameter { IsPresent: true };
+
+    /// <summary>
+    /// Whether an operation of <paramref name="impact"/> goes through ShouldProcess: always under -WhatIf or
+    /// -Confirm; never with <paramref name="force"/> or -Confirm:$false; otherwise when the impact reaches
+    /// $ConfirmPreference. (The cmdlet's own ConfirmImpact is its most destructive operation's; this lets its
+    /// milder operations run unasked, as their own impact would.)
+    /// </summary>
+    private protected bool NeedsConfirmation(ConfirmImpact impact, bool force)
+    {
+        if (IsWhatIf() || IsConfirmAsked()) return true;
+        if (force || MyInvocation.BoundParameters.ContainsKey("Confirm")) return false;
+        var preference = LanguagePrimitives.ConvertTo<ConfirmImpact>(GetVariableValue("ConfirmPreference") ?? ConfirmImpact.High);
+        return preference != ConfirmImpact.None && impact >= preference;
     }
 
     // -Verbose:$false wins over the preference variable, as in PowerShell itself.

@@ -58,6 +58,20 @@ public static class ObjectRecords
         return new VectorRecord(id, vectors, new JsonPayload(buffer.WrittenMemory.ToArray()));
     }
 
+    /// <summary>
+    /// JSON text for a plain value made of the same parts as a record's fields (dictionaries become objects in
+    /// their own key order, lists arrays): how a hashtable given for a JSON parameter (a Qdrant filter) is sent.
+    /// </summary>
+    public static string ToJson(object? value)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            WriteValue(w, value, 0);
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
     private static PointId ToId(object value, string what, string field) => value switch
     {
         ulong u => PointId.FromUnsigned(u),

@@ -23,6 +23,12 @@ public sealed class ShapeOptions
     public IReadOnlyDictionary<string, string>? VectorColumns { get; init; }
 
     public string? PayloadColumn { get; init; }
+
+    /// <summary>
+    /// Column names by payload field, for given and inferred columns alike (a column is otherwise named after its
+    /// field). A field named here that ends up as no column is refused when the shape is fixed.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Rename { get; init; }
 }
 
 /// <summary>
@@ -70,8 +76,21 @@ public sealed class RecordShaper
         return result;
     }
 
-    private RowShape MakeShape(IReadOnlyList<ColumnSpec> columns) =>
-        new(columns, _options.Payload, _options.IdColumn, _options.VectorColumns, _options.PayloadColumn);
+    private RowShape MakeShape(IReadOnlyList<ColumnSpec> columns)
+    {
+        if (_options.Rename is { Count: > 0 } rename)
+        {
+            var unknown = rename.Keys.Where(f => !columns.Any(c => string.Equals(c.Field, f, StringComparison.Ordinal))).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "ConvertRenameUnknownField",
+                    $"Renamed field{(unknown.Count == 1 ? "" : "s")} {string.Join(", ", unknown.Select(f => $"'{f}'"))} " +
+                    "did not become a column: name it among the typed columns, or infer types from records that have it.");
+            }
+            columns = columns.Select(c => rename.TryGetValue(c.Field, out var name) ? c with { Column = name } : c).ToList();
+        }
+        return new(columns, _options.Payload, _options.IdColumn, _options.VectorColumns, _options.PayloadColumn);
+    }
 
     private List<ColumnSpec> Infer()
     {

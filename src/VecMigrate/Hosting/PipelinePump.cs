@@ -164,8 +164,11 @@ internal sealed class PipelinePump : IDisposable
             if (_closed) throw Closed();
             _running = true;
         }
-        work.ContinueWith(static (_, state) => ((PipelinePump)state!).Wake(), this,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (!work.IsCompleted)
+        {
+            work.ContinueWith(static (_, state) => ((PipelinePump)state!).Wake(), this,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
 
         var messages = new List<Action>();
         try

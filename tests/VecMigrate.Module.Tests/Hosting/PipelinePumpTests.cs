@@ -57,7 +57,9 @@ public class PipelinePumpTests
         pump.Run(work, () => { });
 
         Assert.Equal(60, consumed);
-        Assert.Equal(capacity, mostAhead); // full, but never more than full
+        // Never more than full. (Full itself is not asserted: on a loaded machine the producer may not be
+        // scheduled often enough to fill the queue while the slow consumer drains it.)
+        Assert.InRange(mostAhead, 1, capacity);
     }
 
     [Fact]

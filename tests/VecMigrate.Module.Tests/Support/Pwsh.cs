@@ -7,10 +7,23 @@ internal static class Pwsh
 {
     public const string FallbackPath = "/opt/pwsh/pwsh";
 
+    /// <summary>
+    /// Overrides the search: a path to the pwsh to use, or "none" to run as if there were no pwsh (to see the
+    /// pwsh-gated tests report themselves skipped, as on CI).
+    /// </summary>
+    public const string OverrideVariable = "VECMIGRATE_PWSH";
+
     public static string? Path { get; } = Find();
+
+    /// <summary>Why the pwsh-gated tests are skipped, when they are.</summary>
+    public static string SkipReason => Environment.GetEnvironmentVariable(OverrideVariable) is { Length: > 0 } value
+        ? $"pwsh hidden ({OverrideVariable}={value}); pwsh-gated test skipped"
+        : "pwsh not found on PATH or at /opt/pwsh/pwsh; pwsh-gated test skipped";
 
     private static string? Find()
     {
+        var chosen = Environment.GetEnvironmentVariable(OverrideVariable);
+        if (!string.IsNullOrEmpty(chosen)) return File.Exists(chosen) ? chosen : null;
         var names = OperatingSystem.IsWindows() ? new[] { "pwsh.exe" } : new[] { "pwsh" };
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
@@ -51,6 +64,6 @@ public sealed class PwshFactAttribute : FactAttribute
 {
     public PwshFactAttribute()
     {
-        if (Pwsh.Path is null) Skip = "pwsh not found on PATH or at /opt/pwsh/pwsh; module import test skipped";
+        if (Pwsh.Path is null) Skip = Pwsh.SkipReason;
     }
 }

@@ -1,0 +1,52 @@
+using System.Management.Automation;
+using System.Security;
+using Microsoft.Extensions.Logging;
+using VecMigrate.Engine;
+using VecMigrate.Engine.Http;
+using VecMigrate.Engine.Pinecone;
+using VecMigrate.Hosting;
+
+namespace VecMigrate.Commands;
+
+/// <summary>The parameters every Pinecone cmdlet shares (-ApiKey, -Url) and the client made from them.</summary>
+public abstract class PineconeCmdlet : VecMigrateCmdlet
+{
+    /// <summary>Pinecone's control plane.</summary>
+    public static readonly Uri DefaultUrl = new("https://api.pinecone.io/");
+
+    private RestTransport? _transport;
+
+    [Parameter]
+    [SecretTransformation]
+    public SecureString? ApiKey { get; set; }
+
+    /// <summary>The control plane: api.pinecone.io, or Pinecone Local's address (whose index hosts are then http too).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri Url { get; set; } = DefaultUrl;
+
+    /// <summary>A client with -ApiKey (or PINECONE_API_KEY); without a key the command ends.</summary>
+    private protected PineconeClient OpenClient()
+    {
+        var key = ResolveApiKey(ApiKey, Secrets.PineconeApiKeyVariable);
+        if (key is null)
+        {
+            ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "PineconeApiKeyMissing",
+                $"No Pinecone API key: give -ApiKey (text, SecureString or credential), or set {Secrets.PineconeApiKeyVariable}."));
+        }
+        if (!Url.IsAbsoluteUri || Url.Scheme is not ("http" or "https"))
+        {
+            ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "PineconeUrlInvalid",
+                "The Pinecone control plane url must be an absolute http or https url.", Url.OriginalString));
+        }
+        _transport ??= new RestTransport(logger: LoggerFactory.CreateLogger<PineconeClient>());
+        // Index hosts come without a scheme: they speak what the control plane speaks (Pinecone Local: http).
+        return new PineconeClient(key, _transport, new PineconeClientOptions { ControlPlaneUrl = Url, DataPlaneScheme = Url.Scheme });
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _transport?.Dispose();
+        base.Dispose(disposing);
+    }
+}

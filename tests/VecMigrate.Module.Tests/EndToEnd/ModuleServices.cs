@@ -1,0 +1,123 @@
+using System.Text;
+using VecMigrate.Engine.Postgres;
+using VecMigrate.Engine.Records;
+using VecMigrate.Module.Tests.Support;
+using VecMigrate.Testing;
+using VecMigrate.Testing.StandIns;
+
+namespace VecMigrate.Module.Tests.EndToEnd;
+
+/// <summary>
+/// What the end-to-end tests point pwsh at: a real Postgres with pgvector, a Qdrant stand-in (with an API key)
+/// holding the collection "docs", and a Pinecone stand-in holding the index "movies" in two namespaces.
+/// Started only where pwsh exists (the tests are skipped elsewhere).
+/// </summary>
+public sealed class ModuleServices : IAsyncLifetime
+{
+    public const string QdrantKey = "qd-e2e-key-7f3a9c";
+    public const int DocsDimension = 8;
+
+    public PostgresServer Pg { get; private set; } = null!;
+
+    public QdrantStandIn Qdrant { get; private set; } = null!;
+
+    public PineconeStandIn Pinecone { get; private set; } = null!;
+
+    /// <summary>The points of "docs", as seeded: 1,000 with integer ids, a payload with title, year and city.</summary>
+    public IReadOnlyList<VectorRecord> Docs { get; private set; } = [];
+
+    /// <summary>The records of "movies": 30 in the default namespace, 45 in "alpha".</summary>
+    public IReadOnlyList<VectorRecord> Movies { get; private set; } = [];
+
+    public async Task InitializeAsync()
+    {
+        if (Pwsh.Path is null) return;
+        Pg = await PostgresServer.StartAsync();
+        Qdrant = await QdrantStandIn.StartAsync(QdrantKey);
+        Qdrant.CreateCollection("docs", new QdrantStandInVector("", DocsDimension, "Cosine"));
+        var rng = new Random(7);
+        Docs = Enumerable.Range(1, 1000).Select(i => new VectorRecord((ulong)i,
+            new Dictionary<string, VectorValue> { [""] = new DenseVector(Enumerable.Range(0, DocsDimension).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray()) },
+            JsonPayload.FromString($$"""{"title":"doc {{i}}","year":{{2000 + i % 25}},"city":"{{(i % 4 == 0 ? "Oslo" : "Bergen")}}"}"""))).ToList();
+        Qdrant.Seed("docs", Docs);
+
+        Pinecone = await PineconeStandIn.StartAsync();
+        var movies = await Pinecone.CreateIndexAsync("movies", 4);
+        var list = new List<VectorRecord>();
+        for (var i = 0; i < 75; i++)
+        {
+            var ns = i < 30 ? "" : "alpha";
+            var values = new[] { i + 0.5f, 1f / (i + 1), -i, 3.25f };
+            var metadata = $$"""{"genre":"g{{i % 3}}","n":{{i}}}""";
+            movies.Seed(ns, $"m{i:D3}", values, metadataJson: metadata);
+            list.Add(new VectorRecord($"m{i:D3}", new Dictionary<string, VectorValue> { [""] = new DenseVector(values) }, JsonPayload.FromString(metadata)) { Namespace = ns });
+        }
+        Movies = list;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Pinecone is not null) await Pinecone.DisposeAsync();
+        if (Qdrant is not null) await Qdrant.DisposeAsync();
+        if (Pg is not null) await Pg.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in pwsh with the module imported and $manifest, $pg (a fresh database's connection string),
+    /// $qurl, $qkey, $purl and $pkey set; returns the exit code, the KEY=value lines it printed, and all its output.
+    /// </summary>
+    public PwshRun Run(string body, string connectionString)
+    {
+        static string Quote(string s) => "'" + s.Replace("'", "''") + "'";
+        var script = new StringBuilder()
+            .AppendLine("$PSStyle.OutputRendering = 'PlainText'")
+            .AppendLine("$ProgressPreference = 'SilentlyContinue'")
+            .AppendLine($"$manifest = {Quote(Repo.Manifest)}")
+            .AppendLine("Import-Module $manifest -ErrorAction Stop")
+            .AppendLine($"$pg = {Quote(connectionString)}")
+            .AppendLine($"$qurl = {Quote(Qdrant.BaseAddress.ToString())}")
+            .AppendLine($"$qkey = {Quote(QdrantKey)}")
+            .AppendLine($"$purl = {Quote(Pinecone.ControlPlaneUrl.ToString())}")
+            .AppendLine($"$pkey = {Quote(Pinecone.ApiKey)}")
+            .AppendLine(body)
+            .AppendLine("'DONE=1'")
+            .ToString();
+        var (exitCode, output, error) = Pwsh.Run(script, TimeSpan.FromMinutes(3));
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = line.IndexOf('=');
+            if (eq > 0 && line[..eq].All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c == '_')) values[line[..eq]] = line[(eq + 1)..];
+        }
+        return new PwshRun(exitCode, values, output, error);
+    }
+
+    public Task<string> NewDatabaseAsync() => Pg.CreateDatabaseAsync();
+
+    /// <summary>A table read back through the engine's own reader.</summary>
+    public static async Task<List<VectorRecord>> ReadBackAsync(string connectionString, string table)
+    {
+        var records = new List<VectorRecord>();
+        await foreach (var r in new PgVectorSource(new PgReadOptions { ConnectionString = connectionString, Table = table }).ReadAsync()) records.Add(r);
+        return records;
+    }
+}
+
+/// <summary>What a pwsh run left: its exit code, KEY=value lines, and everything it printed.</summary>
+public sealed record PwshRun(int ExitCode, IReadOnlyDictionary<string, string> Values, string Output, string Error)
+{
+    public string this[string key] => Values.TryGetValue(key, out var v) ? v : throw new KeyNotFoundException($"pwsh printed no {key}=.\n{Output}\n{Error}");
+
+    /// <summary>Asserts the script ran to its end.</summary>
+    public PwshRun Completed()
+    {
+        Assert.True(ExitCode == 0 && Values.ContainsKey("DONE"), $"pwsh exited with {ExitCode} before the end.\nOUTPUT:\n{Output}\nERROR:\n{Error}");
+        return this;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ModuleServicesCollection : ICollectionFixture<ModuleServices>
+{
+    public const string Name = "module-services";
+}
