@@ -49,7 +49,7 @@ public sealed class CopyVectorDataTests(ModuleServices services)
             services.Qdrant.Faults.Delay = TimeSpan.Zero;
         }
 
-        Assert.Contains("What if: Performing the operation \"Copy-VectorData\" on target \"Copy Qdrant", run.Output);
+        Assert.Contains("What if: Copy Qdrant http://127.0.0.1:", run.Output);
         Assert.Equal(0, await CountAsync(cs, "SELECT count(*) FROM pg_tables WHERE tablename = 'planned'"));
         Assert.Equal("MigrationSummary False True True False", run["FIRST"]);
         Assert.Equal("True False True True 1000 True", run["SECOND"]);
@@ -128,7 +128,7 @@ public sealed class CopyVectorDataTests(ModuleServices services)
             }
             "ERRORS=$(@($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }).Count)"
             "LOGLINES=$(@($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -or $_ -is [System.Management.Automation.DebugRecord] }).Count)"
-            "COPIED=$(@($all | Where-Object { $_ -is [VecMigrate.Engine.Pipeline.MigrationSummary] } | ForEach-Object TotalRecords) -join ',')"
+            "COPIED=$(@($all | Where-Object { $null -ne $_ -and $_.GetType().FullName -eq 'VecMigrate.Engine.Pipeline.MigrationSummary' } | ForEach-Object TotalRecords) -join ',')"
             $text -join "`n"
             """, cs).Completed();
 
