@@ -10,6 +10,12 @@ namespace VecMigrate.Commands;
 [OutputType(typeof(MigrationCheckpoint), ParameterSetName = new[] { DirectorySet })]
 public sealed class GetVecMigrateCheckpointCommand : CheckpointCmdlet
 {
+    /// <inheritdoc cref="CheckpointCmdlet.DatabaseSet"/>
+    public new const string DatabaseSet = CheckpointCmdlet.DatabaseSet;
+
+    /// <inheritdoc cref="CheckpointCmdlet.DirectorySet"/>
+    public new const string DirectorySet = CheckpointCmdlet.DirectorySet;
+
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]

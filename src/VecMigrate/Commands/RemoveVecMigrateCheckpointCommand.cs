@@ -10,6 +10,12 @@ namespace VecMigrate.Commands;
 [OutputType(typeof(void))]
 public sealed class RemoveVecMigrateCheckpointCommand : CheckpointCmdlet
 {
+    /// <inheritdoc cref="CheckpointCmdlet.DatabaseSet"/>
+    public new const string DatabaseSet = CheckpointCmdlet.DatabaseSet;
+
+    /// <inheritdoc cref="CheckpointCmdlet.DirectorySet"/>
+    public new const string DirectorySet = CheckpointCmdlet.DirectorySet;
+
     private ICheckpointStore? _store;
     private string _where = "";
 
