@@ -49,6 +49,8 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
         var plan = $"Copy {Source} to {Target}" + (Checkpoint is null ? "" : $" with checkpoint '{Checkpoint}'{(Resume ? " (resumed if it exists)" : "")}");
         if (NeedsConfirmation(Target.Destructive ? ConfirmImpact.High : ConfirmImpact.Medium, Force)
             && !ShouldProcess(plan, plan + Environment.NewLine + "Continue?", "Copy-VectorData")) return;
+        // A relative folder is relative to the current PowerShell location, not the process's directory.
+        var store = StateDirectory is null ? null : new FileCheckpointStore(SessionState.Path.GetUnresolvedProviderPathFromPSPath(StateDirectory));
         var loggers = LoggerFactory;
         var progress = new ProgressMeter($"Copying {Source.System} to {Target.System}");
         using var transport = new RestTransport(logger: loggers.CreateLogger<RestTransport>());
@@ -62,7 +64,7 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
                 var options = new MigrationOptions
                 {
                     Checkpoint = Checkpoint, Resume = Resume, TimeLimit = TimeLimit, MaxReconnects = MaxReconnects,
-                    CheckpointStore = StateDirectory is null ? null : new FileCheckpointStore(StateDirectory),
+                    CheckpointStore = store,
                     // A refused record is a non-terminating error naming it; the copy goes on.
                     OnRejected = e => _ = writer.WriteErrorAsync(e).AsTask(),
                     Progress = p =>
