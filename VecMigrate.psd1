@@ -24,6 +24,12 @@
         'Remove-VecMigrateCheckpoint'
         'Write-QdrantPoint'
         'Write-PineconeVector'
+        # Copy-VectorData and its source/target specs
+        'New-QdrantSource'
+        'New-PineconeSource'
+        'New-PgVectorSource'
+        'New-PgVectorTarget'
+        'Copy-VectorData'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

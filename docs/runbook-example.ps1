@@ -17,7 +17,7 @@
       variable    VecMigrate-PgHost         pg-vectors.postgres.database.azure.com
       credential  VecMigrate-Postgres       user name and password of the migrating role
 
-    Cmdlet names and parameters are the module's proposed ones (docs/resume.md).
+    See docs/resume.md for what -Resume and -TimeLimit do.
 
 .NOTES
     Do not let two jobs of this runbook overlap: both would write the same checkpoint. Schedule slices at least
@@ -50,7 +50,7 @@ $target = New-PgVectorTarget -ConnectionString "Host=$pgHost;Database=$Database;
 # in the job's verbose stream.
 $summary = Copy-VectorData -Source $source -Target $target -Checkpoint $Checkpoint -Resume -TimeLimit $TimeLimit -Verbose
 
-$state = Get-VectorCheckpoint -Name $Checkpoint -ConnectionString "Host=$pgHost;Database=$Database;SSL Mode=Require" -Credential $pgCredential
+$state = Get-VecMigrateCheckpoint -Name $Checkpoint -ConnectionString "Host=$pgHost;Database=$Database;SSL Mode=Require" -Credential $pgCredential
 
 if ($summary.AlreadyComplete) {
     Write-Output "Checkpoint '$Checkpoint' is complete: $($state.Records) records in $($summary.Target). Nothing to do; the schedule can be removed."

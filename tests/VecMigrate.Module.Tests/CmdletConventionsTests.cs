@@ -85,8 +85,11 @@ public class CmdletConventionsTests
     [Fact]
     public void Cmdlets_that_remove_or_replace_ask_first_with_high_impact_and_take_Force()
     {
-        var destructive = Cmdlets.Where(c => c.Verb == "Remove" || c.Parameters.Any(p => p.Name == "Mode" && p.TypeName.EndsWith("PgWriteMode", StringComparison.Ordinal))).ToList();
+        // New-PgVectorTarget -Mode Replace only describes a target: Copy-VectorData, which writes it, is the one that asks.
+        var destructive = Cmdlets.Where(c => c.Verb is "Remove" or "Copy"
+            || (c.Verb != "New" && c.Parameters.Any(p => p.Name == "Mode" && p.TypeName.EndsWith("PgWriteMode", StringComparison.Ordinal)))).ToList();
         Assert.Contains(destructive, c => c.Name == "Write-PgVector");
+        Assert.Contains(destructive, c => c.Name == "Copy-VectorData");
         Assert.Contains(destructive, c => c.Name == "Remove-VecMigrateCheckpoint");
         foreach (var c in destructive)
         {
@@ -94,8 +97,8 @@ public class CmdletConventionsTests
             Assert.True(c.ConfirmImpact == "High", $"{c.Name} has ConfirmImpact {c.ConfirmImpact}");
             Assert.Contains(c.Parameters, p => p.Name == "Force" && p.IsSwitch);
         }
-        // Reading never asks.
-        Assert.All(Cmdlets.Where(c => c.Verb is "Get" or "ConvertTo"), c => Assert.False(c.SupportsShouldProcess, c.Name));
+        // Reading, and describing a source or target, never asks.
+        Assert.All(Cmdlets.Where(c => c.Verb is "Get" or "ConvertTo" or "New"), c => Assert.False(c.SupportsShouldProcess, c.Name));
     }
 
     [Fact]

@@ -1,13 +1,21 @@
 using System.Management.Automation;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Postgres;
 
 namespace VecMigrate.Commands;
 
-/// <summary>Get-VecMigrateCheckpoint: the checkpoints Write-PgVector -Checkpoint keeps in a database.</summary>
-[Cmdlet(VerbsCommon.Get, "VecMigrateCheckpoint")]
-[OutputType(typeof(PgCheckpointState))]
-public sealed class GetVecMigrateCheckpointCommand : PgCmdlet
+/// <summary>Get-VecMigrateCheckpoint: the checkpoints kept in a database, or with -StateDirectory in a folder of files.</summary>
+[Cmdlet(VerbsCommon.Get, "VecMigrateCheckpoint", DefaultParameterSetName = DatabaseSet)]
+[OutputType(typeof(PgCheckpointState), ParameterSetName = new[] { DatabaseSet })]
+[OutputType(typeof(MigrationCheckpoint), ParameterSetName = new[] { DirectorySet })]
+public sealed class GetVecMigrateCheckpointCommand : CheckpointCmdlet
 {
+    /// <inheritdoc cref="CheckpointCmdlet.DatabaseSet"/>
+    public new const string DatabaseSet = CheckpointCmdlet.DatabaseSet;
+
+    /// <inheritdoc cref="CheckpointCmdlet.DirectorySet"/>
+    public new const string DirectorySet = CheckpointCmdlet.DirectorySet;
+
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
@@ -16,7 +24,16 @@ public sealed class GetVecMigrateCheckpointCommand : PgCmdlet
 
     protected override void EndProcessing()
     {
-        var connectionString = Connect().RevealConnectionString();
+        if (InDirectory)
+        {
+            var files = Files();
+            foreach (var checkpoint in Await(files.ListAsync))
+            {
+                if (NamePatterns.Matches(Name, checkpoint.Name)) WriteObject(checkpoint);
+            }
+            return;
+        }
+        var connectionString = Connect();
         var found = Await(token => PgCheckpointStore.ListAsync(connectionString, Schema, null, token));
         foreach (var checkpoint in found)
         {

@@ -1,15 +1,23 @@
 using System.Management.Automation;
 using VecMigrate.Engine;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Postgres;
 
 namespace VecMigrate.Commands;
 
 /// <summary>Remove-VecMigrateCheckpoint: forgets a migration's progress, so that the next run starts over.</summary>
-[Cmdlet(VerbsCommon.Remove, "VecMigrateCheckpoint", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "VecMigrateCheckpoint", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = DatabaseSet)]
 [OutputType(typeof(void))]
-public sealed class RemoveVecMigrateCheckpointCommand : PgCmdlet
+public sealed class RemoveVecMigrateCheckpointCommand : CheckpointCmdlet
 {
-    private string? _connectionString;
+    /// <inheritdoc cref="CheckpointCmdlet.DatabaseSet"/>
+    public new const string DatabaseSet = CheckpointCmdlet.DatabaseSet;
+
+    /// <inheritdoc cref="CheckpointCmdlet.DirectorySet"/>
+    public new const string DirectorySet = CheckpointCmdlet.DirectorySet;
+
+    private ICheckpointStore? _store;
+    private string _where = "";
 
     /// <summary>Exact names (pipe Get-VecMigrateCheckpoint's output to remove by pattern).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -22,14 +30,19 @@ public sealed class RemoveVecMigrateCheckpointCommand : PgCmdlet
 
     protected override void ProcessRecord()
     {
-        _connectionString ??= Connect().RevealConnectionString();
-        var where = $"{Schema}.{PgCheckpointStore.TableName} in {PgConnections.Describe(_connectionString)}";
+        if (_store is null)
+        {
+            var connectionString = InDirectory ? "" : Connect();
+            _store = InDirectory ? Files() : PgCheckpointStore.Open(connectionString, Schema);
+            _where = InDirectory ? _store.Location : $"{Schema}.{PgCheckpointStore.TableName} in {PgConnections.Describe(connectionString)}";
+        }
+        var (store, where) = (_store, _where);
         foreach (var name in Name)
         {
             if (NeedsConfirmation(ConfirmImpact.High, Force) && !ShouldProcess($"checkpoint '{name}' in {where}", "Remove")) continue;
-            if (!Await(token => PgCheckpointStore.RemoveAsync(_connectionString, name, Schema, token)))
+            if (!Await(token => store.RemoveAsync(name, token)))
             {
-                WriteError(new VecMigrateException(FailureKind.NotFound, "PgCheckpointNotFound",
+                WriteError(new VecMigrateException(FailureKind.NotFound, InDirectory ? "CheckpointNotFound" : "PgCheckpointNotFound",
                     $"There is no checkpoint '{name}' in {where}.", name));
             }
         }
