@@ -24,6 +24,8 @@
         'Remove-VecMigrateCheckpoint'
         'Write-QdrantPoint'
         'Write-PineconeVector'
+        'Measure-VectorDigest'
+        'Compare-VectorDigest'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -61,7 +61,8 @@ public class ManifestTests
             var dash = name.IndexOf('-');
             Assert.True(dash > 0, $"{name} is not Verb-Noun.");
             Assert.Contains(name[..dash], approved);
-            Assert.Matches("^(Qdrant|Pinecone|Pg|VecMigrate)[A-Z][A-Za-z]*[^s]$", name[(dash + 1)..]); // a product prefix (or the module's own), singular
+            // A product prefix (or the module's own), singular; VectorDigest is about records of any product.
+            Assert.Matches("^((Qdrant|Pinecone|Pg|VecMigrate)[A-Z][A-Za-z]*[^s]|VectorDigest)$", name[(dash + 1)..]);
         }
     }
 
