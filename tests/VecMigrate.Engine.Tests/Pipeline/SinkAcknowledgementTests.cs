@@ -73,5 +73,46 @@ public sealed class SinkAcknowledgementTests(QdrantStandInFixture qdrant) : ICla
         Assert.DoesNotContain(PineconeStandInKey(kit), target.Target);
     }
 
+    [Fact]
+    public async Task A_migration_into_Qdrant_that_loses_its_connection_reopens_the_sink_and_ends_with_every_point_once()
+    {
+        var name = QdrantTestKit.NewCollectionName();
+        var dir = Path.Combine(Path.GetTempPath(), "vecmigrate-qcp-" + Guid.NewGuid().ToString("N")[..10]);
+        var records = Enumerable.Range(1, 300).Select(i => Dense((ulong)i)).ToList();
+        var source = new MigrationSource("List source", after => Read(records, after));
+        using var client = qdrant.Client();
+        await using var sink = new QdrantSink(client, new QdrantSinkOptions(name) { BatchSize = 40, Distance = DistanceMetric.Dot });
+        var batches = 0;
+        ((IRecordSink)sink).BatchAcknowledged += b =>
+        {
+            // Cut every attempt of the fourth upsert: the transport gives up, and the runner must reconnect.
+            if (++batches == 3) qdrant.Server.Faults.CutNext(QdrantTestKit.FastRetry.MaxAttempts, pathEndsWith: "/points");
+        };
+        try
+        {
+            var summary = await Migration.RunAsync(source, sink, new MigrationOptions
+            {
+                Checkpoint = "q1", CheckpointStore = new FileCheckpointStore(dir), MaxReconnects = 3, ReconnectDelay = TimeSpan.FromMilliseconds(1),
+            });
+            Assert.Equal(300, summary.TotalRecords);
+            Assert.Equal(300, qdrant.Server.Count(name));
+            Assert.True(summary.Reconnects >= 1, "the cut upsert did not make the runner reconnect, so the test proves nothing");
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (DirectoryNotFoundException) { }
+        }
+    }
+
+    private static async IAsyncEnumerable<VectorRecord> Read(List<VectorRecord> records, string? after)
+    {
+        var from = after is null ? 0 : records.FindIndex(r => r.Position == after) + 1;
+        for (var i = from; i < records.Count; i++)
+        {
+            await Task.Yield();
+            yield return records[i];
+        }
+    }
+
     private static string PineconeStandInKey(PineconeTestKit kit) => kit.StandIn.ApiKey;
 }
