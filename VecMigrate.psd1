@@ -30,6 +30,8 @@
         'New-PgVectorSource'
         'New-PgVectorTarget'
         'Copy-VectorData'
+        'Measure-VectorDigest'
+        'Compare-VectorDigest'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

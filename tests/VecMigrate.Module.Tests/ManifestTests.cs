@@ -61,8 +61,8 @@ public class ManifestTests
             var dash = name.IndexOf('-');
             Assert.True(dash > 0, $"{name} is not Verb-Noun.");
             Assert.Contains(name[..dash], approved);
-            // A product prefix (or the module's own), singular; Copy-VectorData, which spans the products, is the one exception.
-            Assert.Matches("^((Qdrant|Pinecone|Pg|VecMigrate)[A-Z][A-Za-z]*[^s]|VectorData)$", name[(dash + 1)..]);
+            // A product prefix (or the module's own), singular; Copy-VectorData spans the products and VectorDigest is about records of any product.
+            Assert.Matches("^((Qdrant|Pinecone|Pg|VecMigrate)[A-Z][A-Za-z]*[^s]|VectorData|VectorDigest)$", name[(dash + 1)..]);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Pinecone;
@@ -85,7 +86,7 @@ public sealed record PineconeBatchCommitted(string Namespace, int Count, long By
 /// so a rerun is safe). Call <see cref="FlushAsync"/> or <see cref="CompleteAsync"/> at the end: disposing
 /// without it sends nothing more.
 /// </summary>
-public sealed class PineconeSink : IAsyncDisposable
+public sealed class PineconeSink : IRecordSink
 {
     private readonly PineconeClient _client;
     private readonly PineconeSinkOptions _options;
@@ -279,6 +280,37 @@ public sealed class PineconeSink : IAsyncDisposable
         _body.Begin(ns);
         PineconeLog.BatchUpserted(_client.Logger, count, body.Length, plan.IndexName, ns, _written);
         BatchCommitted?.Invoke(new PineconeBatchCommitted(ns, count, body.Length, _batchFirst, _batchLast, _lastPosition, Summary));
+        _acknowledged?.Invoke(new AcknowledgedBatch(count, _lastPosition));
+    }
+
+    // ---------------------------------------------------------------- as a migration's sink
+
+    private Action<AcknowledgedBatch>? _acknowledged;
+
+    /// <summary>The index (by name, or by host when given); the API key travels in a header, never here.</summary>
+    string IRecordSink.Target => _options.IndexHost is { Length: > 0 } host
+        ? $"Pinecone index '{_options.IndexName}' at {host}"
+        : $"Pinecone index '{_options.IndexName}'";
+
+    /// <summary>Upserts replace vectors by id: a batch written twice leaves the index as once did.</summary>
+    bool IRecordSink.Idempotent => true;
+
+    event Action<AcknowledgedBatch>? IRecordSink.BatchAcknowledged
+    {
+        add => _acknowledged += value;
+        remove => _acknowledged -= value;
+    }
+
+    /// <summary>After a failed request: drops the open request (the runner replays it from the last acknowledged record) and takes records again.</summary>
+    Task IRecordSink.ReopenAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _body.Begin(_body.Namespace);
+        _batchFirst = "";
+        _batchLast = "";
+        _lastPosition = null;
+        _failed = false;
+        return Task.CompletedTask;
     }
 
     /// <summary>Drops an open request that was not flushed and returns the pooled buffers.</summary>

@@ -57,6 +57,8 @@ public sealed class VectorDigest
 
     public void Add(VectorRecord record)
     {
+        ArgumentNullException.ThrowIfNull(record);
+        if (Options.QdrantIds) record = AsQdrantPoint(record);
         var key = KeyOf(record);
         var bucket = BucketOf(key);
         if (_detailBuckets != null && !_detailBuckets.Contains(bucket)) return;
@@ -74,6 +76,13 @@ public sealed class VectorDigest
             if (!_detail.TryAdd(key, h)) _detail[key] = _detail[key] + "+" + h;
         }
     }
+
+    // The record under the id a Qdrant write gives it (UUIDv5 for a string id, the namespace folded in), without
+    // the namespace, which Qdrant keeps only in the payload.
+    private static VectorRecord AsQdrantPoint(VectorRecord r) =>
+        r.Id.Kind != PointIdKind.String && string.IsNullOrEmpty(r.Namespace)
+            ? r
+            : new VectorRecord(Qdrant.QdrantPointIds.ToQdrant(r.Id, r.Namespace), r.Vectors, r.Payload);
 
     /// <summary>Compares two digests: equal, or which buckets differ.</summary>
     public static DigestComparison Compare(VectorDigest source, VectorDigest target)
@@ -208,6 +217,13 @@ public sealed class DigestOptions
 {
     /// <summary>Normalize dense vectors to unit length first, as Qdrant does for Cosine collections (<see cref="VectorMath.Normalize"/>).</summary>
     public bool NormalizeDense { get; init; }
+
+    /// <summary>
+    /// Hash each record under the point id a Qdrant write gives it (<see cref="Qdrant.QdrantPointIds.ToQdrant"/>) and
+    /// without its namespace, so that a source with string ids or namespaces compares with the Qdrant collection it
+    /// was written to (which needs the original-id and namespace payload fields ignored on both sides).
+    /// </summary>
+    public bool QdrantIds { get; init; }
 
     /// <summary>Leave the payload out.</summary>
     public bool IgnorePayload { get; init; }

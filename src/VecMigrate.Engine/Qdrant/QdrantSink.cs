@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Qdrant;
@@ -104,7 +105,7 @@ public sealed record QdrantBatchCommitted(QdrantWriteSummary Summary, int Record
 /// namespaces makes two points. Values: Qdrant normalizes the vectors of a Cosine space to unit length when it
 /// stores them (docs/qdrant-target.md), so they read back scaled; every other value arrives bit for bit.
 /// </remarks>
-public sealed class QdrantSink : IAsyncDisposable
+public sealed class QdrantSink : IRecordSink
 {
     private readonly QdrantClient _client;
     private readonly QdrantSinkOptions _options;
@@ -422,6 +423,37 @@ public sealed class QdrantSink : IAsyncDisposable
         _batchLast = null;
         QdrantLog.BatchUpserted(_logger, count, bytes, _options.Collection, _written, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         BatchCommitted?.Invoke(new QdrantBatchCommitted(Summary, count, position));
+        _acknowledged?.Invoke(new AcknowledgedBatch(count, position));
+    }
+
+    // ---------------------------------------------------------------- as a migration's sink
+
+    private Action<AcknowledgedBatch>? _acknowledged;
+
+    /// <summary>The endpoint and collection (the API key travels in a header, never here).</summary>
+    string IRecordSink.Target => $"Qdrant {_client.Endpoint} collection '{_options.Collection}'";
+
+    /// <summary>Upserts replace points by id: a batch written twice leaves the collection as once did.</summary>
+    bool IRecordSink.Idempotent => true;
+
+    event Action<AcknowledgedBatch>? IRecordSink.BatchAcknowledged
+    {
+        add => _acknowledged += value;
+        remove => _acknowledged -= value;
+    }
+
+    /// <summary>
+    /// After a failed batch: drops the open batch (the runner replays it from the last acknowledged record) and
+    /// takes records again. The collection, once prepared, stays prepared; the transport opens new connections itself.
+    /// </summary>
+    Task IRecordSink.ReopenAsync(CancellationToken cancellationToken)
+    {
+        _body.Clear();
+        _batchFirst = null;
+        _batchLast = null;
+        _lastPosition = null;
+        _failed = false;
+        return Task.CompletedTask;
     }
 
     /// <summary>Releases the buffers; an open batch that was not flushed is dropped unsent.</summary>
