@@ -120,6 +120,9 @@ public sealed class KillTests(PostgresFixture pg, ITestOutputHelper output)
     /// <summary>The checkpoint and the table agree, and the table holds exactly the source's first records (none twice, none changed).</summary>
     private static async Task<long> AssertTargetIsASourcePrefixAsync(string cs, IReadOnlyList<VectorRecord> inOrder)
     {
+        // A killed client's server backend finishes the command it was given (a COMMIT can still land after the
+        // kill), so wait until the killed run's session is gone before comparing checkpoint and table.
+        await WaitForOtherSessionsToEndAsync(cs);
         var checkpoint = (await PgCheckpointStore.ListAsync(cs)).SingleOrDefault();
         if ((await Postgres.PgReadBack.ColumnsAsync(cs, Table)).Count == 0)
         {
@@ -132,6 +135,21 @@ public sealed class KillTests(PostgresFixture pg, ITestOutputHelper output)
         RecordAssert.SameSet(inOrder.Take((int)holds), back);
         if (holds > 0) Assert.Equal(QdrantSource.PositionOf(inOrder[(int)holds - 1].Id), checkpoint!.Position);
         return holds;
+    }
+
+    private static async Task WaitForOtherSessionsToEndAsync(string cs)
+    {
+        await using var c = new Npgsql.NpgsqlConnection(cs);
+        await c.OpenAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            await using var cmd = new Npgsql.NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()", c);
+            if ((long)(await cmd.ExecuteScalarAsync())! == 0) return;
+            Assert.True(DateTime.UtcNow < deadline, "the killed run's database session did not end within 30 s");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>One run of tests/VecMigrate.KillTest, its output collected as it comes.</summary>
