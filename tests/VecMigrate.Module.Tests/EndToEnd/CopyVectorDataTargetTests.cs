@@ -30,6 +30,7 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
                 $from = New-PgVectorSource -ConnectionString $pg -Table docs
                 $to = New-QdrantTarget -Url $qurl -ApiKey $qkey -Collection docs_copy -Distance Dot -BatchSize 50
                 "SPEC=$($to.GetType().Name) $($to.System) $($to.HasApiKey) $("$to" -like "Qdrant *collection 'docs_copy'*")"
+                $to; $to | Format-List * | Out-String; $to | ConvertTo-Json -Depth 3 # none of it shows the key
                 $a = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-qdrant -Resume -StateDirectory $dir -TimeLimit ([timespan]::FromSeconds(1))
                 $cp = Get-VecMigrateCheckpoint -StateDirectory $dir -Name pg-to-qdrant
                 "FIRST=$($a.Completed) $($a.RecordsWritten -gt 0 -and $a.RecordsWritten -lt 1000) $($cp.Records -eq $a.RecordsWritten) $($cp.Completed)"
@@ -51,6 +52,7 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
         Assert.Equal("True", run["FILE"]);
         Assert.Equal("pg-to-qdrant:1000:True", run["LISTED"]);
         Assert.DoesNotContain(ModuleServices.QdrantKey, run.Output);
+        Assert.Contains("collection 'docs_copy'", run.Output); // the spec's views did print something
         // A Dot collection keeps the vectors unchanged: the copy holds exactly the source, bit for bit.
         RecordAssert.SameSet(services.Docs, services.Qdrant.Points("docs_copy"));
     }
@@ -70,6 +72,7 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
                 $from = New-PgVectorSource -ConnectionString $pg -Table docs
                 $to = New-PineconeTarget -Url $purl -ApiKey $pkey -IndexName docs_target -Namespace prod -BatchSize 50
                 "SPEC=$($to.GetType().Name) $($to.System) $("$to" -eq "Pinecone index 'docs_target' namespace 'prod'")"
+                $to; $to | Format-List * | Out-String; $to | ConvertTo-Json -Depth 3 # none of it shows the key
                 $a = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-pinecone -Resume -StateDirectory $dir -TimeLimit ([timespan]::FromSeconds(1))
                 $cp = Get-VecMigrateCheckpoint -StateDirectory $dir -Name pg-to-pinecone
                 "FIRST=$($a.Completed) $($a.RecordsWritten -gt 0 -and $a.RecordsWritten -lt 1000) $($cp.Records -eq $a.RecordsWritten) $($cp.Completed)"
@@ -96,5 +99,6 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
         Assert.Equal("pg-to-pinecone:1000:True", run["LISTED"]);
         Assert.Equal("1000 1000 0", run["BACK"]);
         Assert.DoesNotContain(services.Pinecone.ApiKey, run.Output);
+        Assert.Contains("index 'docs_target' namespace 'prod'", run.Output); // the spec's views did print something
     }
 }
