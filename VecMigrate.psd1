@@ -32,6 +32,8 @@
         'Copy-VectorData'
         'Measure-VectorDigest'
         'Compare-VectorDigest'
+        'New-QdrantTarget'
+        'New-PineconeTarget'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

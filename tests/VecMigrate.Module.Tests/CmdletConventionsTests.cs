@@ -52,8 +52,8 @@ public class CmdletConventionsTests
                     "Credential" => "System.Management.Automation.PSCredential",
                     "ConnectionString" or "Collection" or "IndexName" or "IndexHost" or "Schema" or "Table" or "StartAfter" => "System.String",
                     "BatchSize" or "PageSize" => "System.Int32",
-                    // A read takes several namespaces; a write puts every record into one.
-                    "Namespace" => c.Verb == "Write" ? "System.String" : "System.String[]",
+                    // A read (a source) takes several namespaces; a write (a target) puts every record into one.
+                    "Namespace" => c.Verb == "Write" || c.Name.EndsWith("Target", StringComparison.Ordinal) ? "System.String" : "System.String[]",
                     _ => null,
                 };
                 if (type is not null && p.TypeName != type) problems.Add($"{c.Name} -{p.Name} is {p.TypeName}, elsewhere {type}");

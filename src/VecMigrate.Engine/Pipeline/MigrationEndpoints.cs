@@ -3,6 +3,7 @@ using VecMigrate.Engine.Http;
 using VecMigrate.Engine.Pinecone;
 using VecMigrate.Engine.Postgres;
 using VecMigrate.Engine.Qdrant;
+using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Pipeline;
 
@@ -215,4 +216,111 @@ public sealed class PgVectorTargetSpec : MigrationTargetSpec
 
     public override Task FinishAsync(IRecordSink sink, CancellationToken cancellationToken) =>
         Index == PgIndexKind.None ? Task.CompletedTask : ((PgVectorWriter)sink).CreateIndexesAsync(cancellationToken);
+}
+
+/// <summary>
+/// A Qdrant collection to write into (created from the first record's schema unless told not to); Qdrant upserts by
+/// id, so a resumed copy may write a batch again without duplicating it. Its checkpoint is kept in a file.
+/// </summary>
+public sealed class QdrantTargetSpec : MigrationTargetSpec
+{
+    private readonly ApiSecret? _apiKey;
+
+    /// <param name="url">Qdrant's REST url.</param>
+    /// <param name="apiKey">The key, or null for none.</param>
+    /// <param name="collection">The collection.</param>
+    public QdrantTargetSpec(Uri url, ApiSecret? apiKey, string collection)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        ArgumentException.ThrowIfNullOrWhiteSpace(collection);
+        Url = url;
+        _apiKey = apiKey;
+        Collection = collection;
+    }
+
+    public override string System => "Qdrant";
+
+    public Uri Url { get; }
+
+    public string Collection { get; }
+
+    /// <summary>The distance of a collection created by the copy; null takes the source's (or Cosine).</summary>
+    public DistanceMetric? Distance { get; init; }
+
+    public int BatchSize { get; init; } = QdrantSinkOptions.DefaultBatchSize;
+
+    /// <summary>Whether a missing collection is created (false: it must exist).</summary>
+    public bool CreateCollection { get; init; } = true;
+
+    public string OriginalIdField { get; init; } = QdrantSinkOptions.DefaultOriginalIdField;
+
+    public string NamespaceField { get; init; } = QdrantSinkOptions.DefaultNamespaceField;
+
+    /// <summary>Whether a key is set (never the key).</summary>
+    public bool HasApiKey => _apiKey is not null;
+
+    public override string Description => $"Qdrant {Url} collection '{Collection}'";
+
+    public override IRecordSink Open(RestTransport transport, ILoggerFactory loggers) =>
+        new QdrantSink(new QdrantClient(Url, _apiKey, transport), new QdrantSinkOptions(Collection)
+        {
+            Distance = Distance, BatchSize = BatchSize, CreateCollection = CreateCollection,
+            OriginalIdField = OriginalIdField, NamespaceField = NamespaceField,
+        }, loggers.CreateLogger<QdrantSink>());
+}
+
+/// <summary>
+/// An existing Pinecone index to write into; Pinecone upserts by id, so a resumed copy may write a batch again
+/// without duplicating it. Its checkpoint is kept in a file.
+/// </summary>
+public sealed class PineconeTargetSpec : MigrationTargetSpec
+{
+    private readonly ApiSecret _apiKey;
+
+    /// <param name="apiKey">The key (Pinecone always needs one).</param>
+    /// <param name="controlPlane">Pinecone's control plane (api.pinecone.io, or Pinecone Local).</param>
+    /// <param name="indexName">The index's name; with no <paramref name="indexHost"/>, its host is asked of the control plane.</param>
+    /// <param name="indexHost">The index's host, or null.</param>
+    public PineconeTargetSpec(ApiSecret apiKey, Uri controlPlane, string indexName, string? indexHost)
+    {
+        ArgumentNullException.ThrowIfNull(apiKey);
+        ArgumentNullException.ThrowIfNull(controlPlane);
+        ArgumentException.ThrowIfNullOrWhiteSpace(indexName);
+        _apiKey = apiKey;
+        Url = controlPlane;
+        IndexName = indexName;
+        IndexHost = indexHost;
+    }
+
+    public override string System => "Pinecone";
+
+    public Uri Url { get; }
+
+    public string IndexName { get; }
+
+    public string? IndexHost { get; }
+
+    /// <summary>The namespace every record goes into ("" for the default one); null keeps each record's own.</summary>
+    public string? Namespace { get; init; }
+
+    /// <summary>The record vector written as the dense values; null chooses the unnamed or only dense one.</summary>
+    public string? VectorName { get; init; }
+
+    /// <summary>The record vector written as the sparse values; null chooses the only sparse one.</summary>
+    public string? SparseVectorName { get; init; }
+
+    public int BatchSize { get; init; } = PineconeClient.MaxUpsertVectors;
+
+    public override string Description =>
+        $"Pinecone index '{IndexName}'{(Namespace is null ? "" : $" namespace '{Namespace}'")}";
+
+    public override IRecordSink Open(RestTransport transport, ILoggerFactory loggers)
+    {
+        var client = new PineconeClient(_apiKey, transport, new PineconeClientOptions { ControlPlaneUrl = Url, DataPlaneScheme = Url.Scheme });
+        return new PineconeSink(client, new PineconeSinkOptions
+        {
+            IndexName = IndexName, IndexHost = IndexHost, Namespace = Namespace, VectorName = VectorName,
+            SparseVectorName = SparseVectorName, BatchSize = BatchSize,
+        });
+    }
 }
