@@ -63,10 +63,12 @@ public sealed class PostgresServer : IAsyncDisposable, IDisposable
             ["-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"], asPostgres);
 
         var port = FreePort();
+        // Every test makes its own database, and Npgsql keeps idle pooled connections to each for minutes:
+        // 50 connections ran out once the suite grew ("53300: sorry, too many clients already").
         var opts = new List<string>
         {
             $"-p {port}", "-c listen_addresses=127.0.0.1", $"-c unix_socket_directories={dataDir}",
-            "-c max_connections=50", "-c shared_buffers=256MB", "-c max_wal_size=4GB",
+            "-c max_connections=200", "-c shared_buffers=256MB", "-c max_wal_size=4GB",
         };
         if (extraSettings != null) opts.AddRange(extraSettings.Select(kv => $"-c {kv.Key}={kv.Value}"));
         var server = new PostgresServer(bin, dataDir, port, asPostgres);
