@@ -167,6 +167,15 @@ public sealed class JsonFloatsTests
     [InlineData("1.0000000596046448")] // its shortest double: a midpoint double, though the text is above it
     [InlineData("1E-05")]
     [InlineData("-2.5e+10")]
+    [InlineData("0.123456789012345")] // the fraction fast path's longest
+    [InlineData("0.1234567890123456")] // one digit more: the general path
+    [InlineData("0.99999999999999999999")]
+    [InlineData("-0.000000000000001")]
+    [InlineData("0.00000000")]
+    [InlineData("0.5e1")]
+    [InlineData("-0.5E-3")]
+    [InlineData("0.12345678")] // exactly eight fraction digits
+    [InlineData("0.123456789")]
     public void Edge_cases_parse_as_the_runtime_parses_them(string text) => AssertSame(text);
 
     [Theory]
@@ -206,6 +215,7 @@ public sealed class JsonFloatsTests
     [InlineData("[1]", 1)]
     [InlineData("[1,2,3]", 3)]
     [InlineData("[ 1 ,\n\t2\r\n, 3 ]", 3)]
+    [InlineData("[1, 2,\n3]", 3)]
     [InlineData("[-0.5,1e-3,2E+2]", 3)]
     public void Arrays_of_numbers_are_scanned_to_their_closing_bracket(string text, int count)
     {
@@ -216,6 +226,40 @@ public sealed class JsonFloatsTests
         Assert.Equal(count, n);
         var expected = JsonSerializer.Deserialize<float[]>(text)!;
         Assert.Equal(expected, dest[..n]);
+    }
+
+    [Fact]
+    public void Long_arrays_of_every_kind_of_number_read_as_the_runtime_reads_each_number()
+    {
+        // Fractions of every length (the fast path and its edges), exponents, integers and whitespace, in one array
+        // long enough that the fast path runs, and with its last numbers close to the end of the text.
+        var random = new Random(3);
+        var texts = new List<string>();
+        for (var i = 0; i < 20_000; i++)
+        {
+            var digits = random.Next(1, 20);
+            var fraction = string.Concat(Enumerable.Range(0, digits).Select(_ => (char)('0' + random.Next(10))));
+            texts.Add((random.Next(2) == 0 ? "-" : "") + (random.Next(5) switch
+            {
+                0 => "0." + fraction,
+                1 => "0." + fraction + "e" + random.Next(-5, 5),
+                2 => random.Next(1, 1000) + "." + fraction,
+                3 => random.Next(0, 100000).ToString(CultureInfo.InvariantCulture),
+                _ => "0.0" + fraction,
+            }));
+        }
+        var separators = new[] { ",", ",", ",", ", ", " ,\n" };
+        var sb = new StringBuilder("[");
+        for (var i = 0; i < texts.Count; i++) sb.Append(i == 0 ? "" : separators[random.Next(separators.Length)]).Append(texts[i]);
+        var json = Encoding.ASCII.GetBytes(sb.Append(']').ToString());
+        var dest = new float[texts.Count];
+        Assert.Equal(json.Length - 1, JsonFloats.ScanArray(json, 1, dest, out var n));
+        Assert.Equal(texts.Count, n);
+        for (var i = 0; i < n; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(Reference(texts[i])) != BitConverter.SingleToInt32Bits(dest[i]))
+                Assert.Fail($"{texts[i]}: expected {Reference(texts[i]):R}, got {dest[i]:R}");
+        }
     }
 
     [Theory]
