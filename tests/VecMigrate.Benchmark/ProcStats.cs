@@ -55,6 +55,11 @@ internal static class ProcStats
             foreach (var dir in Directory.EnumerateDirectories("/proc"))
             {
                 if (!int.TryParse(Path.GetFileName(dir), out var pid) || Read(pid) is not { } s || s.Ppid != postmaster) continue;
+                if (s.State == 'Z')
+                {
+                    any = true; // ended but not yet reaped: its time is not counted yet
+                    break;
+                }
                 string title;
                 try
                 {
@@ -78,7 +83,7 @@ internal static class ProcStats
     /// <summary>The parent of a process, or 0.</summary>
     public static int ParentOf(int pid) => Read(pid)?.Ppid ?? 0;
 
-    private sealed record Stat(int Ppid, long Utime, long Stime, long Cutime, long Cstime);
+    private sealed record Stat(char State, int Ppid, long Utime, long Stime, long Cutime, long Cstime);
 
     private static Stat? Read(int pid)
     {
@@ -97,7 +102,7 @@ internal static class ProcStats
         }
         // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
         var f = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-        return new Stat(int.Parse(f[1], CultureInfo.InvariantCulture), long.Parse(f[11], CultureInfo.InvariantCulture),
+        return new Stat(f[0][0], int.Parse(f[1], CultureInfo.InvariantCulture), long.Parse(f[11], CultureInfo.InvariantCulture),
             long.Parse(f[12], CultureInfo.InvariantCulture), long.Parse(f[13], CultureInfo.InvariantCulture), long.Parse(f[14], CultureInfo.InvariantCulture));
     }
 

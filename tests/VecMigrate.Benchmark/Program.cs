@@ -119,6 +119,7 @@ namespace VecMigrate.Benchmark
             var (seconds, peak, clientCpu, records) = await load();
             NpgsqlConnection.ClearAllPools();
             await ProcStats.WaitForNoClientBackendsAsync(postmaster, TimeSpan.FromSeconds(10)); // so their CPU time is counted
+            await Task.Delay(200); // an exiting backend may have lost its title before it shows as a zombie
             pgCpu = ProcStats.TreeCpuSeconds(postmaster) - pgCpu;
             parentCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - parentCpu;
             var rows = Convert.ToInt64(await ScalarAsync(cs, $"SELECT count(*) FROM {TableName}"), CultureInfo.InvariantCulture);
@@ -176,6 +177,7 @@ namespace VecMigrate.Benchmark
             var result = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
             if (p.ExitCode != 0 || result is null) throw new InvalidOperationException($"The engine run failed ({p.ExitCode}): {output}{await err}");
             var fields = result["RESULT ".Length..].Split(' ').Select(f => f.Split('=')).ToDictionary(f => f[0], f => f[1]);
+            Console.WriteLine($"      engine: {long.Parse(fields["allocated"], CultureInfo.InvariantCulture) / 1e6:0} MB allocated, {fields["gc0"]} gen0 / {fields["gc2"]} gen2 collections");
             return (double.Parse(fields["seconds"], CultureInfo.InvariantCulture), long.Parse(fields["peak_rss"], CultureInfo.InvariantCulture),
                 double.Parse(fields["cpu"], CultureInfo.InvariantCulture), long.Parse(fields["records"], CultureInfo.InvariantCulture));
         }
