@@ -130,7 +130,7 @@ internal static class JsonFloats
             value = negative ? -0f : 0f;
             return end;
         }
-        var nearest = mantissa / Pow10[count];
+        var nearest = (long)mantissa / Pow10[count]; // below 2^53: a signed conversion, one instruction
         if ((BitConverter.DoubleToInt64Bits(nearest) & 0x1FFF_FFFF) == 0x1000_0000) return -1; // see ScanNumber
         var f = (float)nearest;
         value = negative ? -f : f;
@@ -263,7 +263,7 @@ internal static class JsonFloats
             }
             if (mantissa < Pow2_53 && exponent is >= -22 and <= 22)
             {
-                var nearest = exponent < 0 ? mantissa / Pow10[-exponent] : mantissa * Pow10[exponent];
+                var nearest = exponent < 0 ? (long)mantissa / Pow10[-exponent] : (long)mantissa * Pow10[exponent];
                 // A double exactly halfway between two floats: rounding it again could go the wrong way.
                 if ((BitConverter.DoubleToInt64Bits(nearest) & 0x1FFF_FFFF) != 0x1000_0000)
                 {
