@@ -30,7 +30,7 @@ internal static class EngineRun
                 using var client = new QdrantClient(new Uri(o.Url!), null, transport);
                 var source = new QdrantSource(client);
                 await using var writer = new PgVectorWriter(WriteOptions(o));
-                var summary = await writer.WriteAllAsync(source.ReadAsync(new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize }));
+                var summary = await writer.WriteAllAsync(source.ReadAsync(new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize, Prefetch = o.Prefetch }));
                 records = summary.RecordsWritten;
                 break;
             }
@@ -39,7 +39,7 @@ internal static class EngineRun
                 using var transport = new RestTransport();
                 using var client = new QdrantClient(new Uri(o.Url!), null, transport);
                 records = 0;
-                await foreach (var r in new QdrantSource(client).ReadAsync(new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize }))
+                await foreach (var r in new QdrantSource(client).ReadAsync(new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize, Prefetch = o.Prefetch }))
                 {
                     records++;
                 }

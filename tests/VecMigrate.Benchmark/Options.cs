@@ -17,6 +17,7 @@ internal sealed class Options
           --cases a,b,c         which cases to run (a: psql \copy, b: engine, c: pwsh pipeline)
           --repeat R            runs of each case; the best counts (2)
           --page-size N         Qdrant scroll page size (engine default)
+          --prefetch N          Qdrant pages read ahead of the writer (engine default)
           --batch-size N        records per COPY and transaction (engine default)
           --distinct-vectors N  distinct vectors in the collection; point i gets vector (i-1) mod N (100000)
           --skip-pwsh           do not run (c)
@@ -35,6 +36,7 @@ internal sealed class Options
     public string[] Cases { get; private set; } = ["a", "b", "c"];
     public int Repeat { get; private set; } = 2;
     public int PageSize { get; private set; } = Engine.Qdrant.QdrantReadOptions.DefaultPageSize;
+    public int Prefetch { get; private set; } = Engine.Qdrant.QdrantReadOptions.DefaultPrefetch;
     public int BatchSize { get; private set; } = new Engine.Postgres.PgWriteOptions { Table = "x" }.BatchSize;
     public int Distinct { get; private set; } = 100_000;
     public bool SkipPwsh { get; private set; }
@@ -69,6 +71,7 @@ internal sealed class Options
                 case "--cases": o.Cases = Value().Split(','); break;
                 case "--repeat": o.Repeat = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--page-size": o.PageSize = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--prefetch": o.Prefetch = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--batch-size": o.BatchSize = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--distinct-vectors": o.Distinct = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--skip-pwsh": o.SkipPwsh = true; break;

@@ -40,7 +40,7 @@ namespace VecMigrate.Benchmark
         public static async Task<int> RunAsync(Options o)
         {
             Console.WriteLine($"VecMigrate benchmark: {o.Points:N0} points × [{string.Join(", ", o.Dims)}] dims, tables [{string.Join(", ", o.Tables)}], " +
-                $"cases [{string.Join(", ", o.Cases)}], best of {o.Repeat}; page {o.PageSize}, batch {o.BatchSize}");
+                $"cases [{string.Join(", ", o.Cases)}], best of {o.Repeat}; page {o.PageSize}, prefetch {o.Prefetch}, batch {o.BatchSize}");
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GB, .NET {Environment.Version}, load {ProcStats.LoadAverage()}");
 
             var why = "";
@@ -165,7 +165,7 @@ namespace VecMigrate.Benchmark
             var (file, prefix) = Self();
             var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var a in prefix.Concat(["--engine-only", "--url", qdrant.BaseAddress.ToString(), "--collection", collection,
-                         "--connection-string", cs, "--table", TableName, "--page-size", o.PageSize.ToString(CultureInfo.InvariantCulture),
+                         "--connection-string", cs, "--table", TableName, "--page-size", o.PageSize.ToString(CultureInfo.InvariantCulture), "--prefetch", o.Prefetch.ToString(CultureInfo.InvariantCulture),
                          "--batch-size", o.BatchSize.ToString(CultureInfo.InvariantCulture), "--stage", o.Stage ?? "all",
                          "--points", o.Points.ToString(CultureInfo.InvariantCulture), "--dims", dims.ToString(CultureInfo.InvariantCulture),
                          "--distinct-vectors", o.Distinct.ToString(CultureInfo.InvariantCulture)]))
