@@ -21,6 +21,7 @@ internal sealed class Options
           --batch-size N        records per COPY and transaction (engine default)
           --distinct-vectors N  distinct vectors in the collection; point i gets vector (i-1) mod N (100000)
           --skip-pwsh           do not run (c)
+          --connection-extra S  appended to the engine's connection string (e.g. "Write Buffer Size=65536")
           --module PATH         VecMigrate.psd1 for (c) (default: the repository's, once module/bin is built)
           --stage S             what case (b) runs, to see where time goes: all (default); read (QdrantSource
                                 only: fetch and parse); fetch (the scroll answers' bytes only); write
@@ -40,6 +41,7 @@ internal sealed class Options
     public int BatchSize { get; private set; } = new Engine.Postgres.PgWriteOptions { Table = "x" }.BatchSize;
     public int Distinct { get; private set; } = 100_000;
     public bool SkipPwsh { get; private set; }
+    public string? ConnectionExtra { get; private set; }
     public string? Module { get; private set; }
 
     /// <summary>The module manifest (c) imports, once found.</summary>
@@ -75,6 +77,7 @@ internal sealed class Options
                 case "--batch-size": o.BatchSize = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--distinct-vectors": o.Distinct = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--skip-pwsh": o.SkipPwsh = true; break;
+                case "--connection-extra": o.ConnectionExtra = Value(); break;
                 case "--module": o.Module = Value(); break;
                 case "--engine-only": o.EngineOnly = true; break;
                 case "--url": o.Url = Value(); break;

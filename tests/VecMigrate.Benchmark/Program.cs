@@ -165,7 +165,7 @@ namespace VecMigrate.Benchmark
             var (file, prefix) = Self();
             var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var a in prefix.Concat(["--engine-only", "--url", qdrant.BaseAddress.ToString(), "--collection", collection,
-                         "--connection-string", cs, "--table", TableName, "--page-size", o.PageSize.ToString(CultureInfo.InvariantCulture), "--prefetch", o.Prefetch.ToString(CultureInfo.InvariantCulture),
+                         "--connection-string", o.ConnectionExtra is null ? cs : cs + ";" + o.ConnectionExtra, "--table", TableName, "--page-size", o.PageSize.ToString(CultureInfo.InvariantCulture), "--prefetch", o.Prefetch.ToString(CultureInfo.InvariantCulture),
                          "--batch-size", o.BatchSize.ToString(CultureInfo.InvariantCulture), "--stage", o.Stage ?? "all",
                          "--points", o.Points.ToString(CultureInfo.InvariantCulture), "--dims", dims.ToString(CultureInfo.InvariantCulture),
                          "--distinct-vectors", o.Distinct.ToString(CultureInfo.InvariantCulture)]))
