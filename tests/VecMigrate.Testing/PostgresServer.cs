@@ -67,6 +67,8 @@ public sealed class PostgresServer : IAsyncDisposable, IDisposable
             ["-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"], asPostgres);
 
         var port = FreePort();
+        // Every test makes its own database, and Npgsql keeps idle pooled connections to each for minutes:
+        // 50 connections ran out once the suite grew ("53300: sorry, too many clients already").
         var opts = new List<string>
         {
             $"-p {port}", "-c listen_addresses=127.0.0.1", $"-c unix_socket_directories={dataDir}",

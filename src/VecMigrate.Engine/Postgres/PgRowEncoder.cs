@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Postgres;
@@ -167,15 +168,16 @@ internal sealed class PgRowEncoder
 
     private void CheckDense(VectorRecord record, PgVectorColumn col, float[] values, int inner)
     {
-        var what = inner < 0 ? $"its vector '{col.VectorName}'" : $"vector {inner} of its multivector '{col.VectorName}'";
+        // Built only for a message: this runs for every vector of every record.
+        string What() => inner < 0 ? $"its vector '{col.VectorName}'" : $"vector {inner} of its multivector '{col.VectorName}'";
         if (col.Dimension is { } dim && values.Length != dim)
         {
             throw Reject(record, "PgVectorDimensionMismatch",
-                $"{what} has {values.Length} dimensions but column \"{col.Column}\" is {col.SqlType}");
+                $"{What()} has {values.Length} dimensions but column \"{col.Column}\" is {col.SqlType}");
         }
         if (values.Length == 0 && col.Storage != PgVectorStorage.RealArray)
         {
-            throw Reject(record, "PgVectorEmpty", $"{what} is empty; pgvector needs at least one dimension");
+            throw Reject(record, "PgVectorEmpty", $"{What()} is empty; pgvector needs at least one dimension");
         }
         var max = col.Storage switch
         {
@@ -185,21 +187,41 @@ internal sealed class PgRowEncoder
         };
         if (values.Length > max)
         {
-            throw Reject(record, "PgVectorTooManyDimensions", $"{what} has {values.Length} dimensions; pgvector allows at most {max}");
+            throw Reject(record, "PgVectorTooManyDimensions", $"{What()} has {values.Length} dimensions; pgvector allows at most {max}");
         }
         var halfLimit = col.Storage is PgVectorStorage.HalfVec or PgVectorStorage.HalfVecArray;
+        if (AllWithin(values, halfLimit ? (float)Half.MaxValue : float.MaxValue)) return;
         for (var i = 0; i < values.Length; i++)
         {
             var v = values[i];
             if (!float.IsFinite(v))
             {
-                throw Reject(record, "PgVectorNotFinite", $"{what} holds {v} at position {i}; only finite numbers can be stored (pgvector refuses NaN and infinity, and a migration must not change them)");
+                throw Reject(record, "PgVectorNotFinite", $"{What()} holds {v} at position {i}; only finite numbers can be stored (pgvector refuses NaN and infinity, and a migration must not change them)");
             }
             if (halfLimit && Math.Abs(v) > (float)Half.MaxValue)
             {
-                throw Reject(record, "PgHalfVecOverflow", $"{what} holds {v} at position {i}, beyond halfvec's range (±65504)");
+                throw Reject(record, "PgHalfVecOverflow", $"{What()} holds {v} at position {i}, beyond halfvec's range (±65504)");
             }
         }
+    }
+
+    /// <summary>True when every value is finite and no larger in magnitude than <paramref name="limit"/> (NaN fails every comparison).</summary>
+    private static bool AllWithin(ReadOnlySpan<float> values, float limit)
+    {
+        var i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            var max = new Vector<float>(limit);
+            for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                if (!System.Numerics.Vector.LessThanOrEqualAll(System.Numerics.Vector.Abs(new Vector<float>(values[i..])), max)) return false;
+            }
+        }
+        for (; i < values.Length; i++)
+        {
+            if (!(Math.Abs(values[i]) <= limit)) return false;
+        }
+        return true;
     }
 
     private int EncodeSparse(VectorRecord record, PgVectorColumn col, SparseVector s, int at)

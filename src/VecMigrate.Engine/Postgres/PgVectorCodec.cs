@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace VecMigrate.Engine.Postgres;
 
@@ -30,11 +31,7 @@ public static class PgVectorCodec
     {
         BinaryPrimitives.WriteInt16BigEndian(dest, checked((short)values.Length));
         BinaryPrimitives.WriteInt16BigEndian(dest[2..], 0);
-        var body = dest.Slice(4, values.Length * 4);
-        for (var i = 0; i < values.Length; i++)
-        {
-            BinaryPrimitives.WriteSingleBigEndian(body[(i * 4)..], values[i]);
-        }
+        WriteFloatsBigEndian(dest.Slice(4, values.Length * 4), values);
         return 4 + values.Length * 4;
     }
 
@@ -134,8 +131,18 @@ public static class PgVectorCodec
     {
         var dim = BinaryPrimitives.ReadInt16BigEndian(src);
         var result = new float[dim];
-        for (var i = 0; i < dim; i++) result[i] = BinaryPrimitives.ReadSingleBigEndian(src[(4 + i * 4)..]);
+        var body = MemoryMarshal.Cast<byte, int>(src.Slice(4, dim * 4));
+        if (BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(body, MemoryMarshal.Cast<float, int>(result.AsSpan()));
+        else body.CopyTo(MemoryMarshal.Cast<float, int>(result.AsSpan()));
         return result;
+    }
+
+    /// <summary>Writes floats as big-endian float4s (a vectorized byte swap: a vector's bulk, a row at a time).</summary>
+    private static void WriteFloatsBigEndian(Span<byte> dest, ReadOnlySpan<float> values)
+    {
+        var bits = MemoryMarshal.Cast<float, int>(values);
+        if (BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(bits, MemoryMarshal.Cast<byte, int>(dest));
+        else bits.CopyTo(MemoryMarshal.Cast<byte, int>(dest));
     }
 
     public static float[] ReadHalfVec(ReadOnlySpan<byte> src)

@@ -28,6 +28,7 @@ public sealed partial class QdrantClient : IDisposable
     private readonly bool _ownsTransport;
     private readonly ApiSecret? _apiKey;
     private readonly ILogger _logger;
+    private int _largestAnswer;
 
     /// <param name="baseUrl">Qdrant's REST url (default http://localhost:6333); http or https, optionally with a path prefix.</param>
     /// <param name="apiKey">Sent as the <c>api-key</c> header when given.</param>
@@ -188,7 +189,9 @@ public sealed partial class QdrantClient : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_transport.Timeout);
         var expected = content.Headers.ContentLength;
-        var buffer = ArrayPool<byte>.Shared.Rent(expected is > 0 and < int.MaxValue ? (int)expected.Value + 1 : 64 * 1024);
+        // Without a length (Qdrant streams its answers chunked), start at the largest answer so far: pages of a read
+        // are alike, and growing a 3 MB page from 64 KB copies it about once more.
+        var buffer = ArrayPool<byte>.Shared.Rent(expected is > 0 and < int.MaxValue ? (int)expected.Value + 1 : Math.Max(64 * 1024, Volatile.Read(ref _largestAnswer) + 1));
         var used = 0;
         try
         {
@@ -209,6 +212,7 @@ public sealed partial class QdrantClient : IDisposable
                     used += n;
                 }
             }
+            if (used > Volatile.Read(ref _largestAnswer)) Volatile.Write(ref _largestAnswer, used);
             return (buffer, used);
         }
         catch

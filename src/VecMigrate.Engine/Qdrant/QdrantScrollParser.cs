@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
+using VecMigrate.Engine.Http;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Qdrant;
@@ -14,7 +15,9 @@ internal readonly record struct RecordStamp(SourceSchema? Schema, RecordOrigin? 
 /// one forward pass of <see cref="Utf8JsonReader"/> straight into records: no DOM, no reflection. Floats are
 /// parsed as float32 directly from the decimal text (never through double, which can round differently), so a
 /// vector is bit for bit what Qdrant wrote (Qdrant writes the shortest text that round-trips a float32).
-/// Payload objects are copied out as the raw UTF-8 bytes the server sent.
+/// Vectors are the bulk of an answer (about 11 bytes a number), so their arrays are scanned by
+/// <see cref="JsonFloats"/> in one pass and the reader is set down again at the array's end; an array the scanner
+/// does not take is read token by token as before. Payload objects are copied out as the raw UTF-8 bytes the server sent.
 /// </summary>
 internal static class QdrantScrollParser
 {
@@ -23,7 +26,7 @@ internal static class QdrantScrollParser
     /// <summary>Parses one answer; <c>invalid</c> makes the QdrantInvalidResponse exception from a description of what was wrong.</summary>
     public static QdrantScrollPage Parse(ReadOnlySpan<byte> json, RecordStamp stamp, Func<string, Exception?, Exception> invalid)
     {
-        var scratch = ArrayPool<float>.Shared.Rent(1024);
+        var scratch = ArrayPool<float>.Shared.Rent(4096);
         var ctx = new Context(stamp, invalid, scratch);
         try
         {
@@ -62,6 +65,8 @@ internal static class QdrantScrollParser
         public readonly RecordStamp Stamp = stamp;
         public readonly Func<string, Exception?, Exception> Invalid = invalid;
         public float[] Scratch = scratch;
+        /// <summary>Where the reader's span starts in the answer (it moves when the reader is set down after a scanned array).</summary>
+        public int Offset;
         public int PointIndex = -1;
         public PointId CurrentId;
 
@@ -122,7 +127,7 @@ internal static class QdrantScrollParser
                 r.Read();
                 if (r.TokenType == JsonTokenType.StartObject)
                 {
-                    payload = new JsonPayload(CopyValue(ref r, json));
+                    payload = new JsonPayload(CopyValue(ref r, json, ctx));
                 }
                 else if (r.TokenType != JsonTokenType.Null)
                 {
@@ -139,11 +144,11 @@ internal static class QdrantScrollParser
                     case JsonTokenType.StartArray:
                         vectors = new Dictionary<string, VectorValue>(1, StringComparer.Ordinal)
                         {
-                            [VectorRecord.DefaultVectorName] = ReadArrayVector(ref r, ctx, VectorRecord.DefaultVectorName),
+                            [VectorRecord.DefaultVectorName] = ReadArrayVector(ref r, json, ctx, VectorRecord.DefaultVectorName),
                         };
                         break;
                     case JsonTokenType.StartObject:
-                        vectors = ReadNamedVectors(ref r, ctx);
+                        vectors = ReadNamedVectors(ref r, json, ctx);
                         break;
                     default:
                         throw ctx.PointError($"`vector` is {Describe(r.TokenType)}, not an array or object");
@@ -166,16 +171,16 @@ internal static class QdrantScrollParser
     }
 
     /// <summary>The reader stands on a StartObject/StartArray; returns that value's bytes and leaves the reader on its end.</summary>
-    private static byte[] CopyValue(ref Utf8JsonReader r, ReadOnlySpan<byte> json)
+    private static byte[] CopyValue(ref Utf8JsonReader r, ReadOnlySpan<byte> json, Context ctx)
     {
-        // The reader runs over one contiguous span (the whole answer), so its positions index that span.
-        var start = checked((int)r.TokenStartIndex);
+        // The reader runs over one contiguous span (the answer from ctx.Offset on), so its positions index that span.
+        var start = ctx.Offset + checked((int)r.TokenStartIndex);
         r.Skip();
-        var end = checked((int)r.BytesConsumed);
+        var end = ctx.Offset + checked((int)r.BytesConsumed);
         return json[start..end].ToArray();
     }
 
-    private static Dictionary<string, VectorValue> ReadNamedVectors(ref Utf8JsonReader r, Context ctx)
+    private static Dictionary<string, VectorValue> ReadNamedVectors(ref Utf8JsonReader r, ReadOnlySpan<byte> json, Context ctx)
     {
         var vectors = new Dictionary<string, VectorValue>(StringComparer.Ordinal);
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
@@ -184,8 +189,8 @@ internal static class QdrantScrollParser
             r.Read();
             VectorValue value = r.TokenType switch
             {
-                JsonTokenType.StartArray => ReadArrayVector(ref r, ctx, name),
-                JsonTokenType.StartObject => ReadSparse(ref r, ctx, name),
+                JsonTokenType.StartArray => ReadArrayVector(ref r, json, ctx, name),
+                JsonTokenType.StartObject => ReadSparse(ref r, json, ctx, name),
                 _ => throw ctx.PointError($"vector \"{name}\" is {Describe(r.TokenType)}, not an array or a sparse object"),
             };
             if (!vectors.TryAdd(name, value)) throw ctx.PointError($"vector \"{name}\" appears twice");
@@ -207,18 +212,17 @@ internal static class QdrantScrollParser
     }
 
     /// <summary>At a StartArray: a dense vector (numbers) or a multivector (arrays of numbers).</summary>
-    private static VectorValue ReadArrayVector(ref Utf8JsonReader r, Context ctx, string name)
+    private static VectorValue ReadArrayVector(ref Utf8JsonReader r, ReadOnlySpan<byte> json, Context ctx, string name)
     {
-        r.Read();
-        if (r.TokenType != JsonTokenType.StartArray)
+        if (!StartsWithArray(json, ctx.Offset + (int)r.BytesConsumed))
         {
-            return new DenseVector(ReadFloatsFromCurrent(ref r, ctx, name));
+            return new DenseVector(ReadFloats(ref r, json, ctx, name));
         }
+        r.Read();
         var rows = new List<float[]>();
         do
         {
-            r.Read();
-            var row = ReadFloatsFromCurrent(ref r, ctx, name);
+            var row = ReadFloats(ref r, json, ctx, name);
             if (rows.Count > 0 && row.Length != rows[0].Length)
                 throw ctx.PointError($"multivector \"{name}\" has rows of {rows[0].Length} and {row.Length} dimensions");
             rows.Add(row);
@@ -227,6 +231,37 @@ internal static class QdrantScrollParser
         if (r.TokenType != JsonTokenType.EndArray)
             throw ctx.PointError($"multivector \"{name}\" holds {Describe(r.TokenType)} where a row (array) belongs");
         return new MultiVector(rows.ToArray());
+    }
+
+    /// <summary>True when the first value after <paramref name="at"/> (past any whitespace) is an array.</summary>
+    private static bool StartsWithArray(ReadOnlySpan<byte> json, int at)
+    {
+        while (at < json.Length && json[at] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t') at++;
+        return at < json.Length && json[at] == (byte)'[';
+    }
+
+    /// <summary>At a StartArray of numbers: reads them and leaves the reader on the array's EndArray.</summary>
+    private static float[] ReadFloats(ref Utf8JsonReader r, ReadOnlySpan<byte> json, Context ctx, string name)
+    {
+        var start = ctx.Offset + (int)r.BytesConsumed;
+        while (true)
+        {
+            var close = JsonFloats.ScanArray(json, start, ctx.Scratch, out var n);
+            if (close >= 0)
+            {
+                // Set the reader down on the closing bracket with the state it had at the opening one: to it the
+                // array is empty, and it goes on checking everything after it as before.
+                var state = r.CurrentState;
+                ctx.Offset = close;
+                r = new Utf8JsonReader(json[close..], isFinalBlock: true, state);
+                r.Read();
+                return ctx.Scratch.AsSpan(0, n).ToArray();
+            }
+            if (close != JsonFloats.TooSmall) break;
+            Grow(ctx, ctx.Scratch.Length);
+        }
+        r.Read();
+        return ReadFloatsFromCurrent(ref r, ctx, name);
     }
 
     /// <summary>Reads numbers from the current token up to the EndArray it leaves the reader on.</summary>
@@ -259,7 +294,7 @@ internal static class QdrantScrollParser
     }
 
     /// <summary>At a StartObject: <c>{"indices":[u32..],"values":[f32..]}</c>.</summary>
-    private static SparseVector ReadSparse(ref Utf8JsonReader r, Context ctx, string name)
+    private static SparseVector ReadSparse(ref Utf8JsonReader r, ReadOnlySpan<byte> json, Context ctx, string name)
     {
         uint[]? indices = null;
         float[]? values = null;
@@ -282,8 +317,7 @@ internal static class QdrantScrollParser
             {
                 r.Read();
                 if (r.TokenType != JsonTokenType.StartArray) throw ctx.PointError($"sparse vector \"{name}\": `values` is {Describe(r.TokenType)}, not an array");
-                r.Read();
-                values = ReadFloatsFromCurrent(ref r, ctx, name);
+                values = ReadFloats(ref r, json, ctx, name);
             }
             else
             {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using VecMigrate.Engine.Records;
 
@@ -20,6 +21,14 @@ public sealed class QdrantReadOptions
 
     /// <summary>Points per scroll request, 1..10000.</summary>
     public int PageSize { get; init; } = DefaultPageSize;
+
+    public const int DefaultPrefetch = 1;
+
+    /// <summary>
+    /// Pages fetched and parsed ahead of the one the caller is working through, 1..64. More lets reading go on
+    /// while the caller waits (a sink committing a batch, say), at the cost of that many pages in memory.
+    /// </summary>
+    public int Prefetch { get; init; } = DefaultPrefetch;
 
     /// <summary>A Qdrant filter object as JSON text (e.g. <c>{"must":[{"key":"city","match":{"value":"Oslo"}}]}</c>); null for all points.</summary>
     public string? FilterJson { get; init; }
@@ -43,6 +52,8 @@ public sealed class QdrantReadOptions
     {
         if (PageSize is < 1 or > QdrantScrollRequest.MaxLimit)
             throw new ArgumentOutOfRangeException(nameof(PageSize), PageSize, $"The page size must be between 1 and {QdrantScrollRequest.MaxLimit}.");
+        if (Prefetch is < 1 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(Prefetch), Prefetch, "Prefetch must be between 1 and 64 pages.");
         ArgumentNullException.ThrowIfNull(Payload, nameof(Payload));
         ArgumentNullException.ThrowIfNull(Vectors, nameof(Vectors));
         if (FilterJson is not null)
@@ -158,8 +169,10 @@ public sealed class QdrantSource
 
     /// <summary>
     /// Streams the collection's records in Qdrant's id order, each stamped with <paramref name="schema"/>, its
-    /// origin and its position. The next page is fetched while the caller works through the current one; no
-    /// more than one page waits, so memory stays at two pages whatever the collection's size.
+    /// origin and its position. Pages are fetched and parsed by a reader of their own, up to
+    /// <see cref="QdrantReadOptions.Prefetch"/> pages ahead of the caller (each page needs the previous one's
+    /// next_page_offset, so they come one after another); memory stays at that many pages plus the caller's,
+    /// whatever the collection's size.
     /// </summary>
     public async IAsyncEnumerable<VectorRecord> ReadAsync(QdrantReadOptions options, SourceSchema schema,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -181,48 +194,44 @@ public sealed class QdrantSource
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task<QdrantScrollPage>? pending = Fetch(offset);
-        PointId? last = null;
+        // A page is asked for only when there is room for it: the caller's page plus `Prefetch` waiting.
+        var pages = Channel.CreateBounded<QdrantScrollPage>(new BoundedChannelOptions(options.Prefetch) { SingleReader = true, SingleWriter = true });
+        var reader = Task.Run(() => FetchPagesAsync(options, stamp, offset, pages.Writer, stop.Token), CancellationToken.None);
         long count = 0;
-        var pages = 0;
+        var pageCount = 0;
+        var finished = false;
         try
         {
-            while (pending is not null)
+            while (await pages.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var page = await pending.ConfigureAwait(false);
-                pending = null;
-                pages++;
-                QdrantLog.PageFetched(_logger, options.Collection, offset?.ToString() ?? "the start", page.Points.Count,
-                    page.NextPageOffset?.ToString() ?? "none (last page)");
-                Check(page, offset, last, options.Collection);
-                if (page.NextPageOffset is { } next)
+                while (pages.Reader.TryRead(out var page))
                 {
-                    offset = next;
-                    pending = Fetch(next); // runs while the caller consumes this page
-                }
-                foreach (var record in page.Points)
-                {
-                    last = record.Id;
-                    if (skip is { } s)
+                    pageCount++;
+                    foreach (var record in page.Points)
                     {
-                        skip = null;
-                        if (record.Id == s) continue;
+                        if (skip is { } s)
+                        {
+                            skip = null;
+                            if (record.Id == s) continue;
+                        }
+                        count++;
+                        yield return record;
                     }
-                    count++;
-                    yield return record;
                 }
             }
-            QdrantLog.ReadFinished(_logger, options.Collection, count, pages);
+            await reader.ConfigureAwait(false); // its failure, if it ended in one
+            finished = true;
+            QdrantLog.ReadFinished(_logger, options.Collection, count, pageCount);
         }
         finally
         {
-            if (pending is not null)
+            if (!finished)
             {
-                // The caller stopped early: cancel the page in flight and observe its end.
+                // The caller stopped early (or failed): stop the reader and observe its end.
                 await stop.CancelAsync().ConfigureAwait(false);
                 try
                 {
-                    await pending.ConfigureAwait(false);
+                    await reader.ConfigureAwait(false);
                 }
                 catch (Exception)
                 {
@@ -230,15 +239,37 @@ public sealed class QdrantSource
                 }
             }
         }
+    }
 
-        Task<QdrantScrollPage> Fetch(PointId? from) => _client.ScrollAsync(options.Collection, new QdrantScrollRequest
+    /// <summary>Scrolls from <paramref name="offset"/> to the end, checking each page, into <paramref name="pages"/>.</summary>
+    private async Task FetchPagesAsync(QdrantReadOptions options, RecordStamp stamp, PointId? offset, ChannelWriter<QdrantScrollPage> pages, CancellationToken stop)
+    {
+        try
         {
-            Limit = options.PageSize,
-            Offset = from,
-            FilterJson = options.FilterJson,
-            WithPayload = options.Payload,
-            WithVector = options.Vectors,
-        }, stamp, stop.Token);
+            PointId? last = null;
+            while (await pages.WaitToWriteAsync(stop).ConfigureAwait(false))
+            {
+                var page = await _client.ScrollAsync(options.Collection, new QdrantScrollRequest
+                {
+                    Limit = options.PageSize,
+                    Offset = offset,
+                    FilterJson = options.FilterJson,
+                    WithPayload = options.Payload,
+                    WithVector = options.Vectors,
+                }, stamp, stop).ConfigureAwait(false);
+                QdrantLog.PageFetched(_logger, options.Collection, offset?.ToString() ?? "the start", page.Points.Count,
+                    page.NextPageOffset?.ToString() ?? "none (last page)");
+                Check(page, offset, last, options.Collection);
+                if (page.Points.Count > 0) last = page.Points[^1].Id;
+                await pages.WriteAsync(page, stop).ConfigureAwait(false);
+                if (page.NextPageOffset is not { } next) break;
+                offset = next;
+            }
+        }
+        finally
+        {
+            pages.TryComplete();
+        }
     }
 
     /// <summary>

@@ -102,6 +102,59 @@ public sealed class QdrantSourceTests(QdrantStandInFixture fx) : IClassFixture<Q
     }
 
     [Fact]
+    public async Task Prefetch_reads_that_many_pages_ahead_of_the_caller_and_no_further()
+    {
+        var name = NewCollectionName();
+        fx.Server.CreateCollection(name, new QdrantStandInVector("", 2));
+        fx.Server.Seed(name, Enumerable.Range(0, 100).Select(i => Dense((ulong)i, [i, i])));
+        var source = Source();
+        var options = new QdrantReadOptions(name) { PageSize = 10, Prefetch = 3 };
+        var schema = await source.DescribeAsync(options);
+        var before = fx.Server.ScrollRequests;
+
+        await using var e = source.ReadAsync(options, schema).GetAsyncEnumerator();
+        Assert.True(await e.MoveNextAsync());
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (fx.Server.ScrollRequests - before < 4 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        await Task.Delay(300);
+        Assert.Equal(4, fx.Server.ScrollRequests - before); // the caller's page and three more
+        for (var i = 0; i < 10; i++) Assert.True(await e.MoveNextAsync()); // into the second page: room for one more
+        deadline = DateTime.UtcNow.AddSeconds(10);
+        while (fx.Server.ScrollRequests - before < 5 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        await Task.Delay(300);
+        Assert.Equal(5, fx.Server.ScrollRequests - before);
+
+        var ids = new List<ulong> { e.Current.Id.AsUnsigned };
+        while (await e.MoveNextAsync()) ids.Add(e.Current.Id.AsUnsigned);
+        Assert.Equal(Enumerable.Range(10, 90).Select(i => (ulong)i), ids);
+        Assert.Equal(10, fx.Server.ScrollRequests - before);
+    }
+
+    [Fact]
+    public async Task A_failing_page_ahead_surfaces_after_the_pages_before_it()
+    {
+        var name = NewCollectionName();
+        fx.Server.CreateCollection(name, new QdrantStandInVector("", 2));
+        fx.Server.Seed(name, Enumerable.Range(0, 200).Select(i => Dense((ulong)i, [i, i])));
+        var source = Source();
+        var options = new QdrantReadOptions(name) { PageSize = 10, Prefetch = 4 }; // at most 5 of 20 pages read before the drop
+        var schema = await source.DescribeAsync(options);
+        var ids = new List<ulong>();
+        await using var e = source.ReadAsync(options, schema).GetAsyncEnumerator();
+        Assert.True(await e.MoveNextAsync());
+        ids.Add(e.Current.Id.AsUnsigned);
+        fx.Server.DropCollection(name); // every later page now answers 404
+        var ex = await ThrowsQdrant("QdrantCollectionNotFound", async () =>
+        {
+            while (await e.MoveNextAsync()) ids.Add(e.Current.Id.AsUnsigned);
+        });
+        Assert.Equal(0UL, ids[0]);
+        Assert.Equal(Enumerable.Range(0, ids.Count).Select(i => (ulong)i), ids); // in order, none lost before the failure
+        Assert.Equal(0, ids.Count % 10); // whole pages
+        Assert.InRange(ids.Count, 10, 50);
+    }
+
+    [Fact]
     public async Task Prefetch_keeps_order_when_the_server_is_slow()
     {
         var name = MixedCollection(40, 20);

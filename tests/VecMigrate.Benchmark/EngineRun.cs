@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using VecMigrate.Engine.Http;
+using VecMigrate.Engine.Postgres;
+using VecMigrate.Engine.Qdrant;
+using VecMigrate.Engine.Records;
+
+namespace VecMigrate.Benchmark;
+
+/// <summary>
+/// Case (b) in a process of its own (so that its peak memory is the engine's alone): Qdrant → pgvector through
+/// the engine, as a cmdlet pipeline would drive it. With <c>--stage</c> it runs one part only, to see where the
+/// time goes: <c>fetch</c> (the scroll answers' bytes, unparsed), <c>read</c> (QdrantSource: fetch and parse),
+/// <c>write</c> (PgVectorWriter fed records already in memory).
+/// </summary>
+internal static class EngineRun
+{
+    public static async Task<int> RunAsync(Options o)
+    {
+        var stage = o.Stage ?? "all";
+        var started = Stopwatch.GetTimestamp();
+        long records;
+        switch (stage)
+        {
+            case "all":
+            {
+                using var transport = new RestTransport();
+                using var client = new QdrantClient(new Uri(o.Url!), null, transport);
+                var source = new QdrantSource(client);
+                await using var writer = new PgVectorWriter(WriteOptions(o));
+                var summary = await writer.WriteAllAsync(source.ReadAsync(new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize, Prefetch = o.Prefetch }));
+                records = summary.RecordsWritten;
+                break;
+            }
+            case "read":
+            {
+                using var transport = new RestTransport();
+                using var client = new QdrantClient(new Uri(o.Url!), null, transport);
+                records = 0;
+                await foreach (var r in new QdrantSource(client).ReadAsync(new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize, Prefetch = o.Prefetch }))
+                {
+                    records++;
+                }
+                break;
+            }
+            case "fetch":
+                records = await FetchOnlyAsync(o);
+                break;
+            case "write":
+            {
+                var data = new BenchData(o.Points, o.Dims[0], Math.Min(o.Distinct, 4096));
+                var schema = new SourceSchema(SourceKind.Qdrant, o.Collection!, IdKinds.Unsigned,
+                    [new VectorField("", VectorKind.Dense, o.Dims[0], DistanceMetric.Cosine)], hasNamespaces: false, payloadName: "payload");
+                started = Stopwatch.GetTimestamp();
+                await using var writer = new PgVectorWriter(WriteOptions(o));
+                var summary = await writer.WriteAllAsync(InMemory(data, schema));
+                records = summary.RecordsWritten;
+                break;
+            }
+            default:
+                throw new ArgumentException($"Unknown stage '{stage}' (all, read, fetch, write).");
+        }
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT records={records} seconds={seconds:0.000} peak_rss={ProcStats.PeakRss()} cpu={cpu:0.00} gc0={GC.CollectionCount(0)} gc2={GC.CollectionCount(2)} allocated={GC.GetTotalAllocatedBytes()}"));
+        return 0;
+    }
+
+    private static PgWriteOptions WriteOptions(Options o) => new()
+    {
+        ConnectionString = o.ConnectionString!,
+        Table = o.Table!,
+        BatchSize = o.BatchSize,
+    };
+
+    private static async IAsyncEnumerable<VectorRecord> InMemory(BenchData data, SourceSchema schema)
+    {
+        await Task.Yield();
+        var vectors = new Dictionary<string, VectorValue>[data.Distinct];
+        for (var k = 0; k < data.Distinct; k++) vectors[k] = new() { [""] = new DenseVector(data.VectorOf((ulong)k + 1)) };
+        for (ulong id = 1; id <= (ulong)data.Points; id++)
+        {
+            yield return new VectorRecord(id, vectors[(int)((id - 1) % (ulong)data.Distinct)], new JsonPayload(BenchData.PayloadOf(id))) { Schema = schema };
+        }
+    }
+
+    /// <summary>Scrolls the collection with plain HTTP requests and throws the answers away (ids run 1..N).</summary>
+    private static async Task<long> FetchOnlyAsync(Options o)
+    {
+        using var http = new HttpClient();
+        var url = new Uri(new Uri(o.Url!), $"collections/{o.Collection}/points/scroll");
+        var buffer = new byte[1 << 20];
+        long bytes = 0, records = 0;
+        for (long offset = 1; offset <= o.Points; offset += o.PageSize)
+        {
+            using var content = new StringContent($$"""{"limit":{{o.PageSize}},"offset":{{offset}},"with_payload":true,"with_vector":true}""", Encoding.UTF8);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            response.EnsureSuccessStatusCode();
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            int n;
+            while ((n = await stream.ReadAsync(buffer)) > 0) bytes += n;
+            records += Math.Min(o.PageSize, o.Points - offset + 1);
+        }
+        Console.WriteLine($"fetched {bytes / 1e6:0.0} MB of JSON");
+        return records;
+    }
+}

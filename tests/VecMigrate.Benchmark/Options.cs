@@ -1,0 +1,103 @@
+using System.Globalization;
+
+namespace VecMigrate.Benchmark;
+
+/// <summary>The command line (see <see cref="Usage"/>).</summary>
+internal sealed class Options
+{
+    public const string Usage = """
+        VecMigrate benchmark: Postgres's own COPY rate (a) against the engine's Qdrant → pgvector rate (b) and the
+        cmdlet pipeline's (c), on this machine, with a throwaway Postgres + pgvector and a Qdrant stand-in.
+
+          dotnet run -c Release --project tests/VecMigrate.Benchmark -- [options]
+
+          --points N            points in the collection (200000)
+          --dims 1024,1536      vector dimensions to run, one collection each
+          --tables logged,unlogged
+          --cases a,b,c         which cases to run (a: psql \copy, b: engine, c: pwsh pipeline)
+          --repeat R            runs of each case; the best counts (2)
+          --page-size N         Qdrant scroll page size (engine default)
+          --prefetch N          Qdrant pages read ahead of the writer (engine default)
+          --batch-size N        records per COPY and transaction (engine default)
+          --distinct-vectors N  distinct vectors in the collection; point i gets vector (i-1) mod N (100000)
+          --skip-pwsh           do not run (c)
+          --connection-extra S  appended to the engine's connection string (e.g. "Write Buffer Size=65536")
+          --module PATH         VecMigrate.psd1 for (c) (default: the repository's, once module/bin is built)
+          --stage S             what case (b) runs, to see where time goes: all (default); read (QdrantSource
+                                only: fetch and parse); fetch (the scroll answers' bytes only); write
+                                (PgVectorWriter fed records made in memory)
+
+        Internal: --engine-only --url U --collection C --connection-string S --table T [--stage S] runs case (b)
+        alone in this process and prints one RESULT line.
+        """;
+
+    public long Points { get; private set; } = 200_000;
+    public int[] Dims { get; private set; } = [1024, 1536];
+    public string[] Tables { get; private set; } = ["logged", "unlogged"];
+    public string[] Cases { get; private set; } = ["a", "b", "c"];
+    public int Repeat { get; private set; } = 2;
+    public int PageSize { get; private set; } = Engine.Qdrant.QdrantReadOptions.DefaultPageSize;
+    public int Prefetch { get; private set; } = Engine.Qdrant.QdrantReadOptions.DefaultPrefetch;
+    public int BatchSize { get; private set; } = new Engine.Postgres.PgWriteOptions { Table = "x" }.BatchSize;
+    public int Distinct { get; private set; } = 100_000;
+    public bool SkipPwsh { get; private set; }
+    public string? ConnectionExtra { get; private set; }
+    public string? Module { get; private set; }
+
+    /// <summary>The module manifest (c) imports, once found.</summary>
+    public string? ModulePath { get; set; }
+
+    public bool EngineOnly { get; private set; }
+    public string? Url { get; private set; }
+    public string? Collection { get; private set; }
+    public string? ConnectionString { get; private set; }
+    public string? Table { get; private set; }
+    public string? Stage { get; private set; }
+
+    public static Options Parse(string[] args)
+    {
+        var o = new Options();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Value()
+            {
+                if (i + 1 >= args.Length) throw new ArgumentException($"{name} needs a value.");
+                return args[++i];
+            }
+            switch (name)
+            {
+                case "--points": o.Points = long.Parse(Value(), NumberStyles.None, CultureInfo.InvariantCulture); break;
+                case "--dims": o.Dims = Value().Split(',').Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--tables": o.Tables = Value().Split(','); break;
+                case "--cases": o.Cases = Value().Split(','); break;
+                case "--repeat": o.Repeat = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--page-size": o.PageSize = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--prefetch": o.Prefetch = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--batch-size": o.BatchSize = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--distinct-vectors": o.Distinct = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--skip-pwsh": o.SkipPwsh = true; break;
+                case "--connection-extra": o.ConnectionExtra = Value(); break;
+                case "--module": o.Module = Value(); break;
+                case "--engine-only": o.EngineOnly = true; break;
+                case "--url": o.Url = Value(); break;
+                case "--collection": o.Collection = Value(); break;
+                case "--connection-string": o.ConnectionString = Value(); break;
+                case "--table": o.Table = Value(); break;
+                case "--stage": o.Stage = Value(); break;
+                case "--help" or "-h": Console.WriteLine(Usage); Environment.Exit(0); break;
+                default: throw new ArgumentException($"Unknown option '{name}'.\n\n{Usage}");
+            }
+        }
+        if (o.Points < 1 || o.Dims.Length == 0 || o.Repeat < 1 || o.Distinct < 1) throw new ArgumentException("Counts must be positive.");
+        foreach (var t in o.Tables)
+        {
+            if (t is not ("logged" or "unlogged")) throw new ArgumentException($"A table is logged or unlogged, not '{t}'.");
+        }
+        foreach (var c in o.Cases)
+        {
+            if (c is not ("a" or "b" or "c")) throw new ArgumentException($"A case is a, b or c, not '{c}'.");
+        }
+        return o;
+    }
+}

@@ -1,0 +1,304 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using Npgsql;
+using VecMigrate.Benchmark;
+using VecMigrate.Engine.Postgres;
+using VecMigrate.Engine.Records;
+using VecMigrate.Testing;
+using VecMigrate.Testing.StandIns;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+Options options;
+try
+{
+    options = Options.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+return options.EngineOnly ? await EngineRun.RunAsync(options) : await Bench.RunAsync(options);
+
+namespace VecMigrate.Benchmark
+{
+    /// <summary>One measured run.</summary>
+    internal sealed record Run(int Dims, string Table, string Case, long Records, double Seconds, long CopyBytes,
+        long? PeakRss, double ClientCpu, double StandInCpu, double PgCpu, string Load)
+    {
+        public double RecordsPerSecond => Records / Seconds;
+        public double MegabytesPerSecond => CopyBytes / 1e6 / Seconds;
+    }
+
+    /// <summary>The parent: Postgres, the stand-in, the data, and the cases in turn.</summary>
+    internal static class Bench
+    {
+        private const string Psql = "/usr/bin/psql";
+
+        public static async Task<int> RunAsync(Options o)
+        {
+            Console.WriteLine($"VecMigrate benchmark: {o.Points:N0} points × [{string.Join(", ", o.Dims)}] dims, tables [{string.Join(", ", o.Tables)}], " +
+                $"cases [{string.Join(", ", o.Cases)}], best of {o.Repeat}; page {o.PageSize}, prefetch {o.Prefetch}, batch {o.BatchSize}");
+            Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GB, .NET {Environment.Version}, load {ProcStats.LoadAverage()}");
+
+            var why = "";
+            var pwsh = o.Cases.Contains("c") ? FindPwsh(o, out why) : null;
+            if (o.Cases.Contains("c") && pwsh is null) Console.WriteLine($"(c) skipped: {why}");
+
+            await using var pg = await PostgresServer.StartAsync();
+            var cs = await pg.CreateDatabaseAsync("bench");
+            var postmaster = await PostmasterPidAsync(cs);
+            await using var qdrant = await QdrantStandIn.StartAsync();
+            qdrant.PreRender = true;
+            Console.WriteLine($"postgres: {await ScalarAsync(cs, "SELECT version()")}, pgvector {await ScalarAsync(cs, "SELECT extversion FROM pg_extension WHERE extname = 'vector'")}; port {pg.Port}");
+            Console.WriteLine($"qdrant stand-in: {qdrant.BaseAddress} (pre-rendered vectors)");
+
+            var runs = new List<Run>();
+            var temp = Path.Combine(Path.GetTempPath(), "vecmigrate-bench-" + Environment.ProcessId);
+            Directory.CreateDirectory(temp);
+            try
+            {
+                foreach (var dims in o.Dims)
+                {
+                    var collection = $"bench_{dims}";
+                    var setup = Stopwatch.StartNew();
+                    var data = new BenchData(o.Points, dims, o.Distinct);
+                    qdrant.CreateCollection(collection, new QdrantStandInVector("", dims, "Cosine"));
+                    qdrant.Seed(collection, data.Records());
+                    var copyFile = Path.Combine(temp, $"rows_{dims}.bin");
+                    var copyBytes = data.WriteCopyFile(copyFile);
+                    Console.WriteLine($"\n{dims} dims: {o.Points:N0} points ({data.Distinct:N0} distinct vectors, payload ~{BenchData.PayloadOf((ulong)o.Points / 2).Length} B), " +
+                        $"COPY data {copyBytes / 1e6:0} MB; set up in {setup.Elapsed.TotalSeconds:0} s; parent RSS {ProcStats.Rss() / 1e6:0} MB");
+                    var schema = new SourceSchema(SourceKind.Qdrant, collection, IdKinds.Unsigned,
+                        [new VectorField("", VectorKind.Dense, dims, DistanceMetric.Cosine)], hasNamespaces: false, payloadName: "payload");
+
+                    foreach (var table in o.Tables)
+                    {
+                        for (var rep = 0; rep < o.Repeat; rep++)
+                        {
+                            if (o.Cases.Contains("a"))
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "a", copyBytes, schema, o.Stage, () => CopyWithPsqlAsync(pg, copyFile)), o.Points));
+                            if (o.Cases.Contains("b"))
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "b", copyBytes, schema, o.Stage, () => EngineAsync(o, qdrant, collection, cs, dims)), o.Points));
+                            if (o.Cases.Contains("c") && pwsh is not null)
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "c", copyBytes, schema, o.Stage, () => PwshAsync(pwsh, o, qdrant, collection, cs)), o.Points));
+                        }
+                    }
+                    qdrant.DropCollection(collection);
+                    File.Delete(copyFile);
+                    GC.Collect();
+                }
+            }
+            finally
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+            PrintTable(runs);
+            return 0;
+        }
+
+        private const string TableName = "bench_t";
+
+        /// <summary>A fresh table of the engine's own shape, a checkpoint, then the load, with CPU and memory around it.</summary>
+        private static async Task<Run> MeasureAsync(string cs, int postmaster, int dims, string table, string name, long copyBytes, SourceSchema schema,
+            string? stage, Func<Task<(double Seconds, long? PeakRss, double ClientCpu, long Records)>> load)
+        {
+            await ExecAsync(cs, $"DROP TABLE IF EXISTS {TableName}");
+            var plan = PgTablePlan.ForSchema("public", TableName, schema, null, null);
+            foreach (var ddl in plan.Ddl)
+            {
+                await ExecAsync(cs, table == "unlogged" && ddl.StartsWith("CREATE TABLE ", StringComparison.Ordinal) ? "CREATE UNLOGGED TABLE " + ddl["CREATE TABLE ".Length..] : ddl);
+            }
+            await ExecAsync(cs, "CHECKPOINT");
+            NpgsqlConnection.ClearAllPools();
+            var load0 = ProcStats.LoadAverage();
+            var parentCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+            var pgCpu = ProcStats.TreeCpuSeconds(postmaster);
+            var (seconds, peak, clientCpu, records) = await load();
+            NpgsqlConnection.ClearAllPools();
+            await ProcStats.WaitForNoClientBackendsAsync(postmaster, TimeSpan.FromSeconds(10)); // so their CPU time is counted
+            await Task.Delay(200); // an exiting backend may have lost its title before it shows as a zombie
+            pgCpu = ProcStats.TreeCpuSeconds(postmaster) - pgCpu;
+            parentCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - parentCpu;
+            var rows = Convert.ToInt64(await ScalarAsync(cs, $"SELECT count(*) FROM {TableName}"), CultureInfo.InvariantCulture);
+            if (name == "b" && stage is "read" or "fetch") rows = records; // nothing was written: count what was read
+            await ExecAsync(cs, $"DROP TABLE {TableName}");
+            return new Run(dims, table, name, rows, seconds, copyBytes, peak, clientCpu, name == "a" ? 0 : parentCpu, pgCpu, load0);
+        }
+
+        private static Run Report(Run r, long expected)
+        {
+            Console.WriteLine(
+                $"  {r.Dims} {r.Table,-8} ({r.Case}) {r.Records,9:N0} rows in {r.Seconds,6:0.00} s = {r.RecordsPerSecond,7:N0} rec/s {r.MegabytesPerSecond,6:0.0} MB/s" +
+                $"  cpu s: client {r.ClientCpu:0.0} stand-in {r.StandInCpu:0.0} postgres {r.PgCpu:0.0}" +
+                (r.PeakRss is { } p ? $"  peak RSS {p / 1e6:0} MB" : "") + $"  (load {r.Load})");
+            if (r.Records != expected) throw new InvalidOperationException($"Case ({r.Case}) left {r.Records} rows, not {expected}.");
+            return r;
+        }
+
+        private static async Task<(double, long?, double, long)> CopyWithPsqlAsync(PostgresServer pg, string file)
+        {
+            var psi = new ProcessStartInfo(Psql)
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            };
+            string[] args = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", pg.Port.ToString(CultureInfo.InvariantCulture),
+                "-U", "postgres", "-d", "bench", "-c", $"\\copy {TableName} FROM '{file}' WITH (FORMAT binary)"];
+            foreach (var a in args)
+                psi.ArgumentList.Add(a);
+            var children = ProcStats.EndedChildrenCpuSeconds();
+            var sw = Stopwatch.StartNew();
+            using var p = Process.Start(psi)!;
+            var err = p.StandardError.ReadToEndAsync();
+            await p.StandardOutput.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            var seconds = sw.Elapsed.TotalSeconds;
+            if (p.ExitCode != 0) throw new InvalidOperationException($"psql failed: {await err}");
+            return (seconds, null, ProcStats.EndedChildrenCpuSeconds() - children, 0);
+        }
+
+        private static async Task<(double, long?, double, long)> EngineAsync(Options o, QdrantStandIn qdrant, string collection, string cs, int dims)
+        {
+            var (file, prefix) = Self();
+            var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in prefix.Concat(["--engine-only", "--url", qdrant.BaseAddress.ToString(), "--collection", collection,
+                         "--connection-string", o.ConnectionExtra is null ? cs : cs + ";" + o.ConnectionExtra, "--table", TableName, "--page-size", o.PageSize.ToString(CultureInfo.InvariantCulture), "--prefetch", o.Prefetch.ToString(CultureInfo.InvariantCulture),
+                         "--batch-size", o.BatchSize.ToString(CultureInfo.InvariantCulture), "--stage", o.Stage ?? "all",
+                         "--points", o.Points.ToString(CultureInfo.InvariantCulture), "--dims", dims.ToString(CultureInfo.InvariantCulture),
+                         "--distinct-vectors", o.Distinct.ToString(CultureInfo.InvariantCulture)]))
+                psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var err = p.StandardError.ReadToEndAsync();
+            var output = await p.StandardOutput.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            var result = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+            if (p.ExitCode != 0 || result is null) throw new InvalidOperationException($"The engine run failed ({p.ExitCode}): {output}{await err}");
+            var fields = result["RESULT ".Length..].Split(' ').Select(f => f.Split('=')).ToDictionary(f => f[0], f => f[1]);
+            Console.WriteLine($"      engine: {long.Parse(fields["allocated"], CultureInfo.InvariantCulture) / 1e6:0} MB allocated, {fields["gc0"]} gen0 / {fields["gc2"]} gen2 collections");
+            return (double.Parse(fields["seconds"], CultureInfo.InvariantCulture), long.Parse(fields["peak_rss"], CultureInfo.InvariantCulture),
+                double.Parse(fields["cpu"], CultureInfo.InvariantCulture), long.Parse(fields["records"], CultureInfo.InvariantCulture));
+        }
+
+        /// <summary>How to start this program again: its apphost, or dotnet with its dll.</summary>
+        private static (string File, string[] Prefix) Self()
+        {
+            var process = Environment.ProcessPath!;
+            return Path.GetFileNameWithoutExtension(process) == "dotnet"
+                ? (process, [Assembly.GetEntryAssembly()!.Location])
+                : (process, []);
+        }
+
+        private static string? FindPwsh(Options o, out string why)
+        {
+            why = "";
+            if (o.SkipPwsh)
+            {
+                why = "--skip-pwsh";
+                return null;
+            }
+            var pwsh = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "pwsh")).Append("/opt/pwsh/pwsh").FirstOrDefault(File.Exists);
+            if (pwsh is null)
+            {
+                why = "pwsh is neither on PATH nor at /opt/pwsh/pwsh";
+                return null;
+            }
+            var module = o.Module ?? Path.Combine(RepoRoot(), "VecMigrate.psd1");
+            if (o.Module is null && !Directory.Exists(Path.Combine(RepoRoot(), "module", "bin")))
+            {
+                why = $"the module is not built ({Path.Combine(RepoRoot(), "module", "bin")} does not exist; build it, or give --module)";
+                return null;
+            }
+            if (!File.Exists(module))
+            {
+                why = $"{module} does not exist";
+                return null;
+            }
+            o.ModulePath = module;
+            return pwsh;
+        }
+
+        private static string RepoRoot()
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "VecMigrate.sln"))) return dir.FullName;
+            }
+            return Directory.GetCurrentDirectory();
+        }
+
+        private static async Task<(double, long?, double, long)> PwshAsync(string pwsh, Options o, QdrantStandIn qdrant, string collection, string cs)
+        {
+            static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
+            var script = $$"""
+                $ErrorActionPreference = 'Stop'
+                Import-Module {{Quote(o.ModulePath!)}}
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                Get-QdrantPoint -Url {{Quote(qdrant.BaseAddress.ToString())}} -Collection {{Quote(collection)}} |
+                    Write-PgVector -ConnectionString {{Quote(cs)}} -Table {{Quote(TableName)}} -BatchSize {{o.BatchSize}} | Out-Null
+                $sw.Stop()
+                $hwm = [long]((Get-Content /proc/self/status | Where-Object { $_ -like 'VmHWM:*' }) -replace '[^0-9]', '') * 1024
+                $cpu = [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds
+                "RESULT $($sw.Elapsed.TotalSeconds.ToString([cultureinfo]::InvariantCulture)) $hwm $($cpu.ToString([cultureinfo]::InvariantCulture))"
+                """;
+            var psi = new ProcessStartInfo(pwsh) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "-NoProfile", "-NonInteractive", "-Command", script }) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var err = p.StandardError.ReadToEndAsync();
+            var output = await p.StandardOutput.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            var result = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+            if (p.ExitCode != 0 || result is null) throw new InvalidOperationException($"The pwsh pipeline failed ({p.ExitCode}): {output}{await err}");
+            var f = result.Trim().Split(' ');
+            return (double.Parse(f[1], CultureInfo.InvariantCulture), long.Parse(f[2], CultureInfo.InvariantCulture), double.Parse(f[3], CultureInfo.InvariantCulture), 0);
+        }
+
+        private static void PrintTable(List<Run> runs)
+        {
+            Console.WriteLine();
+            Console.WriteLine("Best of each case (records/s; MB/s of binary COPY data; ratio to (a) on the same table; peak RSS of the client process):");
+            Console.WriteLine($"{"dims",5} {"table",-9} {"case",-22} {"records/s",10} {"MB/s",7} {"vs (a)",7} {"peak RSS",9}  {"cpu s client/stand-in/postgres",-30}");
+            foreach (var group in runs.GroupBy(r => (r.Dims, r.Table)))
+            {
+                var a = group.Where(r => r.Case == "a").MaxBy(r => r.RecordsPerSecond);
+                foreach (var best in group.GroupBy(r => r.Case).Select(g => g.MaxBy(r => r.RecordsPerSecond)!))
+                {
+                    var label = best.Case switch
+                    {
+                        "a" => "(a) psql \\copy",
+                        "b" => "(b) engine",
+                        _ => "(c) pwsh pipeline",
+                    };
+                    var ratio = a is null ? "" : (best.RecordsPerSecond / a.RecordsPerSecond).ToString("0.00", CultureInfo.InvariantCulture);
+                    var rss = best.PeakRss is { } p ? $"{p / 1e6:0} MB" : "-";
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{best.Dims,5} {best.Table,-9} {label,-22} {best.RecordsPerSecond,10:N0} {best.MegabytesPerSecond,7:0.0} {ratio,7} {rss,9}  {best.ClientCpu:0.0}/{best.StandInCpu:0.0}/{best.PgCpu:0.0}"));
+                }
+            }
+        }
+
+        private static async Task<int> PostmasterPidAsync(string cs)
+        {
+            var backend = Convert.ToInt32(await ScalarAsync(cs, "SELECT pg_backend_pid()"), CultureInfo.InvariantCulture);
+            return ProcStats.ParentOf(backend);
+        }
+
+        private static async Task ExecAsync(string cs, string sql)
+        {
+            await using var c = new NpgsqlConnection(cs);
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand(sql, c) { CommandTimeout = 0 };
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        private static async Task<object?> ScalarAsync(string cs, string sql)
+        {
+            await using var c = new NpgsqlConnection(cs);
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand(sql, c) { CommandTimeout = 0 };
+            return await cmd.ExecuteScalarAsync();
+        }
+    }
+}
