@@ -40,7 +40,7 @@ public sealed class PostgresRestartResumeTests(RestartableCluster cluster) : ICl
     {
         var collection = NewCollectionName();
         var records = ResumeKit.SeedCollection(cluster.Qdrant, collection, count, 32, seed: count);
-        var client = new QdrantClient(cluster.Qdrant.BaseAddress, null, new Http.RestTransport(FastRetry, TimeSpan.FromSeconds(30)));
+        var client = new QdrantClient(cluster.Qdrant.BaseAddress, null, new VecMigrate.Engine.Http.RestTransport(FastRetry, TimeSpan.FromSeconds(30)));
         return (MigrationSource.Qdrant(client, new QdrantReadOptions(collection) { PageSize = 250 }), client, records);
     }
 
