@@ -66,6 +66,18 @@ internal sealed class BenchData
         }
     }
 
+    /// <summary>The size <see cref="WriteCopyFile"/> would write, without writing it.</summary>
+    public long CopySize()
+    {
+        long size = 11 + 8 + 2; // header, trailer
+        Span<byte> numeric = stackalloc byte[32];
+        for (ulong id = 1; id <= (ulong)Points; id++)
+        {
+            size += 2 + 4 + PgVectorCodec.WriteNumeric(numeric, id) + 4 + PgVectorCodec.VectorSize(Dims) + 4 + 1 + PayloadOf(id).Length;
+        }
+        return size;
+    }
+
     /// <summary>
     /// Writes the rows as a Postgres binary COPY file (id numeric, embedding vector, payload jsonb) with the engine's
     /// own codecs; returns the file's size.
