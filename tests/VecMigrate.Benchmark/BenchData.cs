@@ -66,18 +66,33 @@ internal sealed class BenchData
         }
     }
 
+    /// <summary>The size <see cref="WriteCopyFile"/> would write, without writing it.</summary>
+    public long CopySize()
+    {
+        long size = 11 + 8 + 2; // header, trailer
+        Span<byte> numeric = stackalloc byte[32];
+        for (ulong id = 1; id <= (ulong)Points; id++)
+        {
+            size += 2 + 4 + PgVectorCodec.WriteNumeric(numeric, id) + 4 + PgVectorCodec.VectorSize(Dims) + 4 + 1 + PayloadOf(id).Length;
+        }
+        return size;
+    }
+
     /// <summary>
     /// Writes the rows as a Postgres binary COPY file (id numeric, embedding vector, payload jsonb) with the engine's
     /// own codecs; returns the file's size.
     /// </summary>
-    public long WriteCopyFile(string path)
+    public long WriteCopyFile(string path) => WriteCopyFile(path, 1, (ulong)Points);
+
+    /// <summary>The rows with ids <paramref name="first"/>..<paramref name="last"/> as a binary COPY file.</summary>
+    public long WriteCopyFile(string path, ulong first, ulong last)
     {
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         using var output = new BufferedStream(file, 1 << 20);
         output.Write([(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0]);
         output.Write(stackalloc byte[8]); // flags, header extension length
         var row = new byte[64 + PgVectorCodec.VectorSize(Dims) + 4096];
-        for (ulong id = 1; id <= (ulong)Points; id++)
+        for (var id = first; id <= last; id++)
         {
             var span = row.AsSpan();
             BinaryPrimitives.WriteInt16BigEndian(span, 3);

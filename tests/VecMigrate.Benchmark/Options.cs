@@ -14,7 +14,8 @@ internal sealed class Options
           --points N            points in the collection (200000)
           --dims 1024,1536      vector dimensions to run, one collection each
           --tables logged,unlogged
-          --cases a,b,c         which cases to run (a: psql \copy, b: engine, c: pwsh pipeline)
+          --cases a,b,c         which cases to run (a: psql \copy, b: engine, c: pwsh pipeline; also a2:
+                                two psql \copy of half the rows each at once, what more connections could give)
           --repeat R            runs of each case; the best counts (2)
           --page-size N         Qdrant scroll page size (engine default)
           --prefetch N          Qdrant pages read ahead of the writer (engine default)
@@ -96,7 +97,7 @@ internal sealed class Options
         }
         foreach (var c in o.Cases)
         {
-            if (c is not ("a" or "b" or "c")) throw new ArgumentException($"A case is a, b or c, not '{c}'.");
+            if (c is not ("a" or "a2" or "b" or "c")) throw new ArgumentException($"A case is a, a2, b or c, not '{c}'.");
         }
         return o;
     }

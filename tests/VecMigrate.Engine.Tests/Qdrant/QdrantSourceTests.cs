@@ -82,7 +82,7 @@ public sealed class QdrantSourceTests(QdrantStandInFixture fx) : IClassFixture<Q
         fx.Server.CreateCollection(name, new QdrantStandInVector("", 2));
         fx.Server.Seed(name, Enumerable.Range(0, 30).Select(i => Dense((ulong)i, [i, i])));
         var source = Source();
-        var options = new QdrantReadOptions(name) { PageSize = 10 };
+        var options = new QdrantReadOptions(name) { PageSize = 10, Prefetch = 1 };
         var schema = await source.DescribeAsync(options);
         var before = fx.Server.ScrollRequests;
 
