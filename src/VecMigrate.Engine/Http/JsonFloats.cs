@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -107,38 +108,42 @@ internal static class JsonFloats
     /// <summary>
     /// <see cref="ScanFraction"/> with SSSE3/SSE4.1: the sixteen bytes after "0." are read at once, the digits among
     /// them counted, the bytes after them zeroed, and the sixteen-digit number M formed by three multiply-adds. M is
-    /// the fraction's digits followed by zeros, so the value is exactly M / 10^16 (and M &lt; 2^53 is checked).
+    /// the fraction's digits followed by zeros, so the value is exactly x = M / 10^16 (and M &lt; 2^53 is checked).
+    /// It is computed as M · fl(10^-16), a multiplication instead of a division: fl(10^-16) is within 2^-53 of
+    /// 10^-16 relatively and the product is rounded once more, so the double d lies within 1.5 units in its last
+    /// place of x (x ≥ 10^-16 is far inside the normal range, and a unit in the last place of x is at least x·2^-53).
+    /// Where d is within 3 units of a float midpoint (its 29 bits below float precision within 3 of 1000…0), x
+    /// may lie on the other side of it, and the exact path decides; everywhere else d and x round to the same float.
+    /// The sign is put on as a bit, so that a random mix of signs costs no mispredicted branches.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int ScanFraction16(ReadOnlySpan<byte> s, int pos, out float value)
     {
         value = 0;
-        var negative = (uint)pos < (uint)s.Length && s[pos] == (byte)'-';
-        var p = negative ? pos + 1 : pos;
-        // "0.", sixteen bytes, and the byte after them (looked at when all sixteen are digits).
-        if (p > s.Length - 19 || s[p] != (byte)'0' || s[p + 1] != (byte)'.') return -1;
-        var digits = Vector128.Create(s.Slice(p + 2, 16)) - Vector128.Create((byte)'0');
+        if ((uint)pos >= (uint)s.Length) return -1;
+        ref var b0 = ref MemoryMarshal.GetReference(s);
+        var negative = Unsafe.Add(ref b0, pos) == (byte)'-' ? 1 : 0;
+        var p = pos + negative;
+        if (p > s.Length - 19) return -1;
+        ref var bp = ref Unsafe.Add(ref b0, p);
+        if (Unsafe.ReadUnaligned<ushort>(ref bp) != 0x2E30) return -1; // "0."
+        var digits = Vector128.LoadUnsafe(ref bp, 2) - Vector128.Create((byte)'0');
         var notDigit = ~Vector128.LessThanOrEqual(digits, Vector128.Create((byte)9)).ExtractMostSignificantBits() & 0xFFFF;
         var count = BitOperations.TrailingZeroCount(notDigit | 0x1_0000);
-        if (count is 0 or 16) return -1; // "0." alone is not JSON; sixteen digits or more: the general path
+        if ((uint)(count - 1) >= 15) return -1;
         digits &= Vector128.LessThan(Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector128.Create((byte)count));
-        // Pairs (10a+b), quads (100ab+cd), packed to 16 bits, then eights (10000abcd+efgh): two 8-digit halves.
         var pairs = Ssse3.MultiplyAddAdjacent(digits, Vector128.Create(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, (sbyte)1));
         var quads = Sse2.MultiplyAddAdjacent(pairs, Vector128.Create(100, 1, 100, 1, 100, 1, 100, (short)1));
         var packed = Sse41.PackUnsignedSaturate(quads, quads).AsInt16();
         var eights = Sse2.MultiplyAddAdjacent(packed, Vector128.Create(10000, 1, 10000, 1, 10000, 1, 10000, (short)1));
-        var mantissa = (long)eights.GetElement(0) * 100_000_000 + eights.GetElement(1);
+        var mantissa = (long)eights.ToScalar() * 100_000_000 + eights.GetElement(1);
         var end = p + 2 + count;
-        if ((s[end] | 0x20) == (byte)'e' || mantissa >= 1L << 53) return -1;
-        if (mantissa == 0)
-        {
-            value = negative ? -0f : 0f;
-            return end;
-        }
-        var nearest = mantissa / 1e16;
-        if ((BitConverter.DoubleToInt64Bits(nearest) & 0x1FFF_FFFF) == 0x1000_0000) return -1; // see ScanNumber
-        var f = (float)nearest;
-        value = negative ? -f : f;
+        if ((Unsafe.Add(ref bp, 2 + count) | 0x20) == (byte)'e' || mantissa >= 1L << 53) return -1;
+        var nearest = mantissa * 1e-16;
+        // nearest is within 1.5 units in the last place of the exact value: near a float midpoint, let the exact path decide.
+        if ((ulong)((BitConverter.DoubleToInt64Bits(nearest) & 0x1FFF_FFFF) - 0x0FFF_FFFD) <= 6) return -1;
+        var bits = BitConverter.SingleToInt32Bits((float)nearest) | (negative << 31);
+        value = BitConverter.Int32BitsToSingle(bits);
         return end;
     }
 

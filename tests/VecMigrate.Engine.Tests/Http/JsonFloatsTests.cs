@@ -164,6 +164,36 @@ public sealed class JsonFloatsTests
         if (sixteen) Assert.True(taken16 > 300_000, $"the 16-byte path took only {taken16}");
     }
 
+    [Fact]
+    public void Fractions_a_hair_from_a_float_midpoint_round_as_the_exact_value_does()
+    {
+        // The 16-byte path multiplies by an inexact 10^-16 and hands values within a few units of a float midpoint
+        // to the exact path. Here every text is one of the 15-digit fractions nearest a midpoint between two
+        // adjacent floats (of every binade from 10^-15 up), where a wrong decision would show.
+        var random = new Random(29);
+        var sixteen = Ssse3.IsSupported && Sse41.IsSupported;
+        var taken = 0;
+        for (var i = 0; i < 400_000; i++)
+        {
+            var f = (float)Math.Pow(10, -15 * random.NextDouble()) * (float)(0.1 + 0.9 * random.NextDouble());
+            var midpoint = ((double)f + MathF.BitIncrement(f)) / 2; // exact in double
+            var digits = (long)Math.Floor(midpoint * 1e15) + random.Next(-1, 3);
+            if (digits is <= 0 or >= 1_000_000_000_000_000) continue;
+            var text = (random.Next(2) == 0 ? "-0." : "0.") + digits.ToString("D15", CultureInfo.InvariantCulture);
+            var json = Encoding.ASCII.GetBytes(text + ",0.5]              ");
+            var expected = Reference(text);
+            AssertSame(text);
+            if (!sixteen) continue;
+            var end = JsonFloats.ScanFraction16(json, 0, out var value);
+            if (end < 0) continue;
+            taken++;
+            Assert.Equal(text.Length, end);
+            if (BitConverter.SingleToInt32Bits(expected) != BitConverter.SingleToInt32Bits(value))
+                Assert.Fail($"{text}: expected {expected:R}, got {value:R}");
+        }
+        if (sixteen) Assert.True(taken > 100_000, $"the 16-byte path took only {taken}");
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("-0")]
