@@ -69,6 +69,8 @@ internal static class QdrantScrollParser
         public int Offset;
         public int PointIndex = -1;
         public PointId CurrentId;
+        /// <summary>The length of the last array of numbers read: the next is most likely as long.</summary>
+        public int LastLength;
 
         public Exception PointError(string what)
         {
@@ -244,17 +246,32 @@ internal static class QdrantScrollParser
     private static float[] ReadFloats(ref Utf8JsonReader r, ReadOnlySpan<byte> json, Context ctx, string name)
     {
         var start = ctx.Offset + (int)r.BytesConsumed;
+        if (ctx.LastLength > 0)
+        {
+            // Most arrays are as long as the one before: scanned straight into an array of that length, left
+            // uninitialized, they need neither zeroing nor a copy. A shorter one is copied out; a longer one is
+            // scanned again into the scratch buffer below.
+            var guess = GC.AllocateUninitializedArray<float>(ctx.LastLength);
+            var close = JsonFloats.ScanArray(json, start, guess, out var n);
+            if (close >= 0)
+            {
+                SetDown(ref r, json, ctx, close);
+                ctx.LastLength = n;
+                return n == guess.Length ? guess : guess.AsSpan(0, n).ToArray();
+            }
+            if (close != JsonFloats.TooSmall)
+            {
+                r.Read();
+                return ReadFloatsFromCurrent(ref r, ctx, name);
+            }
+        }
         while (true)
         {
             var close = JsonFloats.ScanArray(json, start, ctx.Scratch, out var n);
             if (close >= 0)
             {
-                // Set the reader down on the closing bracket with the state it had at the opening one: to it the
-                // array is empty, and it goes on checking everything after it as before.
-                var state = r.CurrentState;
-                ctx.Offset = close;
-                r = new Utf8JsonReader(json[close..], isFinalBlock: true, state);
-                r.Read();
+                SetDown(ref r, json, ctx, close);
+                ctx.LastLength = n;
                 return ctx.Scratch.AsSpan(0, n).ToArray();
             }
             if (close != JsonFloats.TooSmall) break;
@@ -262,6 +279,18 @@ internal static class QdrantScrollParser
         }
         r.Read();
         return ReadFloatsFromCurrent(ref r, ctx, name);
+    }
+
+    /// <summary>
+    /// Sets the reader down on the closing bracket of a scanned array with the state it had at the opening one: to it
+    /// the array is empty, and it goes on checking everything after it as before.
+    /// </summary>
+    private static void SetDown(ref Utf8JsonReader r, ReadOnlySpan<byte> json, Context ctx, int close)
+    {
+        var state = r.CurrentState;
+        ctx.Offset = close;
+        r = new Utf8JsonReader(json[close..], isFinalBlock: true, state);
+        r.Read();
     }
 
     /// <summary>Reads numbers from the current token up to the EndArray it leaves the reader on.</summary>
