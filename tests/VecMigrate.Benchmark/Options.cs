@@ -25,8 +25,9 @@ internal sealed class Options
           --connection-extra S  appended to the engine's connection string (e.g. "Write Buffer Size=65536")
           --module PATH         VecMigrate.psd1 for (c) (default: the repository's, once module/bin is built)
           --stage S             what case (b) runs, to see where time goes: all (default); read (QdrantSource
-                                only: fetch and parse); fetch (the scroll answers' bytes only); write
-                                (PgVectorWriter fed records made in memory)
+                                only: fetch and parse); fetch (the scroll answers' bytes only); parse (one
+                                answer parsed over and over on one thread); write (PgVectorWriter fed records
+                                made in memory)
 
         Internal: --engine-only --url U --collection C --connection-string S --table T [--stage S] runs case (b)
         alone in this process and prints one RESULT line.

@@ -132,7 +132,7 @@ namespace VecMigrate.Benchmark
             pgCpu = ProcStats.TreeCpuSeconds(postmaster) - pgCpu;
             parentCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - parentCpu;
             var rows = Convert.ToInt64(await ScalarAsync(cs, $"SELECT count(*) FROM {TableName}"), CultureInfo.InvariantCulture);
-            if (name == "b" && stage is "read" or "fetch") rows = records; // nothing was written: count what was read
+            if (name == "b" && stage is "read" or "fetch" or "parse") rows = records; // nothing was written: count what was read
             await ExecAsync(cs, $"DROP TABLE {TableName}");
             return new Run(dims, table, name, rows, seconds, copyBytes, peak, clientCpu, name is "a" or "a2" ? 0 : parentCpu, pgCpu, load0);
         }
