@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Qdrant;
@@ -404,14 +405,9 @@ internal static class QdrantGrpcScroll
             else if (field == 2 && wire == WireType.Len) value = r.ReadLengthDelimited();
             else r.Skip(wire, field);
         }
-        try
-        {
-            w.WritePropertyName(key);
-        }
-        catch (ArgumentException)
-        {
-            throw new ProtoFormatException("a payload key is not valid UTF-8");
-        }
+        // Checked here: the JSON writer would quietly put U+FFFD in place of bytes that are not UTF-8.
+        if (!Utf8.IsValid(key)) throw new ProtoFormatException("a payload key is not valid UTF-8");
+        w.WritePropertyName(key);
         if (value is null)
         {
             w.WriteNullValue(); // an entry without a value is the default Value
@@ -475,14 +471,9 @@ internal static class QdrantGrpcScroll
                 w.WriteBooleanValue(bits != 0);
                 break;
             case 4:
-                try
-                {
-                    w.WriteStringValue(r.Slice(bytes));
-                }
-                catch (ArgumentException)
-                {
-                    throw new ProtoFormatException("a payload string is not valid UTF-8");
-                }
+                var text = r.Slice(bytes);
+                if (!Utf8.IsValid(text)) throw new ProtoFormatException("a payload string is not valid UTF-8");
+                w.WriteStringValue(text);
                 break;
             case 6:
                 var s = r.At(bytes);
