@@ -57,6 +57,9 @@ public sealed partial class QdrantClient
             if (!response.IsSuccessStatusCode)
             {
                 // Not a gRPC answer (a proxy, or no gRPC server at that path): read it as REST would.
+                if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+                    throw new VecMigrateException(FailureKind.NotFound, "QdrantNotFound",
+                        $"{what}: there is no Qdrant gRPC API at {target} (HTTP 404).", target);
                 throw await FailureAsync(response, what, target, null, cancellationToken).ConfigureAwait(false);
             }
 

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using VecMigrate.Engine.Qdrant;
 using VecMigrate.Engine.Records;
 
@@ -381,6 +383,22 @@ public sealed class QdrantGrpcScrollTests
         Assert.Throws<ArgumentException>(() => new QdrantClient() { GrpcUrl = new Uri("ftp://example.com/") });
         using var rest = new QdrantClient();
         Assert.Null(rest.GrpcUrl);
+    }
+
+    [Theory]
+    [InlineData(404, "QdrantNotFound")]
+    [InlineData(200, "QdrantInvalidResponse")] // an answer without grpc-status
+    public async Task Answers_that_are_not_grpc_are_refused(int status, string errorId)
+    {
+        await using var host = await VecMigrate.Testing.StandIns.StandInHost.StartAsync(app => app.Run(async ctx =>
+        {
+            ctx.Response.StatusCode = status;
+            ctx.Response.ContentType = "text/plain";
+            await ctx.Response.WriteAsync("not grpc");
+        }), protocols: Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+        using var transport = new Engine.Http.RestTransport(Engine.Http.RetryPolicy.None);
+        using var client = new QdrantClient(host.BaseAddress, null, transport) { GrpcUrl = host.BaseAddress };
+        await QdrantTestKit.ThrowsQdrant(errorId, () => client.ScrollAsync("c", new QdrantScrollRequest()));
     }
 
     [Fact]
