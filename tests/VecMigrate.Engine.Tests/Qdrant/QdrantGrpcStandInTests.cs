@@ -247,9 +247,29 @@ public sealed class QdrantGrpcStandInTests : IDisposable
         Assert.Equal(1, server.GrpcScrollRequests);
     }
 
+    [Fact]
+    public async Task Injected_faults_answer_as_grpc_statuses()
+    {
+        await using var server = await QdrantStandIn.StartAsync();
+        server.CreateCollection("c", new QdrantStandInVector("", 2));
+        server.Seed("c", Enumerable.Range(1, 50).Select(i => Dense((ulong)i, [i, 1f])));
+        server.Faults.FailNext(1, 429, TimeSpan.FromSeconds(1.5), pathEndsWith: "/Scroll");
+        server.Faults.FailNext(1, 503);
+        var limited = await CallAsync(server, Scroll("c"));
+        Assert.Equal(8, limited.Status); // RESOURCE_EXHAUSTED, as Qdrant's rate limiter
+        Assert.Equal("Rate limiting exceeded: injected by the Qdrant stand-in", limited.Message2);
+        Assert.Equal("2", limited.RetryAfter);
+        var unavailable = await CallAsync(server, Scroll("c"));
+        Assert.Equal(14, unavailable.Status);
+        server.Faults.CutNext(1, 0.5);
+        await Assert.ThrowsAnyAsync<Exception>(() => CallAsync(server, Scroll("c", limit: 50, withVectors: true)));
+        Assert.Equal(0, (await CallAsync(server, Scroll("c"))).Status);
+        Assert.Equal(3, server.Faults.Injected);
+    }
+
     // ---------------------------------------------------------------- a hand-made gRPC client
 
-    private sealed record Answer(HttpStatusCode Http, string? ContentType, int Status, string? Message2, bool TrailersOnly, ByteString Message);
+    private sealed record Answer(HttpStatusCode Http, string? ContentType, int Status, string? Message2, bool TrailersOnly, ByteString Message, string? RetryAfter);
 
     private async Task<Answer> CallAsync(QdrantStandIn server, byte[] request, string? apiKey = null, string? bearer = null,
         string method = "qdrant.Points/Scroll")
@@ -282,7 +302,8 @@ public sealed class QdrantGrpcStandInTests : IDisposable
             Assert.Equal(body.Length - 5, (int)length); // exactly one message
             payload = ByteString.CopyFrom(body, 5, body.Length - 5);
         }
-        return new Answer(response.StatusCode, response.Content.Headers.ContentType?.MediaType, status, text, trailersOnly, payload);
+        var retryAfter = headers.TryGetValues("retry-after", out var ra) ? ra.Single() : null;
+        return new Answer(response.StatusCode, response.Content.Headers.ContentType?.MediaType, status, text, trailersOnly, payload, retryAfter);
     }
 
     private static byte[] Message(Action<CodedOutputStream> write)
