@@ -242,6 +242,12 @@ public sealed class QdrantGrpcStandInTests : IDisposable
         Assert.Equal(3, filtered.Status);
         Assert.Contains("stand-in", filtered.Message2);
         Assert.Equal(0, (await CallAsync(server, Scroll("c", emptyFilter: true))).Status);
+        var unnamed = await CallAsync(server, Scroll(""));
+        Assert.Equal(3, unnamed.Status);
+        Assert.Equal("Validation error in body: [collection_name: value \"\" invalid, must be from 1 to 255 characters]", unnamed.Message2);
+        var noSelector = await CallAsync(server, [.. Scroll("c"), 0x32, 0x00]); // with_payload = WithPayloadSelector {}
+        Assert.Equal(3, noSelector.Status);
+        Assert.Equal("No PayloadSelector", noSelector.Message2);
         var unknown = await CallAsync(server, Scroll("c"), method: "qdrant.Points/Search");
         Assert.Equal(12, unknown.Status);
         Assert.Equal(1, server.GrpcScrollRequests);

@@ -49,6 +49,8 @@ public sealed partial class QdrantStandIn
 
     private const int ChunkBytes = 64 * 1024;
 
+    private static readonly JsonSerializerOptions QuotedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly ConditionalWeakTable<VectorValue, ByteString> _grpcRendered = new();
     private readonly ConditionalWeakTable<byte[], PayloadEntry[]> _grpcPayloads = new();
     private StandInHost? _grpcHost;
@@ -232,7 +234,8 @@ public sealed partial class QdrantStandIn
         }
 
         if (name.Length is 0 or > 255)
-            throw new GrpcError(GrpcInvalidArgument, "Validation error in body: [collection_name: length must be between 1 and 255]");
+            throw new GrpcError(GrpcInvalidArgument, // lib/collection/src/operations/validation.rs words a length error so
+                $"Validation error in body: [collection_name: value {JsonSerializer.Serialize(name, QuotedJson)} invalid, must be from 1 to 255 characters]");
         if (limit == 0)
             throw new GrpcError(GrpcInvalidArgument, "Validation error in body: [limit: value 0 invalid, must be 1 or larger]");
         if (!Find(name, out var c)) throw new GrpcError(GrpcNotFound, $"Not found: Collection `{name}` doesn't exist!");
