@@ -49,6 +49,8 @@ public sealed class QdrantGrpcStandInTests : IDisposable
         Assert.Equal(expected, seen);
         Assert.Equal(5, pages);
         Assert.Equal(5, server.GrpcScrollRequests);
+        Assert.Equal(5, server.GrpcScrollBodies.Count);
+        Assert.Equal(Scroll("c", limit: 2), server.GrpcScrollBodies[0]);
         Assert.Equal(0, server.ScrollRequests);
         Assert.Equal(9, server.PointsServed);
     }
