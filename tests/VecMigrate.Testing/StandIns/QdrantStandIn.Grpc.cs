@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -41,6 +42,12 @@ namespace VecMigrate.Testing.StandIns;
 /// </list>
 /// Where it differs: filters (other than an empty one), <c>order_by</c>, <c>shard_key_selector</c> and nested payload
 /// paths answer INVALID_ARGUMENT naming the stand-in; malformed protobuf answers INTERNAL with a text of our own.
+/// <para>
+/// <see cref="Faults"/> serve both listeners, the first matching request taking each (a gRPC path is
+/// <c>/qdrant.Points/Scroll</c>, so <c>pathEndsWith: "/Scroll"</c> picks gRPC alone): a 429 becomes RESOURCE_EXHAUSTED
+/// with <c>retry-after</c>, any other status UNAVAILABLE, a cut sends part of the body and resets the stream.
+/// <see cref="PreRender"/> also encodes each vector's protobuf once when seeded.
+/// </para>
 /// </remarks>
 public sealed partial class QdrantStandIn
 {
@@ -49,8 +56,11 @@ public sealed partial class QdrantStandIn
 
     private const int ChunkBytes = 64 * 1024;
 
+    private static readonly JsonSerializerOptions QuotedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly ConditionalWeakTable<VectorValue, ByteString> _grpcRendered = new();
     private readonly ConditionalWeakTable<byte[], PayloadEntry[]> _grpcPayloads = new();
+    private readonly ConcurrentQueue<byte[]> _grpcScrollBodies = new();
     private StandInHost? _grpcHost;
     private int _grpcScrolls;
 
@@ -59,6 +69,9 @@ public sealed partial class QdrantStandIn
 
     /// <summary>gRPC Scroll requests answered (faults and refusals not counted).</summary>
     public int GrpcScrollRequests => Volatile.Read(ref _grpcScrolls);
+
+    /// <summary>The ScrollPoints messages of the gRPC scrolls answered (without the 5-byte frame), oldest first.</summary>
+    public IReadOnlyList<byte[]> GrpcScrollBodies => _grpcScrollBodies.ToArray();
 
     /// <summary>One payload key, encoded as the content of a <c>map&lt;string, Value&gt;</c> entry.</summary>
     private sealed record PayloadEntry(string Key, ByteString Entry);
@@ -107,6 +120,7 @@ public sealed partial class QdrantStandIn
             var request = await ReadGrpcMessageAsync(ctx).ConfigureAwait(false);
             var answer = PrepareGrpcScroll(request);
             Interlocked.Increment(ref _grpcScrolls);
+            _grpcScrollBodies.Enqueue(request);
             Interlocked.Add(ref _pointsServed, answer.Page.Count);
 
             ctx.Response.StatusCode = 200;
@@ -232,7 +246,8 @@ public sealed partial class QdrantStandIn
         }
 
         if (name.Length is 0 or > 255)
-            throw new GrpcError(GrpcInvalidArgument, "Validation error in body: [collection_name: length must be between 1 and 255]");
+            throw new GrpcError(GrpcInvalidArgument, // lib/collection/src/operations/validation.rs words a length error so
+                $"Validation error in body: [collection_name: value {JsonSerializer.Serialize(name, QuotedJson)} invalid, must be from 1 to 255 characters]");
         if (limit == 0)
             throw new GrpcError(GrpcInvalidArgument, "Validation error in body: [limit: value 0 invalid, must be 1 or larger]");
         if (!Find(name, out var c)) throw new GrpcError(GrpcNotFound, $"Not found: Collection `{name}` doesn't exist!");

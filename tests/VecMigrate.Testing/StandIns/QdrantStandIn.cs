@@ -95,7 +95,9 @@ public sealed class QdrantStandInFaults
 /// <summary>
 /// An in-memory Qdrant REST server (the subset VecMigrate uses) that answers as Qdrant 1.19 does and as its
 /// OpenAPI document (/work/shared/contracts/qdrant-openapi.json) describes: GET /collections,
-/// GET|PUT|DELETE /collections/{name}, POST /collections/{name}/points/scroll, PUT /collections/{name}/points.
+/// GET|PUT|DELETE /collections/{name}, POST /collections/{name}/points/scroll, PUT /collections/{name}/points;
+/// and, on a second listener (<see cref="GrpcBaseAddress"/>, cleartext HTTP/2), gRPC qdrant.Points/Scroll
+/// (QdrantStandIn.Grpc.cs).
 /// </summary>
 /// <remarks>
 /// Behaviour copied from real Qdrant (qdrant/qdrant, read for this): scroll order is all integer ids ascending,
