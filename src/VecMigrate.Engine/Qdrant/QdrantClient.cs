@@ -105,6 +105,7 @@ public sealed partial class QdrantClient : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(collection);
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
+        if (_grpcUrl is { } grpcUrl) return ScrollGrpcAsync(grpcUrl, collection, request, stamp, cancellationToken);
         return SendAsync(HttpMethod.Post, CollectionPath(collection) + "/points/scroll", request.ToJson(),
             $"Scrolling Qdrant collection '{collection}'", collection,
             (body, invalid) => QdrantScrollParser.Parse(body.Span, stamp, invalid), cancellationToken);

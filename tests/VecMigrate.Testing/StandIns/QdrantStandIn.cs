@@ -95,7 +95,9 @@ public sealed class QdrantStandInFaults
 /// <summary>
 /// An in-memory Qdrant REST server (the subset VecMigrate uses) that answers as Qdrant 1.19 does and as its
 /// OpenAPI document (/work/shared/contracts/qdrant-openapi.json) describes: GET /collections,
-/// GET|PUT|DELETE /collections/{name}, POST /collections/{name}/points/scroll, PUT /collections/{name}/points.
+/// GET|PUT|DELETE /collections/{name}, POST /collections/{name}/points/scroll, PUT /collections/{name}/points;
+/// and, on a second listener (<see cref="GrpcBaseAddress"/>, cleartext HTTP/2), gRPC qdrant.Points/Scroll
+/// (QdrantStandIn.Grpc.cs).
 /// </summary>
 /// <remarks>
 /// Behaviour copied from real Qdrant (qdrant/qdrant, read for this): scroll order is all integer ids ascending,
@@ -118,7 +120,7 @@ public sealed class QdrantStandInFaults
 /// bits can differ from the stand-in's. <see cref="Seed"/> stores vectors as given unless asked to preprocess.
 /// </para>
 /// </remarks>
-public sealed class QdrantStandIn : IAsyncDisposable
+public sealed partial class QdrantStandIn : IAsyncDisposable
 {
     public const long DefaultMaxRequestBytes = 32L * 1024 * 1024;
 
@@ -148,6 +150,8 @@ public sealed class QdrantStandIn : IAsyncDisposable
             configure?.Invoke(app);
             app.Run(standIn.HandleAsync);
         }, contracts, sampling).ConfigureAwait(false);
+        standIn._grpcHost = await StandInHost.StartAsync(app => app.Run(standIn.HandleGrpcAsync),
+            protocols: Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2).ConfigureAwait(false);
         return standIn;
     }
 
@@ -221,7 +225,11 @@ public sealed class QdrantStandIn : IAsyncDisposable
         if (PreRender)
         {
             var values = points.SelectMany(p => p.Vectors.Values).Distinct<VectorValue>(ReferenceEqualityComparer.Instance);
-            Parallel.ForEach(values, v => _rendered.AddOrUpdate(v, Render(v)));
+            Parallel.ForEach(values, v =>
+            {
+                _rendered.AddOrUpdate(v, Render(v));
+                _grpcRendered.AddOrUpdate(v, RenderGrpc(v));
+            });
         }
         c.Upsert(points);
     }
@@ -1238,5 +1246,9 @@ public sealed class QdrantStandIn : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync().ConfigureAwait(false);
+        if (_grpcHost is not null) await _grpcHost.DisposeAsync().ConfigureAwait(false);
+    }
 }

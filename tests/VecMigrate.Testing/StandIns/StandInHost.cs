@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using VecMigrate.Testing.Contracts;
@@ -34,13 +35,17 @@ public sealed class StandInHost : IAsyncDisposable
     /// <param name="configure">Maps the stand-in's routes (and any middleware of its own).</param>
     /// <param name="contracts">Checks every exchange against the vendor's document (null: no checks).</param>
     /// <param name="sampling">Which exchanges to check; all by default.</param>
-    public static async Task<StandInHost> StartAsync(Action<WebApplication> configure, ContractCheck? contracts = null, ContractSampling? sampling = null)
+    /// <param name="protocols">What the listener speaks; HTTP/1.1 and HTTP/2 by default (cleartext HTTP/2 needs
+    /// <see cref="HttpProtocols.Http2"/> alone: prior knowledge, as gRPC clients use).</param>
+    public static async Task<StandInHost> StartAsync(Action<WebApplication> configure, ContractCheck? contracts = null, ContractSampling? sampling = null,
+        HttpProtocols? protocols = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(o =>
         {
             o.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
+            if (protocols is { } p) o.ConfigureEndpointDefaults(l => l.Protocols = p);
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
