@@ -27,7 +27,7 @@ internal static class EngineRun
             case "all":
             {
                 using var transport = new RestTransport();
-                using var client = new QdrantClient(new Uri(o.Url!), null, transport);
+                using var client = new QdrantClient(new Uri(o.Url!), null, transport) { GrpcUrl = o.GrpcUrl is null ? null : new Uri(o.GrpcUrl) };
                 var source = new QdrantSource(client);
                 await using var writer = new PgVectorWriter(WriteOptions(o));
                 var summary = await writer.WriteAllAsync(source.ReadAsync(new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize, Prefetch = o.Prefetch }));
@@ -37,7 +37,7 @@ internal static class EngineRun
             case "read":
             {
                 using var transport = new RestTransport();
-                using var client = new QdrantClient(new Uri(o.Url!), null, transport);
+                using var client = new QdrantClient(new Uri(o.Url!), null, transport) { GrpcUrl = o.GrpcUrl is null ? null : new Uri(o.GrpcUrl) };
                 records = 0;
                 await foreach (var r in new QdrantSource(client).ReadAsync(new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize, Prefetch = o.Prefetch }))
                 {

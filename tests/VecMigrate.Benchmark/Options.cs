@@ -14,8 +14,9 @@ internal sealed class Options
           --points N            points in the collection (200000)
           --dims 1024,1536      vector dimensions to run, one collection each
           --tables logged,unlogged
-          --cases a,b,c         which cases to run (a: psql \copy, b: engine, c: pwsh pipeline; also a2:
-                                two psql \copy of half the rows each at once, what more connections could give)
+          --cases a,b,g,c,cg    which cases to run (a: psql \copy, b: engine, c: pwsh pipeline; g and cg: b
+                                and c reading over Qdrant's gRPC API; also a2: two psql \copy of half the
+                                rows each at once, what more connections could give)
           --repeat R            runs of each case; the best counts (2)
           --page-size N         Qdrant scroll page size (engine default)
           --prefetch N          Qdrant pages read ahead of the writer (engine default)
@@ -29,14 +30,14 @@ internal sealed class Options
                                 answer parsed over and over on one thread); write (PgVectorWriter fed records
                                 made in memory)
 
-        Internal: --engine-only --url U --collection C --connection-string S --table T [--stage S] runs case (b)
+        Internal: --engine-only --url U [--grpc-url G] --collection C --connection-string S --table T [--stage S] runs case (b)
         alone in this process and prints one RESULT line.
         """;
 
     public long Points { get; private set; } = 200_000;
     public int[] Dims { get; private set; } = [1024, 1536];
     public string[] Tables { get; private set; } = ["logged", "unlogged"];
-    public string[] Cases { get; private set; } = ["a", "b", "c"];
+    public string[] Cases { get; private set; } = ["a", "b", "g", "c", "cg"];
     public int Repeat { get; private set; } = 2;
     public int PageSize { get; private set; } = Engine.Qdrant.QdrantReadOptions.DefaultPageSize;
     public int Prefetch { get; private set; } = Engine.Qdrant.QdrantReadOptions.DefaultPrefetch;
@@ -51,6 +52,7 @@ internal sealed class Options
 
     public bool EngineOnly { get; private set; }
     public string? Url { get; private set; }
+    public string? GrpcUrl { get; private set; }
     public string? Collection { get; private set; }
     public string? ConnectionString { get; private set; }
     public string? Table { get; private set; }
@@ -83,6 +85,7 @@ internal sealed class Options
                 case "--module": o.Module = Value(); break;
                 case "--engine-only": o.EngineOnly = true; break;
                 case "--url": o.Url = Value(); break;
+                case "--grpc-url": o.GrpcUrl = Value(); break;
                 case "--collection": o.Collection = Value(); break;
                 case "--connection-string": o.ConnectionString = Value(); break;
                 case "--table": o.Table = Value(); break;

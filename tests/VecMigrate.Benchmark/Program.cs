@@ -44,8 +44,9 @@ namespace VecMigrate.Benchmark
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GB, .NET {Environment.Version}, load {ProcStats.LoadAverage()}");
 
             var why = "";
-            var pwsh = o.Cases.Contains("c") ? FindPwsh(o, out why) : null;
-            if (o.Cases.Contains("c") && pwsh is null) Console.WriteLine($"(c) skipped: {why}");
+            var wantsPwsh = o.Cases.Contains("c") || o.Cases.Contains("cg");
+            var pwsh = wantsPwsh ? FindPwsh(o, out why) : null;
+            if (wantsPwsh && pwsh is null) Console.WriteLine($"(c) skipped: {why}");
 
             await using var pg = await PostgresServer.StartAsync();
             var cs = await pg.CreateDatabaseAsync("bench");
@@ -53,7 +54,7 @@ namespace VecMigrate.Benchmark
             await using var qdrant = await QdrantStandIn.StartAsync();
             qdrant.PreRender = true;
             Console.WriteLine($"postgres: {await ScalarAsync(cs, "SELECT version()")}, pgvector {await ScalarAsync(cs, "SELECT extversion FROM pg_extension WHERE extname = 'vector'")}; port {pg.Port}");
-            Console.WriteLine($"qdrant stand-in: {qdrant.BaseAddress} (pre-rendered vectors)");
+            Console.WriteLine($"qdrant stand-in: {qdrant.BaseAddress}, gRPC {qdrant.GrpcBaseAddress} (pre-rendered vectors)");
 
             var runs = new List<Run>();
             var temp = Path.Combine(Path.GetTempPath(), "vecmigrate-bench-" + Environment.ProcessId);
@@ -91,8 +92,12 @@ namespace VecMigrate.Benchmark
                                 runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "a2", copyBytes, schema, o.Stage, () => CopyInParallelAsync(pg, halves)), o.Points));
                             if (o.Cases.Contains("b"))
                                 runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "b", copyBytes, schema, o.Stage, () => EngineAsync(o, qdrant, collection, cs, dims)), o.Points));
+                            if (o.Cases.Contains("g"))
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "g", copyBytes, schema, o.Stage, () => EngineAsync(o, qdrant, collection, cs, dims, grpc: true)), o.Points));
                             if (o.Cases.Contains("c") && pwsh is not null)
-                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "c", copyBytes, schema, o.Stage, () => PwshAsync(pwsh, o, qdrant, collection, cs)), o.Points));
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "c", copyBytes, schema, o.Stage, () => PwshAsync(pwsh, o, qdrant, collection, cs, grpc: false)), o.Points));
+                            if (o.Cases.Contains("cg") && pwsh is not null)
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "cg", copyBytes, schema, o.Stage, () => PwshAsync(pwsh, o, qdrant, collection, cs, grpc: true)), o.Points));
                         }
                     }
                     qdrant.DropCollection(collection);
@@ -132,7 +137,7 @@ namespace VecMigrate.Benchmark
             pgCpu = ProcStats.TreeCpuSeconds(postmaster) - pgCpu;
             parentCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - parentCpu;
             var rows = Convert.ToInt64(await ScalarAsync(cs, $"SELECT count(*) FROM {TableName}"), CultureInfo.InvariantCulture);
-            if (name == "b" && stage is "read" or "fetch" or "parse") rows = records; // nothing was written: count what was read
+            if (name is "b" or "g" && stage is "read" or "fetch" or "parse") rows = records; // nothing was written: count what was read
             await ExecAsync(cs, $"DROP TABLE {TableName}");
             return new Run(dims, table, name, rows, seconds, copyBytes, peak, clientCpu, name is "a" or "a2" ? 0 : parentCpu, pgCpu, load0);
         }
@@ -176,7 +181,7 @@ namespace VecMigrate.Benchmark
             return (sw.Elapsed.TotalSeconds, null, results.Max(r => r.Item3), 0); // each saw both end
         }
 
-        private static async Task<(double, long?, double, long)> EngineAsync(Options o, QdrantStandIn qdrant, string collection, string cs, int dims)
+        private static async Task<(double, long?, double, long)> EngineAsync(Options o, QdrantStandIn qdrant, string collection, string cs, int dims, bool grpc = false)
         {
             var (file, prefix) = Self();
             var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -186,6 +191,11 @@ namespace VecMigrate.Benchmark
                          "--points", o.Points.ToString(CultureInfo.InvariantCulture), "--dims", dims.ToString(CultureInfo.InvariantCulture),
                          "--distinct-vectors", o.Distinct.ToString(CultureInfo.InvariantCulture)]))
                 psi.ArgumentList.Add(a);
+            if (grpc)
+            {
+                psi.ArgumentList.Add("--grpc-url");
+                psi.ArgumentList.Add(qdrant.GrpcBaseAddress.ToString());
+            }
             using var p = Process.Start(psi)!;
             var err = p.StandardError.ReadToEndAsync();
             var output = await p.StandardOutput.ReadToEndAsync();
@@ -245,14 +255,14 @@ namespace VecMigrate.Benchmark
             return Directory.GetCurrentDirectory();
         }
 
-        private static async Task<(double, long?, double, long)> PwshAsync(string pwsh, Options o, QdrantStandIn qdrant, string collection, string cs)
+        private static async Task<(double, long?, double, long)> PwshAsync(string pwsh, Options o, QdrantStandIn qdrant, string collection, string cs, bool grpc)
         {
             static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
             var script = $$"""
                 $ErrorActionPreference = 'Stop'
                 Import-Module {{Quote(o.ModulePath!)}}
                 $sw = [Diagnostics.Stopwatch]::StartNew()
-                Get-QdrantPoint -Url {{Quote(qdrant.BaseAddress.ToString())}} -Collection {{Quote(collection)}} |
+                Get-QdrantPoint -Url {{Quote(qdrant.BaseAddress.ToString())}} {{(grpc ? "-GrpcUrl " + Quote(qdrant.GrpcBaseAddress.ToString()) : "")}} -Collection {{Quote(collection)}} |
                     Write-PgVector -ConnectionString {{Quote(cs)}} -Table {{Quote(TableName)}} -BatchSize {{o.BatchSize}} | Out-Null
                 $sw.Stop()
                 $hwm = [long]((Get-Content /proc/self/status | Where-Object { $_ -like 'VmHWM:*' }) -replace '[^0-9]', '') * 1024
@@ -286,6 +296,8 @@ namespace VecMigrate.Benchmark
                         "a" => "(a) psql \\copy",
                         "a2" => "(a2) 2 x psql \\copy",
                         "b" => "(b) engine",
+                        "g" => "(g) engine, gRPC",
+                        "cg" => "(cg) pwsh, gRPC",
                         _ => "(c) pwsh pipeline",
                     };
                     var ratio = a is null ? "" : (best.RecordsPerSecond / a.RecordsPerSecond).ToString("0.00", CultureInfo.InvariantCulture);

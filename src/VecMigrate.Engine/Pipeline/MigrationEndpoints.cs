@@ -76,13 +76,16 @@ public sealed class QdrantSourceSpec : MigrationSourceSpec
 
     public int PageSize { get; init; } = QdrantReadOptions.DefaultPageSize;
 
+    /// <summary>Qdrant's gRPC url, to read pages over gRPC (everything else stays REST); null for REST only.</summary>
+    public Uri? GrpcUrl { get; init; }
+
     /// <summary>Whether a key is set (never the key).</summary>
     public bool HasApiKey => _apiKey is not null;
 
-    public override string Description => $"Qdrant {Url} collection '{Collection}'{(Filter is null ? "" : " (filtered)")}";
+    public override string Description => $"Qdrant {Url} collection '{Collection}'{(Filter is null ? "" : " (filtered)")}{(GrpcUrl is null ? "" : " over gRPC")}";
 
     public override MigrationSource Open(RestTransport transport, ILoggerFactory loggers) =>
-        MigrationSource.Qdrant(new QdrantClient(Url, _apiKey, transport),
+        MigrationSource.Qdrant(new QdrantClient(Url, _apiKey, transport) { GrpcUrl = GrpcUrl },
             new QdrantReadOptions(Collection) { FilterJson = Filter, PageSize = PageSize }, loggers.CreateLogger<QdrantSource>());
 }
 

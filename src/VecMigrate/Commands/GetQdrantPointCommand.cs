@@ -46,6 +46,11 @@ public sealed class GetQdrantPointCommand : QdrantCmdlet
     [ValidateNotNullOrEmpty]
     public string? StartAfter { get; set; }
 
+    /// <summary>Qdrant's gRPC url (port 6334): pages are read over gRPC, everything else over REST at -Url.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? GrpcUrl { get; set; }
+
     protected override void ProcessRecord()
     {
         var options = new QdrantReadOptions(Collection)
@@ -56,7 +61,7 @@ public sealed class GetQdrantPointCommand : QdrantCmdlet
             Vectors = Select(Vector, NoVector, nameof(Vector), nameof(NoVector)),
             StartAfter = StartAfter,
         };
-        using var client = OpenClient();
+        using var client = OpenClient(GrpcUrl);
         var source = new QdrantSource(client, LoggerFactory.CreateLogger<QdrantSource>());
         WriteAll(source.ReadAsync(options), new ProgressMeter($"Reading Qdrant collection '{Collection}'"));
     }

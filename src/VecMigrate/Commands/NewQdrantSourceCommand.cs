@@ -25,6 +25,11 @@ public sealed class NewQdrantSourceCommand : QdrantCmdlet
     [ValidateRange(1, QdrantScrollRequest.MaxLimit)]
     public int PageSize { get; set; } = QdrantReadOptions.DefaultPageSize;
 
+    /// <summary>Qdrant's gRPC url (port 6334): pages are read over gRPC, everything else over REST at -Url.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? GrpcUrl { get; set; }
+
     protected override void ProcessRecord()
     {
         var filter = Filter is null ? null : PowerShellValues.ToPlain(Filter) as string ?? ObjectRecords.ToJson(PowerShellValues.ToPlain(Filter));
@@ -32,6 +37,7 @@ public sealed class NewQdrantSourceCommand : QdrantCmdlet
         {
             Filter = filter,
             PageSize = PageSize,
+            GrpcUrl = GrpcUrl,
         }));
     }
 }

@@ -22,18 +22,21 @@ public abstract class QdrantCmdlet : VecMigrateCmdlet
     [SecretTransformation]
     public SecureString? ApiKey { get; set; }
 
-    /// <summary>A client for -Url with -ApiKey (or QDRANT_API_KEY); a url Qdrant cannot have ends the command.</summary>
-    private protected QdrantClient OpenClient()
+    /// <summary>
+    /// A client for -Url with -ApiKey (or QDRANT_API_KEY), reading pages over gRPC at <paramref name="grpcUrl"/> when
+    /// given; a url Qdrant cannot have ends the command.
+    /// </summary>
+    private protected QdrantClient OpenClient(Uri? grpcUrl = null)
     {
         var key = ResolveApiKey(ApiKey, Secrets.QdrantApiKeyVariable);
         _transport ??= new RestTransport(logger: LoggerFactory.CreateLogger<QdrantClient>());
         try
         {
-            return new QdrantClient(Url, key, _transport);
+            return new QdrantClient(Url, key, _transport) { GrpcUrl = grpcUrl };
         }
         catch (ArgumentException e)
         {
-            ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "QdrantUrlInvalid", e.Message, Url.OriginalString, e));
+            ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "QdrantUrlInvalid", e.Message, (e.ParamName == nameof(QdrantClient.GrpcUrl) ? grpcUrl : Url)?.OriginalString, e));
             throw; // not reached
         }
     }
