@@ -64,7 +64,7 @@ public sealed class ModuleServices : IAsyncLifetime
 
     /// <summary>
     /// Runs <paramref name="body"/> in pwsh with the module imported and $manifest, $pg (a fresh database's connection string),
-    /// $qurl, $qkey, $purl and $pkey set; returns the exit code, the KEY=value lines it printed, and all its output.
+    /// $qurl, $qgrpc (the stand-in's gRPC url), $qkey, $purl and $pkey set; returns the exit code, the KEY=value lines it printed, and all its output.
     /// </summary>
     public PwshRun Run(string body, string connectionString)
     {
@@ -76,6 +76,7 @@ public sealed class ModuleServices : IAsyncLifetime
             .AppendLine("Import-Module $manifest -ErrorAction Stop")
             .AppendLine($"$pg = {Quote(connectionString)}")
             .AppendLine($"$qurl = {Quote(Qdrant.BaseAddress.ToString())}")
+            .AppendLine($"$qgrpc = {Quote(Qdrant.GrpcBaseAddress.ToString())}")
             .AppendLine($"$qkey = {Quote(QdrantKey)}")
             .AppendLine($"$purl = {Quote(Pinecone.ControlPlaneUrl.ToString())}")
             .AppendLine($"$pkey = {Quote(Pinecone.ApiKey)}")

@@ -43,6 +43,29 @@ public sealed class PwshModuleTests(ModuleServices services)
     }
 
     [PwshFact]
+    public async Task Qdrant_points_read_over_gRPC_arrive_exactly_as_over_REST_piped_or_copied()
+    {
+        var cs = await services.NewDatabaseAsync();
+        var grpcBefore = services.Qdrant.GrpcScrollRequests;
+        var run = services.Run("""
+            $s = Get-QdrantPoint -Url $qurl -GrpcUrl $qgrpc -ApiKey $qkey -Collection docs -PageSize 128 | Write-PgVector -ConnectionString $pg -Table piped
+            "PIPED=$($s.RecordsWritten) $($s.RecordsRejected)"
+            $m = Copy-VectorData -Source (New-QdrantSource -Url $qurl -GrpcUrl $qgrpc -ApiKey $qkey -Collection docs -PageSize 300) -Target (New-PgVectorTarget -ConnectionString $pg -Table copied) -Checkpoint grpc-copy -Resume
+            "COPIED=$($m.Completed) $($m.RecordsWritten)"
+            try { Get-QdrantPoint -Url $qurl -GrpcUrl $qgrpc -ApiKey $qkey -Collection nope; 'MISSING=no' } catch { "MISSING=$($_.FullyQualifiedErrorId)" }
+            try { Get-QdrantPoint -Url $qurl -GrpcUrl 'ftp://x/' -Collection docs; 'BADURL=no' } catch { "BADURL=$($_.FullyQualifiedErrorId) $($_.TargetObject)" }
+            """, cs).Completed();
+
+        Assert.Equal("1000 0", run["PIPED"]);
+        Assert.Equal("True 1000", run["COPIED"]);
+        Assert.StartsWith("QdrantCollectionNotFound,", run["MISSING"]);
+        Assert.Equal("QdrantUrlInvalid,VecMigrate.Commands.GetQdrantPointCommand ftp://x/", run["BADURL"]);
+        Assert.True(services.Qdrant.GrpcScrollRequests - grpcBefore >= 8 + 4, "the pages were not read over gRPC");
+        RecordAssert.SameSet(services.Docs, await ModuleServices.ReadBackAsync(cs, "piped"));
+        RecordAssert.SameSet(services.Docs, await ModuleServices.ReadBackAsync(cs, "copied"));
+    }
+
+    [PwshFact]
     public async Task Pinecone_vectors_piped_into_Write_PgVector_keep_their_namespaces()
     {
         var cs = await services.NewDatabaseAsync();
