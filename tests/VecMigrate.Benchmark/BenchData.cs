@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using VecMigrate.Engine.Postgres;
 using VecMigrate.Engine.Records;
@@ -69,7 +68,7 @@ internal sealed class BenchData
     /// <summary>The size <see cref="WriteCopyFile"/> would write, without writing it.</summary>
     public long CopySize()
     {
-        long size = 11 + 8 + 2; // header, trailer
+        long size = PgCopyBuffer.HeaderSize + PgCopyBuffer.TrailerSize;
         Span<byte> numeric = stackalloc byte[32];
         for (ulong id = 1; id <= (ulong)Points; id++)
         {
@@ -88,33 +87,29 @@ internal sealed class BenchData
     public long WriteCopyFile(string path, ulong first, ulong last)
     {
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        using var output = new BufferedStream(file, 1 << 20);
-        output.Write([(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0]);
-        output.Write(stackalloc byte[8]); // flags, header extension length
-        var row = new byte[64 + PgVectorCodec.VectorSize(Dims) + 4096];
+        // The engine's own COPY tuple writer, as the writer uses it, and its codecs.
+        var buf = new PgCopyBuffer(1 << 20);
+        buf.WriteHeader();
+        var vectorSize = PgVectorCodec.VectorSize(Dims);
         for (var id = first; id <= last; id++)
         {
-            var span = row.AsSpan();
-            BinaryPrimitives.WriteInt16BigEndian(span, 3);
-            var at = 2;
-            at += Field(span[at..], PgVectorCodec.WriteNumeric(span[(at + 4)..], id));
-            at += Field(span[at..], PgVectorCodec.WriteVector(span[(at + 4)..], VectorOf(id)));
+            buf.StartTuple(3);
+            buf.EndField(PgVectorCodec.WriteNumeric(buf.BeginField(32), id));
+            buf.EndField(PgVectorCodec.WriteVector(buf.BeginField(vectorSize), VectorOf(id)));
             var payload = PayloadOf(id);
-            span[at + 4] = 1; // jsonb binary version
-            payload.CopyTo(span[(at + 5)..]);
-            at += Field(span[at..], payload.Length + 1);
-            output.Write(row, 0, at);
+            var room = buf.BeginField(payload.Length + 1);
+            room[0] = 1; // jsonb binary version
+            payload.CopyTo(room[1..]);
+            buf.EndField(payload.Length + 1);
+            if (buf.Length >= 1 << 20)
+            {
+                file.Write(buf.Written.Span);
+                buf.Clear();
+            }
         }
-        Span<byte> trailer = stackalloc byte[2];
-        BinaryPrimitives.WriteInt16BigEndian(trailer, -1);
-        output.Write(trailer);
-        output.Flush();
+        buf.WriteTrailer();
+        file.Write(buf.Written.Span);
+        file.Flush();
         return file.Length;
-
-        static int Field(Span<byte> at, int length)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(at, length);
-            return 4 + length;
-        }
     }
 }

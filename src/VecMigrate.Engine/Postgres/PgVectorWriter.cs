@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using NpgsqlTypes;
 using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Records;
 
@@ -31,7 +30,9 @@ public sealed class PgVectorWriter : IRecordSink
     private readonly byte[] _idScratch = new byte[32];
     private NpgsqlConnection? _conn;
     private NpgsqlTransaction? _tx;
-    private NpgsqlBinaryImporter? _copy;
+    private NpgsqlRawCopyStream? _copy;
+    private readonly PgCopyBuffer _copyBuffer = new();
+    private short _fieldCount;
     private PgRowEncoder? _encoder;
     private uint _vectorOid;
     private uint _halfvecOid;
@@ -49,6 +50,9 @@ public sealed class PgVectorWriter : IRecordSink
     private PgCheckpoint? _checkpoint;
     private bool _resume;
     private const string StageTable = "vecmigrate_stage";
+
+    /// <summary>Encoded rows go to the COPY once this many bytes are buffered (and at the end of the batch).</summary>
+    private const int CopyChunk = 64 * 1024;
 
     public PgVectorWriter(PgWriteOptions options, ILogger? logger = null)
     {
@@ -255,6 +259,7 @@ public sealed class PgVectorWriter : IRecordSink
         }
         Plan = plan;
         _encoder = new PgRowEncoder(plan, _vectorOid, _halfvecOid);
+        _fieldCount = checked((short)plan.CopyColumns.Count);
     }
 
     private static async Task CheckUpsertKeyAsync(NpgsqlConnection conn, PgTablePlan plan, CancellationToken ct)
@@ -401,8 +406,11 @@ public sealed class PgVectorWriter : IRecordSink
             await ExecAsync($"TRUNCATE {StageTable}", ct).ConfigureAwait(false);
             into = StageTable;
         }
-        _copy = await _conn.BeginBinaryImportAsync(plan.CopyInto(into), ct).ConfigureAwait(false);
-        _copy.Timeout = TimeSpan.FromMinutes(10);
+        // Raw binary COPY: the tuples are written here (PgCopyBuffer) and sent in large chunks.
+        _copy = await _conn.BeginRawBinaryCopyAsync(plan.CopyInto(into), ct).ConfigureAwait(false);
+        _copy.WriteTimeout = _copy.ReadTimeout = (int)TimeSpan.FromMinutes(10).TotalMilliseconds;
+        _copyBuffer.Clear();
+        _copyBuffer.WriteHeader();
     }
 
     private async Task ExecAsync(string sql, CancellationToken ct)
@@ -421,44 +429,40 @@ public sealed class PgVectorWriter : IRecordSink
         return $"INSERT INTO {plan.QualifiedName} ({cols}) SELECT DISTINCT ON ({keys}) {cols} FROM {StageTable} ORDER BY {keys}, vecmigrate_ord DESC ON CONFLICT ({keys}) {action}";
     }
 
-    private async Task WriteRowAsync(VectorRecord record, CancellationToken ct)
+    /// <summary>Appends the encoded record as one tuple to the COPY buffer, sending the buffer once it is large.</summary>
+    private ValueTask WriteRowAsync(VectorRecord record, CancellationToken ct)
     {
-        var copy = _copy!;
+        var buf = _copyBuffer;
         var plan = Plan!;
-        await copy.StartRowAsync(ct).ConfigureAwait(false);
+        buf.StartTuple(_fieldCount);
         var id = record.Id;
         switch (plan.IdType)
         {
             case PgIdType.Numeric:
-                await copy.WriteAsync(PgRowEncoder.NumericId(_idScratch, id.AsUnsigned), NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
+                buf.WriteField(PgRowEncoder.NumericId(_idScratch, id.AsUnsigned).Span);
                 break;
             case PgIdType.BigInt:
-                await copy.WriteAsync(PgRowEncoder.BigIntId(_idScratch, id.AsUnsigned), NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
+                buf.WriteField(PgRowEncoder.BigIntId(_idScratch, id.AsUnsigned).Span);
                 break;
             case PgIdType.Uuid:
-                await copy.WriteAsync(PgRowEncoder.UuidId(_idScratch, id.AsUuid), NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
+                buf.WriteField(PgRowEncoder.UuidId(_idScratch, id.AsUuid).Span);
                 break;
             default:
-                await copy.WriteAsync(id.ToString(), NpgsqlDbType.Text, ct).ConfigureAwait(false);
+                buf.WriteText(id.ToString());
                 break;
         }
-        if (plan.HasNamespace) await copy.WriteAsync(record.Namespace ?? "", NpgsqlDbType.Text, ct).ConfigureAwait(false);
+        if (plan.HasNamespace) buf.WriteText(record.Namespace ?? "");
         var encoder = _encoder!;
-        for (var i = 0; i < plan.VectorColumns.Count; i++)
-        {
-            if (encoder.Vector(i) is { } bytes) await copy.WriteAsync(bytes, NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
-            else await copy.WriteNullAsync(ct).ConfigureAwait(false);
-        }
-        for (var i = 0; i < plan.TypedColumns.Count; i++)
-        {
-            if (encoder.Typed(i) is { } bytes) await copy.WriteAsync(bytes, NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
-            else await copy.WriteNullAsync(ct).ConfigureAwait(false);
-        }
-        if (plan.PayloadColumn != null)
-        {
-            if (encoder.Payload is { } json) await copy.WriteAsync(json, NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
-            else await copy.WriteNullAsync(ct).ConfigureAwait(false);
-        }
+        for (var i = 0; i < plan.VectorColumns.Count; i++) buf.WriteField(encoder.Vector(i));
+        for (var i = 0; i < plan.TypedColumns.Count; i++) buf.WriteField(encoder.Typed(i));
+        if (plan.PayloadColumn != null) buf.WriteField(encoder.Payload);
+        return buf.Length >= CopyChunk ? SendCopyBufferAsync(ct) : ValueTask.CompletedTask;
+    }
+
+    private async ValueTask SendCopyBufferAsync(CancellationToken ct)
+    {
+        await _copy!.WriteAsync(_copyBuffer.Written, ct).ConfigureAwait(false);
+        _copyBuffer.Clear();
     }
 
     private async Task CommitBatchAsync(CancellationToken ct)
@@ -466,14 +470,13 @@ public sealed class PgVectorWriter : IRecordSink
         var expected = _inBatch;
         try
         {
-            var rows = await _copy!.CompleteAsync(ct).ConfigureAwait(false);
-            await _copy.DisposeAsync().ConfigureAwait(false);
+            _copyBuffer.WriteTrailer();
+            await SendCopyBufferAsync(ct).ConfigureAwait(false);
+            // Disposing the raw stream ends the COPY (CopyDone) and waits for the server's answer; it throws
+            // the server's error when the rows are refused. It does not pass on the row count.
+            var copy = _copy!;
             _copy = null;
-            if (rows != (ulong)expected)
-            {
-                throw new VecMigrateException(FailureKind.WriteFailed, "PgCopyRowCountMismatch",
-                    $"COPY into {Plan!.DisplayName} reported {rows} rows for a batch of {expected}.", Plan.DisplayName);
-            }
+            await copy.DisposeAsync().ConfigureAwait(false);
             if (_options.Mode == PgWriteMode.Upsert) await ExecAsync(MergeSql(), ct).ConfigureAwait(false);
             if (_checkpoint is { } cp)
             {
@@ -520,9 +523,11 @@ public sealed class PgVectorWriter : IRecordSink
 
     private async Task AbortAsync()
     {
-        // Disposing an importer that was not completed cancels the COPY; then roll back.
-        try { if (_copy != null) await _copy.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* connection may be gone */ }
+        // Cancel the COPY (CopyFail; never dispose an open raw COPY stream: that would end it as complete), then roll back.
+        var copy = _copy;
         _copy = null;
+        _copyBuffer.Clear();
+        try { if (copy != null) await copy.CancelAsync().ConfigureAwait(false); } catch (Exception) { /* connection may be gone */ }
         try { if (_tx != null) await _tx.RollbackAsync().ConfigureAwait(false); } catch (Exception) { /* connection may be gone */ }
         try { if (_tx != null) await _tx.DisposeAsync().ConfigureAwait(false); } catch (Exception) { }
         _tx = null;

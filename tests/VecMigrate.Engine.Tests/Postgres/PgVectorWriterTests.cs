@@ -201,6 +201,42 @@ public sealed class PgVectorWriterTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task A_batch_sent_in_many_chunks_that_fails_at_its_end_is_rolled_back_whole()
+    {
+        // 1024 dims: each row is over 4 KB, so a batch of 100 reaches the server in several chunks before it ends.
+        var cs = await pg.NewDatabaseAsync();
+        var schema = Schema(IdKinds.Unsigned, new VectorField("", VectorKind.Dense, 1024));
+        var v = Enumerable.Range(0, 1024).Select(i => (float)Math.Sin(i)).ToArray();
+        var records = Enumerable.Range(1, 250).Select(i => Dense((ulong)i, v, schema: schema))
+            .Append(Dense(7UL, v, schema: schema)) // duplicate of a committed key, in the third batch
+            .Concat(Enumerable.Range(252, 49).Select(i => Dense((ulong)i, v, schema: schema)));
+        var ex = await Assert.ThrowsAsync<VecMigrateException>(() => WriteAsync(cs, "big", records, batchSize: 100));
+        Assert.Equal("PgVectorBatchFailed", ex.ErrorId);
+        Assert.Contains("batch of 100 records with ids 201 to 300", ex.Message);
+        Assert.Contains("(id)=(7)", ex.Message);
+        Assert.Equal(200, await CountAsync(cs, "big"));
+    }
+
+    [Fact]
+    public async Task An_unflushed_batch_already_partly_sent_is_rolled_back_on_dispose()
+    {
+        var cs = await pg.NewDatabaseAsync();
+        var schema = Schema(IdKinds.Unsigned, new VectorField("", VectorKind.Dense, 1024));
+        var v = Enumerable.Range(0, 1024).Select(i => (float)Math.Cos(i)).ToArray();
+        await using (var w = new PgVectorWriter(new PgWriteOptions { ConnectionString = cs, Table = "open", BatchSize = 100 }))
+        {
+            // One committed batch, then 60 rows (about 250 KB: several chunks already sent) left open.
+            for (var i = 1; i <= 160; i++) await w.WriteAsync(Dense((ulong)i, v, schema: schema));
+            Assert.Equal(100, w.Summary.RecordsWritten);
+        }
+        Assert.Equal(100, await CountAsync(cs, "open"));
+
+        // The table takes the same ids again afterwards: nothing of the cancelled COPY stayed.
+        await WriteAsync(cs, "open", Enumerable.Range(101, 60).Select(i => Dense((ulong)i, v, schema: schema)));
+        Assert.Equal(160, await CountAsync(cs, "open"));
+    }
+
+    [Fact]
     public async Task Planning_changes_nothing_and_shows_the_ddl()
     {
         var cs = await pg.NewDatabaseAsync();
