@@ -101,7 +101,7 @@ internal sealed class Options
         }
         foreach (var c in o.Cases)
         {
-            if (c is not ("a" or "a2" or "b" or "c")) throw new ArgumentException($"A case is a, a2, b or c, not '{c}'.");
+            if (c is not ("a" or "a2" or "b" or "g" or "c" or "cg")) throw new ArgumentException($"A case is a, a2, b, g, c or cg, not '{c}'.");
         }
         return o;
     }

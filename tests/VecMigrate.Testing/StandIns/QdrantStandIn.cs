@@ -197,7 +197,7 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
     public bool DropCollection(string name) => _collections.TryRemove(name, out _);
 
     /// <summary>
-    /// When true, <see cref="Seed"/> renders each vector's JSON text once, and scrolls copy those bytes instead of
+    /// When true, <see cref="Seed"/> renders each vector's JSON text (and its gRPC protobuf, and each payload's) once, and scrolls copy those bytes instead of
     /// formatting every float again (about 200 ns a float: 1,024 dimensions cost the stand-in more than the client
     /// under test). The answers are byte for byte the same. For benchmarks, where the stand-in shares the machine
     /// with the code it measures and real Qdrant would run elsewhere. Vectors seeded so must not be changed later.
@@ -229,6 +229,10 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
             {
                 _rendered.AddOrUpdate(v, Render(v));
                 _grpcRendered.AddOrUpdate(v, RenderGrpc(v));
+            });
+            Parallel.ForEach(points, p =>
+            {
+                if (p.Payload is { } payload) _grpcPayloads.GetValue(payload, EncodePayload);
             });
         }
         c.Upsert(points);
