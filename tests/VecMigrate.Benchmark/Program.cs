@@ -310,8 +310,14 @@ namespace VecMigrate.Benchmark
 
         private static async Task<int> PostmasterPidAsync(string cs)
         {
-            var backend = Convert.ToInt32(await ScalarAsync(cs, "SELECT pg_backend_pid()"), CultureInfo.InvariantCulture);
-            return ProcStats.ParentOf(backend);
+            // Asked while the connection (and so the backend) is open: a backend that has gone has no parent to read.
+            await using var c = new NpgsqlConnection(cs);
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT pg_backend_pid()", c);
+            var backend = Convert.ToInt32(await cmd.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+            var postmaster = ProcStats.ParentOf(backend);
+            if (postmaster <= 1) throw new InvalidOperationException($"The postmaster of backend {backend} was not found (parent {postmaster}).");
+            return postmaster;
         }
 
         private static async Task ExecAsync(string cs, string sql)
