@@ -26,6 +26,9 @@ public sealed class RestTransport : IDisposable
             {
                 AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                // HTTP/2 (Qdrant's gRPC): a stream may take a whole scroll answer (a megabyte or more) without waiting
+                // for window updates; the runtime's default starts at 64 KB and grows only with measured delay.
+                InitialHttp2StreamWindowSize = 4 * 1024 * 1024,
             })
             : new HttpClient(handler, disposeHandler: false);
         _http.Timeout = System.Threading.Timeout.InfiniteTimeSpan; // per attempt, below
