@@ -202,7 +202,7 @@ public sealed class PgVectorTargetSpec : MigrationTargetSpec
 
     public PgIdType? IdType { get; init; }
 
-    public int BatchSize { get; init; } = 2000;
+    public int BatchSize { get; init; } = PgWriteOptions.DefaultBatchSize;
 
     public PgIndexKind Index { get; init; } = PgIndexKind.None;
 

@@ -41,8 +41,16 @@ public sealed class PgWriteOptions
 
     public required string Table { get; init; }
 
+    /// <summary>
+    /// The default batch: 10,000 records. Each batch ends its COPY and commits, and while it does Postgres waits for
+    /// rows; at 1,024 dimensions batches of 2,000 let Postgres take rows at about 0.9 of its own COPY rate, batches of
+    /// 10,000 at about 0.97 (the benchmark's writer stage). The writer streams, so a bigger batch costs no memory;
+    /// it costs only the rows written again after a failure.
+    /// </summary>
+    public const int DefaultBatchSize = 10_000;
+
     /// <summary>Records per COPY and per transaction: a failure loses at most this many uncommitted records.</summary>
-    public int BatchSize { get; init; } = 2000;
+    public int BatchSize { get; init; } = DefaultBatchSize;
 
     /// <summary>The id column's type for a new table; null chooses from the source's id kinds.</summary>
     public PgIdType? IdType { get; init; }

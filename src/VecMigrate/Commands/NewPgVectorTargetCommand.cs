@@ -20,7 +20,7 @@ public sealed class NewPgVectorTargetCommand : PgCmdlet
 
     [Parameter]
     [ValidateRange(1, 1_000_000)]
-    public int BatchSize { get; set; } = 2000;
+    public int BatchSize { get; set; } = PgWriteOptions.DefaultBatchSize;
 
     [Parameter] public PgIndexKind Index { get; set; } = PgIndexKind.None;
 

@@ -32,7 +32,7 @@ public sealed class WritePgVectorCommand : PgCmdlet
 
     [Parameter]
     [ValidateRange(1, 1_000_000)]
-    public int BatchSize { get; set; } = 2000;
+    public int BatchSize { get; set; } = PgWriteOptions.DefaultBatchSize;
 
     [Parameter] public PgWriteMode Mode { get; set; } = PgWriteMode.Append;
     [Parameter] public PgVectorType VectorType { get; set; } = PgVectorType.Vector;
