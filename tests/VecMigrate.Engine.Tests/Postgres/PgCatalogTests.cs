@@ -53,7 +53,7 @@ public sealed class PgCatalogTests(PostgresFixture pg)
         var text = PgWritePlanText.Describe(plan, options, writer.IndexDdl);
 
         Assert.StartsWith("Write records into public.docs on 127.0.0.1:", text);
-        Assert.Contains("mode Append, 2000 records per batch.", text);
+        Assert.Contains("mode Append, 10000 records per batch.", text);
         Assert.Contains("CREATE TABLE \"public\".\"docs\" (", text);
         Assert.Contains("\"embedding\" vector(3)", text);
         Assert.Contains("USING hnsw (\"embedding\" vector_cosine_ops)", text);
