@@ -26,6 +26,13 @@ internal sealed class PipelineWriter
     public ValueTask WriteObjectAsync(object? value) =>
         _pump.PostAsync(() => _cmdlet.WriteObject(value), CancellationToken);
 
+    /// <summary>Several objects in one trip to the pipeline thread (one wake-up instead of one each).</summary>
+    public ValueTask WriteObjectsAsync<T>(T[] values) =>
+        _pump.PostAsync(() =>
+        {
+            foreach (var v in values) _cmdlet.WriteObject(v);
+        }, CancellationToken);
+
     /// <summary>A non-terminating error (a rejected record): the command goes on unless -ErrorAction Stop.</summary>
     public ValueTask WriteErrorAsync(Exception exception) =>
         _pump.PostAsync(() => _cmdlet.WriteError(_cmdlet.ToErrorRecord(exception)), CancellationToken);

@@ -81,18 +81,56 @@ public abstract partial class VecMigrateCmdlet : PSCmdlet, IDisposable
     /// <summary>Writes every item of an engine source to the pipeline, as it arrives.</summary>
     /// <param name="source">The engine's records (or any items), read on the thread pool.</param>
     /// <param name="progress">When given, advanced per item and completed at the end.</param>
+    /// <summary>Most objects <see cref="WriteAll"/> hands the pipeline thread at once (the pump holds 64 such bunches).</summary>
+    private const int WriteBunch = 32;
+
     private protected void WriteAll<T>(IAsyncEnumerable<T> source, ProgressMeter? progress = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         RunAsync(async (writer, token) =>
         {
+            // Objects go to the pipeline thread in bunches of up to WriteBunch while the source has them ready, and
+            // at once when it has to wait: a record a time would wake that thread (and switch threads) per record.
+            var bunch = new List<T>(WriteBunch);
+            async ValueTask FlushAsync()
+            {
+                if (bunch.Count == 0) return;
+                var items = bunch.ToArray();
+                bunch.Clear();
+                await writer.WriteObjectsAsync(items).ConfigureAwait(false);
+                if (progress is not null) writer.AdvanceProgress(progress, items.Length);
+            }
             try
             {
-                await foreach (var item in source.WithCancellation(token).ConfigureAwait(false))
+                await using var e = source.GetAsyncEnumerator(token);
+                while (true)
                 {
-                    await writer.WriteObjectAsync(item).ConfigureAwait(false);
-                    if (progress is not null) writer.AdvanceProgress(progress, 1);
+                    var next = e.MoveNextAsync();
+                    if (!next.IsCompleted)
+                    {
+                        try
+                        {
+                            await FlushAsync().ConfigureAwait(false);
+                        }
+                        catch
+                        {
+                            // The source cannot be disposed while it is fetching: let that end first (its own
+                            // failure, if any, matters less than the one that stopped the writing).
+                            try
+                            {
+                                await next.ConfigureAwait(false);
+                            }
+                            catch (Exception)
+                            {
+                            }
+                            throw;
+                        }
+                    }
+                    if (!await next.ConfigureAwait(false)) break;
+                    bunch.Add(e.Current);
+                    if (bunch.Count == WriteBunch) await FlushAsync().ConfigureAwait(false);
                 }
+                await FlushAsync().ConfigureAwait(false);
             }
             finally
             {
