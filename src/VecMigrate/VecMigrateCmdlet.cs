@@ -78,12 +78,12 @@ public abstract partial class VecMigrateCmdlet : PSCmdlet, IDisposable
         PumpUntilDone(Task.Run(() => work(writer, token), CancellationToken.None));
     }
 
-    /// <summary>Writes every item of an engine source to the pipeline, as it arrives.</summary>
-    /// <param name="source">The engine's records (or any items), read on the thread pool.</param>
-    /// <param name="progress">When given, advanced per item and completed at the end.</param>
     /// <summary>Most objects <see cref="WriteAll"/> hands the pipeline thread at once (the pump holds 64 such bunches).</summary>
     private const int WriteBunch = 32;
 
+    /// <summary>Writes every item of an engine source to the pipeline, as it arrives.</summary>
+    /// <param name="source">The engine's records (or any items), read on the thread pool.</param>
+    /// <param name="progress">When given, advanced per item and completed at the end.</param>
     private protected void WriteAll<T>(IAsyncEnumerable<T> source, ProgressMeter? progress = null)
     {
         ArgumentNullException.ThrowIfNull(source);
