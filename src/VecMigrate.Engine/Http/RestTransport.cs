@@ -12,6 +12,7 @@ namespace VecMigrate.Engine.Http;
 public sealed class RestTransport : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly HttpClient _plain;
     private readonly bool _ownsClient;
     private readonly ILogger _logger;
 
@@ -21,19 +22,21 @@ public sealed class RestTransport : IDisposable
         Retry = retry ?? RetryPolicy.Default;
         Timeout = timeout ?? TimeSpan.FromSeconds(100);
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        _http = handler is null
-            ? new HttpClient(new SocketsHttpHandler
-            {
-                AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                // HTTP/2 (Qdrant's gRPC): a stream may take a whole scroll answer (a megabyte or more) without waiting
-                // for window updates; the runtime's default starts at 64 KB and grows only with measured delay.
-                InitialHttp2StreamWindowSize = 4 * 1024 * 1024,
-            })
-            : new HttpClient(handler, disposeHandler: false);
+        _http = handler is null ? new HttpClient(MakeHandler(DecompressionMethods.GZip | DecompressionMethods.Deflate)) : new HttpClient(handler, disposeHandler: false);
+        _plain = handler is null ? new HttpClient(MakeHandler(DecompressionMethods.None)) : _http;
         _http.Timeout = System.Threading.Timeout.InfiniteTimeSpan; // per attempt, below
+        if (!ReferenceEquals(_plain, _http)) _plain.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
         _ownsClient = true;
     }
+
+    private static SocketsHttpHandler MakeHandler(DecompressionMethods decompression) => new()
+    {
+        AutomaticDecompression = decompression,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        // HTTP/2 (Qdrant's gRPC): a stream may take a whole scroll answer (a megabyte or more) without waiting
+        // for window updates; the runtime's default starts at 64 KB and grows only with measured delay.
+        InitialHttp2StreamWindowSize = 4 * 1024 * 1024,
+    };
 
     public RetryPolicy Retry { get; }
 
@@ -49,9 +52,12 @@ public sealed class RestTransport : IDisposable
     /// <param name="completion">How much of the answer to read before returning.</param>
     /// <param name="errorPrefix">The start of error ids, e.g. "Qdrant".</param>
     /// <param name="what">What the call is for, for log lines and errors (never holds a secret).</param>
+    /// <param name="compressed">Whether to ask for (and undo) gzip/deflate answers. Off for a server on the same
+    /// network whose answers are large: compressing them costs both sides more than carrying them.</param>
     public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> makeRequest, string what, string errorPrefix,
-        CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+        CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool compressed = true)
     {
+        var http = compressed ? _http : _plain;
         for (var attempt = 1; ; attempt++)
         {
             using var request = makeRequest();
@@ -60,7 +66,7 @@ public sealed class RestTransport : IDisposable
             HttpResponseMessage response;
             try
             {
-                response = await _http.SendAsync(request, completion, timeoutCts.Token).ConfigureAwait(false);
+                response = await http.SendAsync(request, completion, timeoutCts.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -116,7 +122,9 @@ public sealed class RestTransport : IDisposable
 
     public void Dispose()
     {
-        if (_ownsClient) _http.Dispose();
+        if (!_ownsClient) return;
+        _http.Dispose();
+        if (!ReferenceEquals(_plain, _http)) _plain.Dispose();
     }
 }
 

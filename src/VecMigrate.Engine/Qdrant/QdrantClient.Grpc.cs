@@ -53,7 +53,7 @@ public sealed partial class QdrantClient
         {
             var started = Stopwatch.GetTimestamp();
             using var response = await _transport.SendAsync(() => MakeGrpcRequest(url, body), what, ErrorPrefix,
-                cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+                cancellationToken, HttpCompletionOption.ResponseHeadersRead, compressed: false).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 // Not a gRPC answer (a proxy, or no gRPC server at that path): read it as REST would.

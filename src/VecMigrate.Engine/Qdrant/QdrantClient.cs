@@ -130,8 +130,11 @@ public sealed partial class QdrantClient : IDisposable
         for (var attempt = 1; ; attempt++)
         {
             var started = Stopwatch.GetTimestamp();
+            // Uncompressed: Qdrant gzips any answer whose request accepts it (actix's Compress middleware), and a
+            // scroll page is megabytes of decimal floats that cost both sides far more CPU to deflate and inflate
+            // than to carry.
             using var response = await _transport.SendAsync(() => MakeRequest(method, url, body), what, ErrorPrefix,
-                cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+                cancellationToken, HttpCompletionOption.ResponseHeadersRead, compressed: false).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 throw await FailureAsync(response, what, target, collection, cancellationToken).ConfigureAwait(false);

@@ -148,6 +148,7 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
         standIn._host = await StandInHost.StartAsync(app =>
         {
             configure?.Invoke(app);
+            app.Use(standIn.CompressAsync);
             app.Run(standIn.HandleAsync);
         }, contracts, sampling).ConfigureAwait(false);
         standIn._grpcHost = await StandInHost.StartAsync(app => app.Run(standIn.HandleGrpcAsync),
@@ -157,6 +158,81 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
 
     /// <summary>http://127.0.0.1:PORT/</summary>
     public Uri BaseAddress => _host.BaseAddress;
+
+    /// <summary>REST answers sent compressed because the request accepted it.</summary>
+    public int CompressedAnswers => Volatile.Read(ref _compressedAnswers);
+
+    private int _compressedAnswers;
+
+    /// <summary>
+    /// Real Qdrant wraps its REST API in actix-web's <c>Compress</c> middleware (src/actix/mod.rs): an answer is
+    /// encoded with what the request's Accept-Encoding prefers (highest quality; br before gzip before deflate on
+    /// ties), and sent as it is when the request accepts only identity or asks for nothing. (zstd, which actix also
+    /// offers, is left out here.)
+    /// </summary>
+    private async Task CompressAsync(HttpContext ctx, Func<Task> next)
+    {
+        var encoding = ChooseEncoding(ctx.Request.Headers.AcceptEncoding.ToString());
+        if (encoding is null)
+        {
+            await next().ConfigureAwait(false);
+            return;
+        }
+        var original = ctx.Response.Body;
+        Stream compressed = encoding switch
+        {
+            "br" => new System.IO.Compression.BrotliStream(original, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true),
+            "gzip" => new System.IO.Compression.GZipStream(original, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true),
+            _ => new System.IO.Compression.ZLibStream(original, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true),
+        };
+        ctx.Response.OnStarting(() =>
+        {
+            ctx.Response.Headers.ContentEncoding = encoding;
+            ctx.Response.Headers.ContentLength = null;
+            ctx.Response.Headers.Vary = "accept-encoding";
+            return Task.CompletedTask;
+        });
+        ctx.Response.Body = compressed;
+        try
+        {
+            await next().ConfigureAwait(false);
+            await ctx.Response.BodyWriter.FlushAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await compressed.DisposeAsync().ConfigureAwait(false);
+            ctx.Response.Body = original;
+        }
+        Interlocked.Increment(ref _compressedAnswers);
+    }
+
+    /// <summary>The encoding an Accept-Encoding value asks for, or null for none (identity).</summary>
+    public static string? ChooseEncoding(string acceptEncoding)
+    {
+        string? best = null;
+        var bestQuality = 0.0;
+        var bestRank = int.MaxValue;
+        foreach (var part in acceptEncoding.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var pieces = part.Split(';', StringSplitOptions.TrimEntries);
+            var name = pieces[0].ToLowerInvariant();
+            var quality = 1.0;
+            foreach (var p in pieces.Skip(1))
+            {
+                if (p.StartsWith("q=", StringComparison.OrdinalIgnoreCase)
+                    && double.TryParse(p[2..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var q)) quality = q;
+            }
+            var rank = name switch { "br" => 0, "gzip" => 1, "deflate" => 2, _ => -1 };
+            if (rank < 0 || quality <= 0) continue;
+            if (quality > bestQuality || (quality == bestQuality && rank < bestRank))
+            {
+                best = name;
+                bestQuality = quality;
+                bestRank = rank;
+            }
+        }
+        return best;
+    }
 
     /// <summary>What the contract check found, when the stand-in was started with one.</summary>
     public ContractCheckMiddleware? Contracts => _host.Contracts;
