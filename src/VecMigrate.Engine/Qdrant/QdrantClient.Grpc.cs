@@ -69,24 +69,9 @@ public sealed partial class QdrantClient
             var length = 0;
             if (status is null)
             {
-                try
-                {
-                    (buffer, length) = await ReadAnswerAsync(response.Content, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is IOException or HttpRequestException or OperationCanceledException)
-                {
-                    var reason = ex is OperationCanceledException ? $"no complete answer within {_transport.Timeout.TotalSeconds:0.#} s" : ex.Message;
-                    if (attempt >= _transport.Retry.MaxAttempts)
-                    {
-                        throw ex is OperationCanceledException
-                            ? new VecMigrateException(FailureKind.Timeout, ErrorPrefix + "Timeout", $"{what}: {reason} after {attempt} attempt(s).", target, ex)
-                            : new VecMigrateException(FailureKind.Unreachable, ErrorPrefix + "Unreachable", $"{what}: the answer from {target} broke off after {attempt} attempt(s): {Scrub(reason)}", target, ex);
-                    }
-                    var delay = _transport.Retry.DelayFor(attempt, null);
-                    QdrantLog.BodyRetry(_logger, what, Scrub(reason), attempt, _transport.Retry.MaxAttempts, delay.TotalMilliseconds);
-                    await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
+                var answer = await ReadAnswerOrWaitAsync(response.Content, what, target, attempt, cancellationToken).ConfigureAwait(false);
+                if (answer is null) continue; // the answer broke off: ask again
+                (buffer, length) = answer.Value;
                 status = GrpcStatus(response.TrailingHeaders);
             }
 

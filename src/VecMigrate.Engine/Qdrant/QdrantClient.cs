@@ -35,9 +35,8 @@ public sealed partial class QdrantClient : IDisposable
     /// <param name="transport">Shared HTTP layer; the client makes (and disposes) its own when null.</param>
     public QdrantClient(Uri? baseUrl = null, ApiSecret? apiKey = null, RestTransport? transport = null)
     {
-        baseUrl ??= DefaultUrl;
-        if (!baseUrl.IsAbsoluteUri || (baseUrl.Scheme != Uri.UriSchemeHttp && baseUrl.Scheme != Uri.UriSchemeHttps))
-            throw new ArgumentException($"A Qdrant url must be an absolute http or https url, not '{baseUrl.GetLeftPart(UriPartial.Scheme)}…'.", nameof(baseUrl));
+        // Credentials in the url (user:pass@) are neither sent nor shown.
+        BaseUrl = CleanUrl(baseUrl ?? DefaultUrl, nameof(baseUrl));
         if (apiKey is not null)
         {
             foreach (var c in apiKey.Reveal())
@@ -47,10 +46,6 @@ public sealed partial class QdrantClient : IDisposable
                     throw new ArgumentException("The API key holds a character that cannot be sent in an HTTP header.", nameof(apiKey));
             }
         }
-        // Credentials in the url (user:pass@) are neither sent nor shown.
-        var clean = new UriBuilder(baseUrl) { UserName = "", Password = "", Query = "", Fragment = "" }.Uri;
-        var path = clean.AbsolutePath.EndsWith('/') ? clean.AbsolutePath : clean.AbsolutePath + "/";
-        BaseUrl = new UriBuilder(clean) { Path = path }.Uri;
         Endpoint = BaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/');
         _apiKey = apiKey;
         _ownsTransport = transport is null;
@@ -140,26 +135,9 @@ public sealed partial class QdrantClient : IDisposable
                 throw await FailureAsync(response, what, target, collection, cancellationToken).ConfigureAwait(false);
             }
 
-            byte[] buffer;
-            int length;
-            try
-            {
-                (buffer, length) = await ReadAnswerAsync(response.Content, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is IOException or HttpRequestException or OperationCanceledException)
-            {
-                var reason = ex is OperationCanceledException ? $"no complete answer within {_transport.Timeout.TotalSeconds:0.#} s" : ex.Message;
-                if (attempt >= _transport.Retry.MaxAttempts)
-                {
-                    throw ex is OperationCanceledException
-                        ? new VecMigrateException(FailureKind.Timeout, ErrorPrefix + "Timeout", $"{what}: {reason} after {attempt} attempt(s).", target, ex)
-                        : new VecMigrateException(FailureKind.Unreachable, ErrorPrefix + "Unreachable", $"{what}: the answer from {target} broke off after {attempt} attempt(s): {Scrub(reason)}", target, ex);
-                }
-                var delay = _transport.Retry.DelayFor(attempt, null);
-                QdrantLog.BodyRetry(_logger, what, Scrub(reason), attempt, _transport.Retry.MaxAttempts, delay.TotalMilliseconds);
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
+            var answer = await ReadAnswerOrWaitAsync(response.Content, what, target, attempt, cancellationToken).ConfigureAwait(false);
+            if (answer is null) continue; // the answer broke off: ask again
+            var (buffer, length) = answer.Value;
 
             try
             {
@@ -185,6 +163,33 @@ public sealed partial class QdrantClient : IDisposable
             request.Content.Headers.ContentType = JsonMediaType;
         }
         return request;
+    }
+
+    /// <summary>
+    /// Reads the whole answer into a pooled buffer; null when it broke off or ran out of time and may be asked for
+    /// again (after the retry policy's wait, logged), an error when this was the last attempt.
+    /// </summary>
+    private async Task<(byte[] Buffer, int Length)?> ReadAnswerOrWaitAsync(HttpContent content, string what, string target, int attempt,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadAnswerAsync(content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is IOException or HttpRequestException or OperationCanceledException)
+        {
+            var reason = ex is OperationCanceledException ? $"no complete answer within {_transport.Timeout.TotalSeconds:0.#} s" : ex.Message;
+            if (attempt >= _transport.Retry.MaxAttempts)
+            {
+                throw ex is OperationCanceledException
+                    ? new VecMigrateException(FailureKind.Timeout, ErrorPrefix + "Timeout", $"{what}: {reason} after {attempt} attempt(s).", target, ex)
+                    : new VecMigrateException(FailureKind.Unreachable, ErrorPrefix + "Unreachable", $"{what}: the answer from {target} broke off after {attempt} attempt(s): {Scrub(reason)}", target, ex);
+            }
+            var delay = _transport.Retry.DelayFor(attempt, null);
+            QdrantLog.BodyRetry(_logger, what, Scrub(reason), attempt, _transport.Retry.MaxAttempts, delay.TotalMilliseconds);
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
     }
 
     /// <summary>Reads the whole answer into a pooled buffer, within one transport timeout.</summary>
