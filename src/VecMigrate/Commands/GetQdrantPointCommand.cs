@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using Microsoft.Extensions.Logging;
 using VecMigrate.Engine;
-using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Qdrant;
 using VecMigrate.Engine.Records;
 using VecMigrate.Hosting;
@@ -11,23 +10,8 @@ namespace VecMigrate.Commands;
 /// <summary>Get-QdrantPoint: streams a collection's points as records, in Qdrant's id order.</summary>
 [Cmdlet(VerbsCommon.Get, "QdrantPoint")]
 [OutputType(typeof(VectorRecord))]
-public sealed class GetQdrantPointCommand : QdrantCmdlet
+public sealed class GetQdrantPointCommand : QdrantReadCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(QdrantCollectionCompleter))]
-    public string Collection { get; set; } = "";
-
-    /// <summary>A Qdrant filter: JSON text, or a hashtable (or object) that is sent as JSON.</summary>
-    [Parameter]
-    [ValidateNotNull]
-    public object? Filter { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, QdrantScrollRequest.MaxLimit)]
-    public int PageSize { get; set; } = QdrantReadOptions.DefaultPageSize;
-
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? WithPayload { get; set; }
@@ -46,17 +30,12 @@ public sealed class GetQdrantPointCommand : QdrantCmdlet
     [ValidateNotNullOrEmpty]
     public string? StartAfter { get; set; }
 
-    /// <summary>Qdrant's gRPC url (port 6334): pages are read over gRPC, everything else over REST at -Url.</summary>
-    [Parameter]
-    [ValidateNotNull]
-    public Uri? GrpcUrl { get; set; }
-
     protected override void ProcessRecord()
     {
         var options = new QdrantReadOptions(Collection)
         {
             PageSize = PageSize,
-            FilterJson = Filter is null ? null : PowerShellValues.ToPlain(Filter) as string ?? ObjectRecords.ToJson(PowerShellValues.ToPlain(Filter)),
+            FilterJson = FilterJson(),
             Payload = Select(WithPayload, NoPayload, nameof(WithPayload), nameof(NoPayload)),
             Vectors = Select(Vector, NoVector, nameof(Vector), nameof(NoVector)),
             StartAfter = StartAfter,

@@ -3,6 +3,7 @@ using System.Security;
 using Microsoft.Extensions.Logging;
 using VecMigrate.Engine;
 using VecMigrate.Engine.Http;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Qdrant;
 using VecMigrate.Hosting;
 
@@ -46,4 +47,32 @@ public abstract class QdrantCmdlet : VecMigrateCmdlet
         if (disposing) _transport?.Dispose();
         base.Dispose(disposing);
     }
+}
+
+/// <summary>The parameters of the cmdlets that read a collection (Get-QdrantPoint, New-QdrantSource).</summary>
+public abstract class QdrantReadCmdlet : QdrantCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(QdrantCollectionCompleter))]
+    public string Collection { get; set; } = "";
+
+    /// <summary>A Qdrant filter: JSON text, or a hashtable (or object) that is sent as JSON.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? Filter { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, QdrantScrollRequest.MaxLimit)]
+    public int PageSize { get; set; } = QdrantReadOptions.DefaultPageSize;
+
+    /// <summary>Qdrant's gRPC url (port 6334): pages are read over gRPC, everything else over REST at -Url.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? GrpcUrl { get; set; }
+
+    /// <summary>-Filter as Qdrant's JSON filter text (given as text, or a hashtable/object sent as JSON), or null.</summary>
+    private protected string? FilterJson() =>
+        Filter is null ? null : PowerShellValues.ToPlain(Filter) as string ?? ObjectRecords.ToJson(PowerShellValues.ToPlain(Filter));
 }
