@@ -93,7 +93,8 @@ internal static class CmdletSurface
                 OutputTypes = type.GetCustomAttributesData().Where(a => a.AttributeType.FullName == OutputTypeAttribute)
                     .SelectMany(a => (IEnumerable<CustomAttributeTypedArgument>)a.ConstructorArguments[0].Value!)
                     .Select(v => v.Value is Type t ? t.FullName! : (string)v.Value!).ToList(),
-                StringConstants = type.GetFields(BindingFlags.Public | BindingFlags.Static)
+                // With the base class's: a cmdlet may inherit its parameters, and the sets they name, from a base.
+                StringConstants = type.GetFields(BindingFlags.Public | BindingFlags.Static | BindingFlags.FlattenHierarchy)
                     .Where(f => f.IsLiteral && f.FieldType.FullName == "System.String")
                     .Select(f => (string)f.GetRawConstantValue()!).ToHashSet(),
             });
