@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VecMigrate.Engine.Pipeline;
+using VecMigrate.Engine.Postgres;
 
 namespace VecMigrate.Commands;
 

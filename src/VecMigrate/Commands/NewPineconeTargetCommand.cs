@@ -1,7 +1,7 @@
 using System.Management.Automation;
-using VecMigrate.Engine;
 using VecMigrate.Engine.Pinecone;
 using VecMigrate.Engine.Pipeline;
+using VecMigrate.Engine;
 using VecMigrate.Hosting;
 
 namespace VecMigrate.Commands;

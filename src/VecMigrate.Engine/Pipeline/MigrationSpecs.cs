@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Logging;
+using VecMigrate.Engine.Http;
+
+namespace VecMigrate.Engine.Pipeline;
+
+/// <summary>
+/// What a migration reads, described without connecting (New-QdrantSource and the like): opened only when a copy
+/// runs. Secrets are held as <see cref="ApiSecret"/> or connection settings, never as a property, and no printable
+/// form shows them.
+/// </summary>
+public abstract class MigrationSourceSpec
+{
+    /// <summary>The system: Qdrant, Pinecone or Postgres.</summary>
+    public abstract string System { get; }
+
+    /// <summary>What is read, for people: endpoint and collection, index or table. Never a secret.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>Opens the source on <paramref name="transport"/> (owned by the caller, shared by both sides).</summary>
+    public abstract MigrationSource Open(RestTransport transport, ILoggerFactory loggers);
+
+    public override string ToString() => Description;
+}
+
+/// <summary>
+/// What a migration writes into, described without connecting. Any <see cref="IRecordSink"/> can stand behind one;
+/// a Postgres table keeps its checkpoint in its own database, other targets in a <see cref="FileCheckpointStore"/>.
+/// </summary>
+public abstract class MigrationTargetSpec
+{
+    public abstract string System { get; }
+
+    public abstract string Description { get; }
+
+    /// <summary>Writing empties what is there first (asks for confirmation with high impact).</summary>
+    public virtual bool Destructive => false;
+
+    /// <summary>Opens the sink; the caller disposes it.</summary>
+    public abstract IRecordSink Open(RestTransport transport, ILoggerFactory loggers);
+
+    /// <summary>After a complete copy: work that waits for all the data (e.g. building indexes).</summary>
+    public virtual Task FinishAsync(IRecordSink sink, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override string ToString() => Description;
+}
