@@ -152,7 +152,7 @@ internal sealed class PipelinePump : IDisposable
     /// everything queued has run; the caller then looks at the work's outcome, so that output
     /// written before a failure is never lost. If an action throws (the pipeline is stopping, or
     /// -ErrorAction Stop turned an error into an exception), <paramref name="cancel"/> is called,
-    /// the pump closes, the work is waited for, and the action's exception is rethrown.
+    /// then the pump closes, the work is waited for, and the action's exception is rethrown.
     /// </summary>
     public void Run(Task work, Action cancel)
     {
@@ -212,8 +212,10 @@ internal sealed class PipelinePump : IDisposable
         }
         catch
         {
-            Close();
+            // Cancel first: a source whose post is refused by the closed pump must already see its token
+            // cancelled, or it takes the refusal for a failure of its own (and a stop is not reported as one).
             cancel();
+            Close();
             // The work must not outlive the command; its own failure is a consequence of ours.
             try { work.Wait(); } catch (Exception) { }
             throw;

@@ -10,18 +10,29 @@ namespace VecMigrate.Module.Tests.EndToEnd;
 /// <summary>
 /// What the end-to-end tests point pwsh at: a real Postgres with pgvector, a Qdrant stand-in (with an API key)
 /// holding the collection "docs", and a Pinecone stand-in holding the index "movies" in two namespaces.
-/// Started only where pwsh exists (the tests are skipped elsewhere).
+/// Started only where pwsh exists (elsewhere the tests skip, or fail under CI).
 /// </summary>
 public sealed class ModuleServices : IAsyncLifetime
 {
     public const string QdrantKey = "qd-e2e-key-7f3a9c";
     public const int DocsDimension = 8;
 
-    public PostgresServer Pg { get; private set; } = null!;
+    private PostgresServer? _pg;
+    private QdrantStandIn? _qdrant;
+    private PineconeStandIn? _pinecone;
 
-    public QdrantStandIn Qdrant { get; private set; } = null!;
+    // Without pwsh nothing was started: a test that reaches for a service fails (under CI) naming why.
+    public PostgresServer Pg => _pg ?? Missing<PostgresServer>();
 
-    public PineconeStandIn Pinecone { get; private set; } = null!;
+    public QdrantStandIn Qdrant => _qdrant ?? Missing<QdrantStandIn>();
+
+    public PineconeStandIn Pinecone => _pinecone ?? Missing<PineconeStandIn>();
+
+    private static T Missing<T>()
+    {
+        Pwsh.Require();
+        throw new InvalidOperationException("The services were not started.");
+    }
 
     /// <summary>The points of "docs", as seeded: 1,000 with integer ids, a payload with title, year and city.</summary>
     public IReadOnlyList<VectorRecord> Docs { get; private set; } = [];
@@ -31,9 +42,9 @@ public sealed class ModuleServices : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (Pwsh.Path is null) return;
-        Pg = await PostgresServer.StartAsync();
-        Qdrant = await QdrantStandIn.StartAsync(QdrantKey);
+        if (!Pwsh.Available) return; // the tests then fail (under CI) or skip, naming why
+        _pg = await PostgresServer.StartAsync();
+        _qdrant = await QdrantStandIn.StartAsync(QdrantKey);
         Qdrant.CreateCollection("docs", new QdrantStandInVector("", DocsDimension, "Cosine"));
         var rng = new Random(7);
         Docs = Enumerable.Range(1, 1000).Select(i => new VectorRecord((ulong)i,
@@ -41,7 +52,7 @@ public sealed class ModuleServices : IAsyncLifetime
             JsonPayload.FromString($$"""{"title":"doc {{i}}","year":{{2000 + i % 25}},"city":"{{(i % 4 == 0 ? "Oslo" : "Bergen")}}"}"""))).ToList();
         Qdrant.Seed("docs", Docs);
 
-        Pinecone = await PineconeStandIn.StartAsync();
+        _pinecone = await PineconeStandIn.StartAsync();
         var movies = await Pinecone.CreateIndexAsync("movies", 4);
         var list = new List<VectorRecord>();
         for (var i = 0; i < 75; i++)
@@ -57,9 +68,9 @@ public sealed class ModuleServices : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (Pinecone is not null) await Pinecone.DisposeAsync();
-        if (Qdrant is not null) await Qdrant.DisposeAsync();
-        if (Pg is not null) await Pg.DisposeAsync();
+        if (_pinecone is not null) await _pinecone.DisposeAsync();
+        if (_qdrant is not null) await _qdrant.DisposeAsync();
+        if (_pg is not null) await _pg.DisposeAsync();
     }
 
     /// <summary>
@@ -69,6 +80,7 @@ public sealed class ModuleServices : IAsyncLifetime
     public PwshRun Run(string body, string connectionString)
     {
         static string Quote(string s) => "'" + s.Replace("'", "''") + "'";
+        Pwsh.Require();
         var script = new StringBuilder()
             .AppendLine("$PSStyle.OutputRendering = 'PlainText'")
             .AppendLine("$ProgressPreference = 'SilentlyContinue'")

@@ -111,6 +111,41 @@ public class PipelinePumpTests
     }
 
     [Fact]
+    public void When_an_action_throws_the_work_is_cancelled_before_the_pump_refuses_its_posts()
+    {
+        // A source whose post is refused must already see its token cancelled: it tells a stopped pipeline
+        // (Ctrl+C, Select-Object -First, -ErrorAction Stop) from its own failure by that token.
+        using var pump = new PipelinePump(capacity: 64);
+        using var stop = new CancellationTokenSource();
+        bool? closedWhenCancelled = null;
+        bool? cancelledWhenRefused = null;
+        var work = Task.Run(async () =>
+        {
+            try
+            {
+                for (var i = 0; ; i++)
+                {
+                    var item = i;
+                    await pump.PostAsync(() => { if (item == 3) throw new StoppedDownstream(); }, CancellationToken.None);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                cancelledWhenRefused = stop.IsCancellationRequested;
+            }
+        });
+
+        Assert.Throws<StoppedDownstream>(() => pump.Run(work, () =>
+        {
+            closedWhenCancelled = pump.IsClosed;
+            stop.Cancel();
+        }));
+
+        Assert.False(closedWhenCancelled, "The pump closed before the work was cancelled.");
+        Assert.True(cancelledWhenRefused, "A post was refused before the work was cancelled.");
+    }
+
+    [Fact]
     public async Task A_producer_waiting_for_room_is_released_when_the_pump_closes_even_without_cancellation()
     {
         using var pump = new PipelinePump(capacity: 1);
