@@ -14,8 +14,8 @@ namespace VecMigrate.Module.Tests.EndToEnd;
 /// </summary>
 public sealed class ModuleServices : IAsyncLifetime
 {
-    public const string QdrantKey = "qd-e2e-key-7f3a9c";
-    public const int DocsDimension = 8;
+    public const string QdrantKey = ModuleTestData.QdrantKey;
+    public const int DocsDimension = ModuleTestData.DocsDimension;
 
     private PostgresServer? _pg;
     private QdrantStandIn? _qdrant;
@@ -45,25 +45,9 @@ public sealed class ModuleServices : IAsyncLifetime
         if (!Pwsh.Available) return; // the tests then fail (under CI) or skip, naming why
         _pg = await PostgresServer.StartAsync();
         _qdrant = await QdrantStandIn.StartAsync(QdrantKey);
-        Qdrant.CreateCollection("docs", new QdrantStandInVector("", DocsDimension, "Cosine"));
-        var rng = new Random(7);
-        Docs = Enumerable.Range(1, 1000).Select(i => new VectorRecord((ulong)i,
-            new Dictionary<string, VectorValue> { [""] = new DenseVector(Enumerable.Range(0, DocsDimension).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray()) },
-            JsonPayload.FromString($$"""{"title":"doc {{i}}","year":{{2000 + i % 25}},"city":"{{(i % 4 == 0 ? "Oslo" : "Bergen")}}"}"""))).ToList();
-        Qdrant.Seed("docs", Docs);
-
+        Docs = ModuleTestData.SeedDocs(Qdrant);
         _pinecone = await PineconeStandIn.StartAsync();
-        var movies = await Pinecone.CreateIndexAsync("movies", 4);
-        var list = new List<VectorRecord>();
-        for (var i = 0; i < 75; i++)
-        {
-            var ns = i < 30 ? "" : "alpha";
-            var values = new[] { i + 0.5f, 1f / (i + 1), -i, 3.25f };
-            var metadata = $$"""{"genre":"g{{i % 3}}","n":{{i}}}""";
-            movies.Seed(ns, $"m{i:D3}", values, metadataJson: metadata);
-            list.Add(new VectorRecord($"m{i:D3}", new Dictionary<string, VectorValue> { [""] = new DenseVector(values) }, JsonPayload.FromString(metadata)) { Namespace = ns });
-        }
-        Movies = list;
+        Movies = await ModuleTestData.SeedMoviesAsync(Pinecone);
     }
 
     public async Task DisposeAsync()

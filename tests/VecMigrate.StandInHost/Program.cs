@@ -1,0 +1,97 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using VecMigrate.Testing;
+using VecMigrate.Testing.StandIns;
+
+// Serves a throwaway Postgres with pgvector and the Qdrant and Pinecone stand-ins on loopback, seeded with the module
+// tests' data (ModuleTestData), until standard input closes or the process is told to stop (SIGTERM, SIGINT).
+//
+// Prints one JSON line when ready: qdrantUrl, qdrantGrpcUrl, qdrantKey, pineconeUrl, pineconeKey, connectionString
+// (a database with the vector extension), postgresPort, pid. Then answers one JSON line per command line on stdin:
+//   database                              a fresh database with the vector extension: {"connectionString": ...}
+//   pinecone-index NAME DIMENSION [METRIC] creates an empty Pinecone index: {"index": NAME}
+//   qdrant-delay MS / pinecone-delay MS    every Qdrant / Pinecone answer waits MS milliseconds (0: none)
+// A command that fails answers {"error": message} and the host goes on.
+
+using var stopping = new CancellationTokenSource();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopping.Cancel(); });
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopping.Cancel(); });
+
+var output = Console.Out;
+output.NewLine = "\n";
+void Answer(JsonObject o) { lock (output) { output.WriteLine(o.ToJsonString()); output.Flush(); } }
+
+PostgresServer? pg = null;
+QdrantStandIn? qdrant = null;
+PineconeStandIn? pinecone = null;
+try
+{
+    var pgStart = PostgresServer.StartAsync();
+    qdrant = await QdrantStandIn.StartAsync(ModuleTestData.QdrantKey);
+    ModuleTestData.SeedDocs(qdrant);
+    pinecone = await PineconeStandIn.StartAsync();
+    await ModuleTestData.SeedMoviesAsync(pinecone);
+    pg = await pgStart;
+    var database = await pg.CreateDatabaseAsync("vecmigrate");
+
+    Answer(new JsonObject
+    {
+        ["qdrantUrl"] = qdrant.BaseAddress.ToString(),
+        ["qdrantGrpcUrl"] = qdrant.GrpcBaseAddress.ToString(),
+        ["qdrantKey"] = ModuleTestData.QdrantKey,
+        ["pineconeUrl"] = pinecone.ControlPlaneUrl.ToString(),
+        ["pineconeKey"] = pinecone.ApiKey,
+        ["connectionString"] = database,
+        ["postgresPort"] = pg.Port,
+        ["pid"] = Environment.ProcessId,
+    });
+
+    var commands = Task.Run(async () =>
+    {
+        while (await Console.In.ReadLineAsync() is { } line)
+        {
+            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (words.Length == 0) continue;
+            try
+            {
+                Answer(words[0] switch
+                {
+                    "database" => new JsonObject { ["connectionString"] = await pg.CreateDatabaseAsync() },
+                    "pinecone-index" when words.Length is 3 or 4 => await CreateIndexAsync(pinecone, words),
+                    "qdrant-delay" when words.Length == 2 => Delay(ms => qdrant.Faults.Delay = ms, words[1]),
+                    "pinecone-delay" when words.Length == 2 => Delay(ms => pinecone.ResponseDelay = ms, words[1]),
+                    _ => new JsonObject { ["error"] = $"unknown command: {line}" },
+                });
+            }
+            catch (Exception e)
+            {
+                Answer(new JsonObject { ["error"] = e.Message });
+            }
+        }
+    });
+    await Task.WhenAny(commands, Task.Delay(Timeout.Infinite, stopping.Token));
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"stand-in host: {e}");
+    Environment.ExitCode = 1;
+}
+finally
+{
+    if (pinecone is not null) await pinecone.DisposeAsync();
+    if (qdrant is not null) await qdrant.DisposeAsync();
+    if (pg is not null) await pg.DisposeAsync();
+}
+
+static async Task<JsonObject> CreateIndexAsync(PineconeStandIn pinecone, string[] words)
+{
+    var index = await pinecone.CreateIndexAsync(words[1], int.Parse(words[2]), words.Length == 4 ? words[3] : "cosine");
+    return new JsonObject { ["index"] = index.Name };
+}
+
+static JsonObject Delay(Action<TimeSpan> set, string milliseconds)
+{
+    set(TimeSpan.FromMilliseconds(int.Parse(milliseconds)));
+    return new JsonObject { ["ok"] = true };
+}
