@@ -12,6 +12,8 @@ using VecMigrate.Testing.StandIns;
 //   database                              a fresh database with the vector extension: {"connectionString": ...}
 //   pinecone-index NAME DIMENSION [METRIC] creates an empty Pinecone index: {"index": NAME}
 //   qdrant-delay MS / pinecone-delay MS    every Qdrant / Pinecone answer waits MS milliseconds (0: none)
+//   qdrant-drop NAME                       drops a Qdrant collection: {"dropped": true|false}
+//   qdrant-reseed                          drops "docs" and seeds it again as at the start (after a test wrote into it)
 // A command that fails answers {"error": message} and the host goes on.
 
 using var stopping = new CancellationTokenSource();
@@ -61,6 +63,8 @@ try
                     "pinecone-index" when words.Length is 3 or 4 => await CreateIndexAsync(pinecone, words),
                     "qdrant-delay" when words.Length == 2 => Delay(ms => qdrant.Faults.Delay = ms, words[1]),
                     "pinecone-delay" when words.Length == 2 => Delay(ms => pinecone.ResponseDelay = ms, words[1]),
+                    "qdrant-drop" when words.Length == 2 => new JsonObject { ["dropped"] = qdrant.DropCollection(words[1]) },
+                    "qdrant-reseed" => Reseed(qdrant),
                     _ => new JsonObject { ["error"] = $"unknown command: {line}" },
                 });
             }
@@ -88,6 +92,13 @@ static async Task<JsonObject> CreateIndexAsync(PineconeStandIn pinecone, string[
 {
     var index = await pinecone.CreateIndexAsync(words[1], int.Parse(words[2]), words.Length == 4 ? words[3] : "cosine");
     return new JsonObject { ["index"] = index.Name };
+}
+
+static JsonObject Reseed(QdrantStandIn qdrant)
+{
+    qdrant.DropCollection("docs");
+    ModuleTestData.SeedDocs(qdrant);
+    return new JsonObject { ["ok"] = true };
 }
 
 static JsonObject Delay(Action<TimeSpan> set, string milliseconds)

@@ -94,3 +94,19 @@ function Invoke-Sql([string] $ConnectionString, [string] $Sql) {
 function New-UniqueName([string] $Prefix = 't') {
     "${Prefix}_$([guid]::NewGuid().ToString('N').Substring(0, 8))"
 }
+
+function Reset-StandInDocs {
+    <# Seeds the Qdrant collection "docs" again as at the start (after a test wrote into it). #>
+    $null = Invoke-StandInCommand 'qdrant-reseed'
+}
+
+function Remove-StandInCollection([string] $Name) {
+    $null = Invoke-StandInCommand "qdrant-drop $Name"
+}
+
+function Invoke-QdrantRest([string] $Method, [string] $Path, $Body) {
+    <# Qdrant's REST API of the stand-in, for set-up the module has no cmdlet for (a collection of a given shape). #>
+    $h = Start-VecMigrateStandIn
+    Invoke-RestMethod -Method $Method -Uri ($h.qdrantUrl.TrimEnd('/') + $Path) -Headers @{ 'api-key' = $h.qdrantKey } `
+        -ContentType 'application/json' -Body ($Body | ConvertTo-Json -Depth 10 -Compress)
+}

@@ -1,0 +1,225 @@
+# Every example of every cmdlet's help (Get-Help -Examples), run as written against the stand-ins and the test Postgres.
+#
+# What is changed before an example runs, and only this: the hosts it names (qdrant:6333, qdrant.example.com,
+# localhost:6333/5080/5081, old/new:6333, pg, pg.internal, db, *.svc.pinecone.io) become the stand-ins' and the test
+# Postgres's addresses, the database it names becomes a fresh one, and D:\vecmigrate a temporary folder.
+# Defaults that point at the real services (Qdrant's localhost:6333, Pinecone's api.pinecone.io) are sent to the
+# stand-ins with $PSDefaultParameterValues, as a user would for a test server. The secrets and credentials an example
+# gets from outside (Get-Secret, Get-AutomationPSCredential, Get-Credential) come from functions of the same name
+# that answer with the stand-ins' keys. Files an example reads (docs.csv, items.jsonl, ids.txt) are in its working
+# folder. An example then passes when it ends without an error (or with the errors it is about) and its output is
+# what its remarks say, where the test checks that.
+
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    $examples = foreach ($command in Get-Command -Module VecMigrate | Sort-Object Name) {
+        $n = 0
+        foreach ($example in (Get-Help $command.Name).examples.example) {
+            $n++
+            @{ Name = "$($command.Name) #$n"; Code = $example.code; Remarks = (($example.remarks | ForEach-Object Text) -join ' ').Trim() }
+        }
+    }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    $h = Start-VecMigrateStandIn
+    $qurl = $h.qdrantUrl.TrimEnd('/')
+    $purl = $h.pineconeUrl.TrimEnd('/')
+    $qkey = $h.qdrantKey
+    $pkey = $h.pineconeKey
+    $pgPort = $h.postgresPort
+    # The connection string examples name user 'app'; trust authentication lets any role in, but it must exist.
+    $null = Invoke-Sql $h.connectionString "DO `$`$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app') THEN CREATE ROLE app LOGIN SUPERUSER; END IF; END `$`$"
+
+    # Pinecone indexes the examples name, beside "movies" (4 dims): docs (8, as Qdrant's docs), products (4, filled
+    # from movies), test (4, Pinecone Local's example), hybrid (4 + sparse), and the index on "localhost:5081".
+    foreach ($index in @(@('docs', 8, 'cosine'), @('products', 4, 'cosine'), @('test', 4, 'cosine'), @('hybrid', 4, 'dotproduct'), @('archive8', 8, 'cosine'))) {
+        New-TestPineconeIndex @index
+    }
+    $null = Get-PineconeVector -Url $purl -ApiKey $pkey -IndexName movies | Write-PineconeVector -Url $purl -ApiKey $pkey -IndexName products
+    $indexHost = @{}
+    Get-PineconeIndex -Url $purl -ApiKey $pkey | ForEach-Object { $indexHost[$_.Name] = $_.Host }
+
+    # Qdrant collections the examples name, beside "docs": products (4 dims, made beforehand for -NoCreate) and hybrid
+    # (a named dense vector "text" and a sparse one "bm25").
+    $null = Invoke-QdrantRest PUT '/collections/products' @{ vectors = @{ size = 4; distance = 'Cosine' } }
+    $null = Invoke-QdrantRest PUT '/collections/hybrid' @{ vectors = @{ text = @{ size = 4; distance = 'Dot' } }; sparse_vectors = @{ bm25 = @{} } }
+    $null = Invoke-QdrantRest PUT '/collections/hybrid/points?wait=true' @{ points = @(1..5 | ForEach-Object {
+                @{ id = $_; vector = @{ text = @(0.5, $_, -1.25, 2); bm25 = @{ indices = @(1, (7 + $_)); values = @(0.5, 0.25) } }; payload = @{ n = $_ } } }) }
+
+    function Get-Secret([string] $Name, [switch] $AsPlainText) {
+        $text = if ($Name -like 'Pinecone*') { $pkey } else { $qkey }
+        if ($AsPlainText) { $text } else { ConvertTo-SecureString $text -AsPlainText -Force }
+    }
+    function Get-AutomationPSCredential([string] $Name) {
+        if ($Name -eq 'pinecone') { [pscredential]::new('pinecone', (ConvertTo-SecureString $pkey -AsPlainText -Force)) }
+        else { [pscredential]::new('postgres', (ConvertTo-SecureString 'not-checked' -AsPlainText -Force)) }
+    }
+    function Get-Credential([string] $UserName) {
+        [pscredential]::new($UserName, (ConvertTo-SecureString 'not-checked' -AsPlainText -Force))
+    }
+
+    # Fills the table docs of a database from Qdrant's docs, title and year as columns (as Get-PgVector's examples read it).
+    function Initialize-DocsTable([string] $ConnectionString) {
+        $null = Get-QdrantPoint -Url $qurl -ApiKey $qkey -Collection docs |
+            ConvertTo-PgVectorRecord -Column ([ordered]@{ title = 'text'; year = 'int' }) |
+            Write-PgVector -ConnectionString $ConnectionString -Table docs
+    }
+
+    # What each example needs beyond the common set-up, the errors it is about, and what its output must be.
+    $special = @{
+        'Compare-VectorDigest #1'       = @{ PgDocs = $true; Check = { param($out) $out.Equal | Should -BeTrue } }
+        'Compare-VectorDigest #2'       = @{ PgDocs = $true; Digests = $true }
+        'ConvertTo-PgVectorRecord #1'   = @{ Errors = 'ConvertFieldInvalid'; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 3 } }
+        'ConvertTo-PgVectorRecord #2'   = @{ Check = { param($out, $pg) Invoke-Sql $pg "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'docs'" | Should -Be 'id,embedding,doc_title,published,tags,payload' } }
+        'ConvertTo-PgVectorRecord #3'   = @{ Check = { param($out, $pg) Invoke-Sql $pg "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'payload'" | Should -Be 0 } }
+        'ConvertTo-PgVectorRecord #4'   = @{ Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM small' | Should -Be 2 } }
+        'Copy-VectorData #1'            = @{ Check = { param($out) $out.Completed | Should -BeTrue; $out.TotalRecords | Should -Be 1000 } }
+        'Copy-VectorData #3'            = @{ Check = { param($out, $pg) Invoke-Sql $pg "SELECT count(*) FROM pg_tables WHERE tablename = 'docs'" | Should -Be 0 } }
+        'Get-PgVector #1'               = @{ PgDocs = $true; Check = { param($out) @($out).Count | Should -Be 3 } }
+        'Get-PgVector #2'               = @{ PgDocs = $true; Check = { param($out) @($out).Count | Should -Be 200 } }
+        'Get-PgVector #3'               = @{ PgDocs = $true; Check = { param($out, $pg, $new) Invoke-Sql $new 'SELECT count(*) FROM docs' | Should -Be 1000 } }
+        'Get-PineconeIndex #2'          = @{ Check = { param($out) $out[''] | Should -Be 30; $out['alpha'] | Should -Be 45 } }
+        'Get-PineconeIndex #3'          = @{ Check = { param($out) $out.RecordsWritten | Should -Be 75 } }
+        'Get-PineconeVector #1'         = @{ Check = { param($out) $out.RecordsWritten | Should -Be 75 } }
+        'Get-PineconeVector #3'         = @{ Check = { param($out) @($out).Id | Sort-Object | Should -Be @('m001', 'm040') } }
+        'Get-QdrantCollection #1'       = @{ Check = { param($out) $out.Name | Should -Contain 'docs' } }
+        'Get-QdrantCollection #3'       = @{ Check = { param($out) ($out | Where-Object Table -eq 'public.docs').RecordsWritten | Should -Be 1000 } }
+        'Get-QdrantPoint #1'            = @{ Check = { param($out) $out.RecordsWritten | Should -Be 1000 } }
+        'Get-QdrantPoint #2'            = @{ Check = { param($out) @($out).Count | Should -Be 250 } }
+        'Get-QdrantPoint #3'            = @{ Check = { param($out) $out | ForEach-Object { "$($_.Id)" } | Should -Be @('1', '2', '3', '4', '5') } }
+        'Get-QdrantPoint #4'            = @{ Checkpoint = $true; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
+        'Get-VecMigrateCheckpoint #2'   = @{ Checkpoint = $true; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
+        'Measure-VectorDigest #1'       = @{ PgDocs = $true; Check = { param($out) $out.Equal | Should -BeTrue } }
+        'Measure-VectorDigest #2'       = @{ PgDocs = $true; Digests = $true }
+        'New-PgVectorSource #1'         = @{ PgDocs = $true; Check = { param($out, $pg, $new) Invoke-Sql $new 'SELECT count(*) FROM docs' | Should -Be 1000 } }
+        'New-PgVectorTarget #2'         = @{ PgDocs = $true; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
+        'New-PineconeTarget #2'         = @{ PgDocs = $true }
+        'New-QdrantTarget #1'           = @{ PgDocs = $true; DropQdrantDocs = $true }
+        'Remove-VecMigrateCheckpoint #1' = @{ Checkpoint = $true; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
+        'Remove-VecMigrateCheckpoint #3' = @{ StateCheckpoint = $true; Check = { param($out, $pg, $new, $dir) Test-Path (Join-Path $dir 'nightly-docs.json') | Should -BeFalse } }
+        'Write-PgVector #1'             = @{ Check = { param($out, $pg) Invoke-Sql $pg "SELECT count(*) FROM pg_indexes WHERE tablename = 'docs' AND indexdef LIKE '%hnsw%'" | Should -Be 1 } }
+        'Write-PgVector #2'             = @{ Check = { param($out, $pg) Invoke-Sql $pg "SELECT count(*) FROM pg_tables WHERE tablename = 'docs'" | Should -Be 0 } }
+        'Write-PgVector #3'             = @{ Check = { param($out) $out.RecordsWritten | Should -Be 75 } }
+        'Write-PgVector #4'             = @{ Check = { param($out) $out.FullyQualifiedErrorId | Should -BeLike 'PgVectorDimensionMismatch,*'; "$($out.TargetObject.Id)" | Should -Be 'a2' } }
+        'Write-PgVector #5'             = @{ Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
+        'Write-PineconeVector #1'       = @{ PgDocs = $true; Check = { param($out) $out.RecordsWritten | Should -Be 1000 } }
+        'Write-QdrantPoint #1'          = @{ PgDocs = $true }
+    }
+}
+
+Describe 'Help example <Name>' -ForEach $examples {
+    BeforeAll {
+        $how = if ($special.ContainsKey($Name)) { $special[$Name] } else { @{} }
+        $pg = New-TestDatabase
+        $new = New-TestDatabase
+        $old = $pg
+        $db = ($pg -split ';' | Where-Object { $_ -like 'Database=*' }) -replace '^Database=', ''
+        $work = Join-Path ([IO.Path]::GetTempPath()) (New-UniqueName 'vecmigrate-example')
+        $dir = Join-Path $work 'state'
+        $null = New-Item -ItemType Directory -Path $dir
+        # docs.csv: four rows of 3 dims, one of whose year is not a number and whose vector is too short.
+        Set-Content (Join-Path $work 'docs.csv') @(
+            'id,title,year,embedding'
+            'a1,First,2020,"[0.1, 0.2, 0.3]"'
+            'a2,Second,nineteen,"[0.5, 0.6]"'
+            'a3,Third,2022,"[0.9, 1.0, 1.1]"'
+            'a4,Fourth,2023,"[1.2, 1.3, 1.4]"'
+        )
+        Set-Content (Join-Path $work 'items.jsonl') @(
+            '{"id": 1, "embedding": [0.1, 0.2], "title": "one", "year": 2001}'
+            '{"id": 2, "embedding": [0.3, 0.4], "title": "two", "year": 2002}'
+        )
+        Set-Content (Join-Path $work 'ids.txt') 'm001', 'm040'
+
+        if ($how.PgDocs) { Initialize-DocsTable $pg }
+        if ($how.Checkpoint) {
+            # A run interrupted after two committed batches: its checkpoint is not completed.
+            try {
+                $null = Get-QdrantPoint -Url $qurl -ApiKey $qkey -Collection docs |
+                    ForEach-Object {
+                        if ("$($_.Id)" -eq '101') {
+                            # Batches commit on the writer's own task: wait for both before the interruption.
+                            $deadline = [datetime]::UtcNow.AddSeconds(60)
+                            while ((Get-VecMigrateCheckpoint -ConnectionString $pg -Name docs-nightly -ErrorAction SilentlyContinue).Records -lt 100 -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+                            throw 'interrupted'
+                        }
+                        $_
+                    } |
+                    Write-PgVector -ConnectionString $pg -Table docs -BatchSize 50 -Checkpoint docs-nightly
+            }
+            catch { if ("$_" -ne 'interrupted') { throw } }
+            Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 100
+        }
+        if ($how.StateCheckpoint) {
+            Initialize-DocsTable $pg
+            $null = Copy-VectorData -Source (New-PgVectorSource -ConnectionString $pg -Table docs) `
+                -Target (New-QdrantTarget -Url $qurl -ApiKey $qkey -Collection (New-UniqueName 'state') -Distance Dot) -Checkpoint nightly-docs -StateDirectory $dir
+        }
+        if ($how.DropQdrantDocs) { Remove-StandInCollection docs }
+
+        $code = $Code
+        foreach ($url in 'https://qdrant.example.com:6333', 'http://qdrant:6333', 'http://localhost:6333', 'http://old:6333', 'http://new:6333') {
+            $code = $code.Replace($url, $qurl)
+        }
+        $code = $code.Replace('http://localhost:5080', $purl).Replace('localhost:5081', $indexHost['archive8'])
+        $code = $code.Replace('movies-abc123.svc.us-east1-gcp.pinecone.io', $indexHost['movies']).Replace('movies-abc123.svc.pinecone.io', $indexHost['movies'])
+        $code = $code.Replace('hybrid-abc123.svc.pinecone.io', $indexHost['hybrid'])
+        # Pinecone Local takes any key; the stand-in wants its own.
+        $code = $code -replace '-ApiKey (pclocal|local)\b', '-ApiKey $pkey'
+        foreach ($pgHost in 'Host=pg;', 'Host=pg.internal;', 'Host=db;') { $code = $code.Replace($pgHost, "Host=127.0.0.1;Port=$pgPort;") }
+        $code = $code.Replace('Database=vectors', "Database=$db").Replace('Database=app', "Database=$db")
+        $code = $code.Replace("`$env:PGHOST = 'pg.internal'", "`$env:PGHOST = '127.0.0.1'").Replace("`$env:PGDATABASE = 'vectors'", "`$env:PGDATABASE = '$db'")
+        # The test Postgres has no TLS.
+        $code = $code.Replace('SSL Mode=Require', 'SSL Mode=Prefer')
+        $code = $code.Replace('D:\vecmigrate', $dir)
+    }
+
+    AfterAll {
+        Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
+        if ($code -match 'Write-QdrantPoint|New-QdrantTarget' -or $how.DropQdrantDocs) { Reset-StandInDocs }
+    }
+
+    It 'runs as written' {
+        $saved = @{}
+        foreach ($name in 'PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'QDRANT_API_KEY', 'PINECONE_API_KEY', 'VECMIGRATE_STATE_DIR') {
+            $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+        }
+        $savedDefaults = $PSDefaultParameterValues.Clone()
+        Push-Location $work
+        try {
+            $env:PGHOST = '127.0.0.1'; $env:PGPORT = "$pgPort"; $env:PGDATABASE = $db; $env:PGUSER = 'postgres'
+            $env:QDRANT_API_KEY = $qkey; $env:PINECONE_API_KEY = $pkey; $env:VECMIGRATE_STATE_DIR = $dir
+            $PSDefaultParameterValues['*-Qdrant*:Url'] = $qurl
+            $PSDefaultParameterValues['*-Pinecone*:Url'] = $purl
+            $cred = Get-AutomationPSCredential pg
+            $key = Get-Secret QdrantKey
+            $from = New-QdrantSource -Collection docs
+            $to = New-PgVectorTarget -ConnectionString $pg -Table docs
+            if ($how.Digests) {
+                $a = Get-QdrantPoint -Collection docs | Measure-VectorDigest
+                $b = Get-PgVector -ConnectionString $pg -Table docs | Measure-VectorDigest
+            }
+
+            # As in a user's session (Pester itself stops at the first error).
+            $ErrorActionPreference = 'Continue'
+            $example = [scriptblock]::Create($code)
+            $all = @(& $example 2>&1)
+            $errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            $out = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+        }
+        finally {
+            Pop-Location
+            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+            $PSDefaultParameterValues.Clear()
+            foreach ($k in $savedDefaults.Keys) { $PSDefaultParameterValues[$k] = $savedDefaults[$k] }
+        }
+
+        $expected = @($how.Errors | Where-Object { $_ })
+        @($errors | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] }) | Should -Be $expected -Because (($errors | ForEach-Object { "$_" }) -join "`n")
+        if ($how.Check) { & $how.Check $(if ($out.Count -eq 1) { $out[0] } else { $out }) $pg $new $dir }
+        # Nothing was written into the checkout by a relative path (./state) meant for the working folder.
+        Test-Path (Join-Path $RepoRoot 'state') | Should -BeFalse
+    }
+}
