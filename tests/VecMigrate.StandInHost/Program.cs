@@ -14,6 +14,7 @@ using VecMigrate.Testing.StandIns;
 //   qdrant-delay MS / pinecone-delay MS    every Qdrant / Pinecone answer waits MS milliseconds (0: none)
 //   qdrant-drop NAME                       drops a Qdrant collection: {"dropped": true|false}
 //   qdrant-reseed                          drops "docs" and seeds it again as at the start (after a test wrote into it)
+//   stats                                  requests served so far: {"qdrantScrolls", "qdrantRequests", "pineconeRequests"}
 // A command that fails answers {"error": message} and the host goes on.
 
 using var stopping = new CancellationTokenSource();
@@ -65,6 +66,12 @@ try
                     "pinecone-delay" when words.Length == 2 => Delay(ms => pinecone.ResponseDelay = ms, words[1]),
                     "qdrant-drop" when words.Length == 2 => new JsonObject { ["dropped"] = qdrant.DropCollection(words[1]) },
                     "qdrant-reseed" => Reseed(qdrant),
+                    "stats" => new JsonObject
+                    {
+                        ["qdrantScrolls"] = qdrant.ScrollRequests + qdrant.GrpcScrollRequests,
+                        ["qdrantRequests"] = qdrant.Requests,
+                        ["pineconeRequests"] = pinecone.Requests.Count,
+                    },
                     _ => new JsonObject { ["error"] = $"unknown command: {line}" },
                 });
             }

@@ -110,3 +110,8 @@ function Invoke-QdrantRest([string] $Method, [string] $Path, $Body) {
     Invoke-RestMethod -Method $Method -Uri ($h.qdrantUrl.TrimEnd('/') + $Path) -Headers @{ 'api-key' = $h.qdrantKey } `
         -ContentType 'application/json' -Body ($Body | ConvertTo-Json -Depth 10 -Compress)
 }
+
+function Get-StandInStats {
+    <# Requests the stand-ins have served so far: qdrantScrolls (REST and gRPC), qdrantRequests, pineconeRequests. #>
+    Invoke-StandInCommand 'stats'
+}
