@@ -37,6 +37,9 @@ Get-PineconeVector -Url '$purl' -ApiKey '$pkey' -IndexName movies | Write-Pineco
         $text | Should -Match 'What if: Write records into public\.planned'
         $text | Should -Match 'CREATE TABLE "public"\."planned"'
         $text | Should -Match "What if: Upsert points into Qdrant collection '$planned'"
+        $text | Should -Match 'The collection does not exist; it is created with:'
+        $text | Should -Match '\(unnamed\): dense 8 Dot'
+        $text | Should -Match "Namespace: '$planned'"
         $text | Should -Match "What if: Upsert vectors into Pinecone index 'movies'"
         Invoke-Sql $pg "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'" | Should -Be 0
         Get-QdrantCollection -Url $qurl -ApiKey $qkey | Where-Object Name -eq $planned | Should -BeNullOrEmpty
@@ -49,8 +52,11 @@ Get-PineconeVector -Url '$purl' -ApiKey '$pkey' -IndexName movies | Write-Pineco
         $text = Invoke-ChildPwsh @"
 `$two = 1..2 | ForEach-Object { @{ id = `$_; embedding = 1.0, 2.0, 3.0 } } | ConvertTo-PgVectorRecord
 try { `$two | Write-PgVector -ConnectionString '$pg' -Table kept -Mode Replace; 'ASKED=no' } catch { "ASKED=`$(`$_.Exception.Message)" }
+`$null = `$two | Write-PgVector -ConnectionString '$pg' -Table kept -Mode Replace -WhatIf
 "@
         $text | Should -Match 'ASKED=.*NonInteractive'
+        $text | Should -Match 'What if: Write records into public\.kept'
+        $text | Should -Match 'Replace: every row of the existing table is deleted \(TRUNCATE\)'
         Invoke-Sql $pg 'SELECT count(*) FROM kept' | Should -Be 10
         $null = New-Records 2 | Write-PgVector -ConnectionString $pg -Table kept -Mode Replace -WhatIf
         Invoke-Sql $pg 'SELECT count(*) FROM kept' | Should -Be 10
