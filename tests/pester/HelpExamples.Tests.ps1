@@ -103,7 +103,12 @@ BeforeAll {
         'Get-QdrantCollection #3'       = @{ Check = { param($out) ($out | Where-Object Table -eq 'public.docs').RecordsWritten | Should -Be 1000 } }
         'Get-QdrantPoint #1'            = @{ Check = { param($out) $out.RecordsWritten | Should -Be 1000 } }
         'Get-QdrantPoint #2'            = @{ Check = { param($out) @($out).Count | Should -Be 250 } }
-        'Get-QdrantPoint #3'            = @{ Check = { param($out) $out | ForEach-Object { "$($_.Id)" } | Should -Be @('1', '2', '3', '4', '5') } }
+        'Get-QdrantPoint #3'            = @{ Check = {
+                param($out)
+                $out | ForEach-Object { "$($_.Id)" } | Should -Be @('1', '2', '3', '4', '5')
+                $stopped = Get-StandInStats; Start-Sleep -Milliseconds 500
+                (Get-StandInStats).qdrantScrolls | Should -Be $stopped.qdrantScrolls -Because 'the source has stopped'
+            } }
         'Get-QdrantPoint #4'            = @{ Checkpoint = $true; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
         'Get-VecMigrateCheckpoint #2'   = @{ Checkpoint = $true; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
         'Measure-VectorDigest #1'       = @{ PgDocs = $true; Check = { param($out) $out.Equal | Should -BeTrue } }
