@@ -62,7 +62,7 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
             {
                 await progress.SetTotalFromAsync(source.EstimateCountAsync, token).ConfigureAwait(false);
                 long shown = 0;
-                var resumed = false;
+                var started = false;
                 var options = new MigrationOptions
                 {
                     Checkpoint = Checkpoint, Resume = Resume, TimeLimit = TimeLimit, MaxReconnects = MaxReconnects,
@@ -71,8 +71,12 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
                     OnRejected = e => _ = writer.WriteErrorAsync(e).AsTask(),
                     Progress = p =>
                     {
-                        // Records of earlier runs of the checkpoint count toward the source's total, not the rate.
-                        if (!resumed && (resumed = true)) progress.StartFrom(p.TotalRecords - p.RecordsWritten);
+                        if (!started)
+                        {
+                            // Records of earlier runs of the checkpoint count toward the source's total, not the rate.
+                            started = true;
+                            progress.StartFrom(p.TotalRecords - p.RecordsWritten);
+                        }
                         writer.AdvanceProgress(progress, p.RecordsWritten - shown);
                         shown = p.RecordsWritten;
                     },
