@@ -183,12 +183,14 @@ $ErrorActionPreference = 'Stop'
 $env:PSModulePath = $env:TEST_MODULES, (Join-Path $PSHOME 'Modules') -join [IO.Path]::PathSeparator
 Import-Module VecMigrate
 $digest = [pscustomobject]@{ id = 7; embedding = @(0.25, 0.5); title = 'x' } | ConvertTo-PgVectorRecord | Measure-VectorDigest
-[pscustomobject]@{ ModuleBase = (Get-Module VecMigrate).ModuleBase; Count = $digest.Count } | ConvertTo-Json -Compress
+$about = (Get-Help about_VecMigrate | Out-String) -match '(?m)^TOPIC\s+about_VecMigrate'
+[pscustomobject]@{ ModuleBase = (Get-Module VecMigrate).ModuleBase; Count = $digest.Count; About = $about } | ConvertTo-Json -Compress
 '@
         $run = Invoke-FreshPwsh $child @{ TEST_MODULES = $modules }
         $run.ExitCode | Should -Be 0 -Because $run.Output
         $result = ($run.Output -split "`n")[-1] | ConvertFrom-Json
         $result.ModuleBase | Should -Be (Join-Path $modules 'VecMigrate')
         $result.Count | Should -Be 1
+        $result.About | Should -BeTrue -Because 'Get-Help about_VecMigrate works in the runbook sandbox too'
     }
 }
