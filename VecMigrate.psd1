@@ -40,7 +40,15 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags = @('Qdrant', 'Pinecone', 'PostgreSQL', 'pgvector', 'VectorDatabase', 'Migration')
+            # What the PowerShell Gallery shows; Publish-PSResource (./build.ps1 -Package) puts them in the .nuspec.
+            Tags         = @('Qdrant', 'Pinecone', 'PostgreSQL', 'pgvector', 'VectorDatabase', 'Migration',
+                             'Embeddings', 'AzureAutomation', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            ProjectUri   = 'https://github.com/VecMigrate/VecMigrate'
+            LicenseUri   = 'https://github.com/VecMigrate/VecMigrate/blob/main/LICENSE'
+            ReleaseNotes = '0.1.0: the first release. Streams records from Qdrant (REST or gRPC), Pinecone and
+PostgreSQL/pgvector into pgvector, Qdrant and Pinecone with binary COPY and batched upserts; checkpoints and
+-Resume (Copy-VectorData); order-independent digests to verify a copy (Measure-VectorDigest, Compare-VectorDigest).
+Get-Help about_VecMigrate for the record model and type mappings.'
         }
     }
 }

@@ -78,6 +78,22 @@ public sealed class PineconeSource
     public async Task<SourceSchema> DescribeAsync(CancellationToken cancellationToken = default) =>
         (await ResolveAsync(cancellationToken).ConfigureAwait(false)).Schema;
 
+    /// <summary>
+    /// How many records a read with <paramref name="options"/> yields, from <c>describe_index_stats</c> (the vector
+    /// counts of the namespaces read; Pinecone's counts lag fresh writes a little, so for progress only); null where
+    /// the stats do not count the read: an id prefix, a list of ids, or a read that starts after a position.
+    /// </summary>
+    public async Task<long?> EstimateCountAsync(PineconeReadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new PineconeReadOptions();
+        if (!string.IsNullOrEmpty(options.IdPrefix) || options.Ids is not null || options.StartAfter is not null) return null;
+        var resolved = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        var stats = await _client.DescribeIndexStatsAsync(resolved.IndexUrl, cancellationToken).ConfigureAwait(false);
+        if (options.Namespaces is null) return stats.TotalVectorCount;
+        var chosen = options.Namespaces.Select(PineconeNamespace.Normalize).ToHashSet(StringComparer.Ordinal);
+        return stats.Namespaces.Where(n => chosen.Contains(PineconeNamespace.Normalize(n.Key))).Sum(n => n.Value);
+    }
+
     private sealed record Resolved(Uri IndexUrl, PineconeDeployment Deployment, SourceSchema Schema, RecordOrigin Origin);
 
     private async Task<Resolved> ResolveAsync(CancellationToken ct)

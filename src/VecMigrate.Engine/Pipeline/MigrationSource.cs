@@ -34,6 +34,13 @@ public sealed class MigrationSource
     /// <summary>Reads the records after a position; null reads from the beginning.</summary>
     public Func<string?, IAsyncEnumerable<VectorRecord>> Read { get; }
 
+    /// <summary>How many records a whole read yields, as the source estimates it (for progress only); null when it cannot tell.</summary>
+    public Func<CancellationToken, Task<long?>>? EstimateCount { get; init; }
+
+    /// <summary>Calls <see cref="EstimateCount"/>; null where the source has none.</summary>
+    public Task<long?> EstimateCountAsync(CancellationToken cancellationToken = default) =>
+        EstimateCount?.Invoke(cancellationToken) ?? Task.FromResult<long?>(null);
+
     public override string ToString() => Description;
 
     /// <summary>A Qdrant collection, scrolled in id order; <see cref="QdrantReadOptions.StartAfter"/> is set by the runner.</summary>
@@ -46,7 +53,10 @@ public sealed class MigrationSource
         if (options.Vectors != QdrantSelection.All) d.Append(" vectors ").Append(options.Vectors);
         if (options.Payload != QdrantSelection.All) d.Append(" payload ").Append(options.Payload);
         var source = new QdrantSource(client, logger);
-        return new MigrationSource(d.ToString(), after => source.ReadAsync(options.WithStartAfter(after)));
+        return new MigrationSource(d.ToString(), after => source.ReadAsync(options.WithStartAfter(after)))
+        {
+            EstimateCount = ct => source.EstimateCountAsync(options.WithStartAfter(null), ct),
+        };
     }
 
     /// <summary>A Pinecone index, namespace by namespace in list order.</summary>
@@ -58,7 +68,10 @@ public sealed class MigrationSource
         if (options.Namespaces is { } ns) d.Append(" namespaces ").Append(string.Join(",", ns.Select(n => $"'{PineconeNamespace.Normalize(n)}'")));
         if (!string.IsNullOrEmpty(options.IdPrefix)) d.Append(" prefix '").Append(options.IdPrefix).Append('\'');
         if (options.Ids is { } ids) d.Append(" ids #").Append(Digest(string.Join("\n", ids)));
-        return new MigrationSource(d.ToString(), after => source.ReadAsync(options.WithStartAfter(after)));
+        return new MigrationSource(d.ToString(), after => source.ReadAsync(options.WithStartAfter(after)))
+        {
+            EstimateCount = ct => source.EstimateCountAsync(options.WithStartAfter(null), ct),
+        };
     }
 
     /// <summary>A Postgres table, in key order. The description names host, port and database, never user or password.</summary>
@@ -71,7 +84,10 @@ public sealed class MigrationSource
         if (options.Columns is { } columns) d.Append(" columns ").Append(string.Join(",", columns));
         if (!string.IsNullOrWhiteSpace(options.Where)) d.Append(" where #").Append(Digest(options.Where));
         var server = Server(options.ConnectionString);
-        return new MigrationSource(d.ToString(), after => LossAsUnreachable(new PgVectorSource(options.WithStartAfter(after), logger).ReadAsync(), server));
+        return new MigrationSource(d.ToString(), after => LossAsUnreachable(new PgVectorSource(options.WithStartAfter(after), logger).ReadAsync(), server))
+        {
+            EstimateCount = ct => new PgVectorSource(options.WithStartAfter(null), logger).EstimateCountAsync(ct),
+        };
     }
 
     /// <summary>

@@ -341,6 +341,20 @@ public sealed class PgVectorSource
         return new Layout(keys, id, ns, vectors, payloadExpr, schema, qdrantIds);
     }
 
+    /// <summary>
+    /// How many rows a read yields, from the catalog's estimate (<c>pg_class.reltuples</c>, kept by VACUUM and ANALYZE;
+    /// no table scan, for progress only); null where it does not count the read (a condition, a read that starts
+    /// after a position) or the table was never analyzed.
+    /// </summary>
+    public async Task<long?> EstimateCountAsync(CancellationToken cancellationToken = default)
+    {
+        if (!string.IsNullOrWhiteSpace(_options.Where) || _options.StartAfter is not null) return null;
+        await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var tuples = await ScalarAsync<double?>(conn, "SELECT reltuples::float8 FROM pg_class WHERE oid = to_regclass(@t)", QualifiedName, cancellationToken)
+            .ConfigureAwait(false);
+        return tuples is >= 0 ? (long)Math.Round(tuples.Value) : null;
+    }
+
     private string QualifiedName => $"{PgTablePlan.Quote(_options.Schema)}.{PgTablePlan.Quote(_options.Table)}";
 
     private async Task<List<string>> PrimaryKeyAsync(NpgsqlConnection conn, CancellationToken ct)

@@ -119,6 +119,19 @@ public sealed class QdrantSource
         return BuildSchema(info, idKinds, options.Vectors);
     }
 
+    /// <summary>
+    /// How many records a read with <paramref name="options"/> yields, as the collection's <c>points_count</c> says
+    /// (Qdrant's own estimate, for progress only); null where that does not count the read: a filter, or a read that
+    /// starts after a position.
+    /// </summary>
+    public async Task<long?> EstimateCountAsync(QdrantReadOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.FilterJson is not null || options.StartAfter is not null) return null;
+        var info = await _client.GetCollectionAsync(options.Collection, cancellationToken).ConfigureAwait(false);
+        return info.PointsCount is { } n and <= long.MaxValue ? (long)n : null;
+    }
+
     /// <summary>The schema of a collection whose id kinds are known; vectors limited to <paramref name="vectors"/>.</summary>
     public static SourceSchema BuildSchema(QdrantCollectionInfo info, IdKinds idKinds, QdrantSelection? vectors = null)
     {

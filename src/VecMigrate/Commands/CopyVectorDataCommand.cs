@@ -60,7 +60,9 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
             var sink = Target.Open(transport, loggers);
             await using (sink.ConfigureAwait(false))
             {
+                await progress.SetTotalFromAsync(source.EstimateCountAsync, token).ConfigureAwait(false);
                 long shown = 0;
+                var started = false;
                 var options = new MigrationOptions
                 {
                     Checkpoint = Checkpoint, Resume = Resume, TimeLimit = TimeLimit, MaxReconnects = MaxReconnects,
@@ -69,6 +71,12 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
                     OnRejected = e => _ = writer.WriteErrorAsync(e).AsTask(),
                     Progress = p =>
                     {
+                        if (!started)
+                        {
+                            // Records of earlier runs of the checkpoint count toward the source's total, not the rate.
+                            started = true;
+                            progress.StartFrom(p.TotalRecords - p.RecordsWritten);
+                        }
                         writer.AdvanceProgress(progress, p.RecordsWritten - shown);
                         shown = p.RecordsWritten;
                     },

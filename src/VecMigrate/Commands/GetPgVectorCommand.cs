@@ -58,6 +58,7 @@ public sealed class GetPgVectorCommand : PgCmdlet
             PageSize = PageSize,
             StartAfter = StartAfter,
         }, LoggerFactory.CreateLogger<PgVectorSource>());
-        WriteAll(source.ReadAsync(), new ProgressMeter($"Reading {Schema}.{Table}"));
+        var progress = new ProgressMeter($"Reading {Schema}.{Table}");
+        WriteAll(progress.AfterTotal(source.EstimateCountAsync, source.ReadAsync()), progress);
     }
 }

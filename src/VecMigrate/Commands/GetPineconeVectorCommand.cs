@@ -34,6 +34,7 @@ public sealed class GetPineconeVectorCommand : PineconeReadCmdlet
             PageSize = PageSize,
             StartAfter = StartAfter,
         };
-        WriteAll(source.ReadAsync(options), new ProgressMeter($"Reading Pinecone index '{name}'"));
+        var progress = new ProgressMeter($"Reading Pinecone index '{name}'");
+        WriteAll(progress.AfterTotal(ct => source.EstimateCountAsync(options, ct), source.ReadAsync(options)), progress);
     }
 }

@@ -42,7 +42,8 @@ public sealed class GetQdrantPointCommand : QdrantReadCmdlet
         };
         using var client = OpenClient(GrpcUrl);
         var source = new QdrantSource(client, LoggerFactory.CreateLogger<QdrantSource>());
-        WriteAll(source.ReadAsync(options), new ProgressMeter($"Reading Qdrant collection '{Collection}'"));
+        var progress = new ProgressMeter($"Reading Qdrant collection '{Collection}'");
+        WriteAll(progress.AfterTotal(ct => source.EstimateCountAsync(options, ct), source.ReadAsync(options)), progress);
     }
 
     private QdrantSelection Select(string[]? names, bool none, string namesParameter, string noneParameter)
