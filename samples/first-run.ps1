@@ -103,7 +103,7 @@ LIMIT $Neighbours
 }
 finally {
     if ($server) {
-        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $(if ($null -eq $saved[$name]) { [NullString]::Value } else { $saved[$name] })) }
         Stop-LocalPostgres $server
     }
 }

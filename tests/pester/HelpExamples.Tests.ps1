@@ -231,7 +231,7 @@ Describe 'Help example <Name>' -ForEach $examples {
         }
         finally {
             Pop-Location
-            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $(if ($null -eq $saved[$name]) { [NullString]::Value } else { $saved[$name] })) }
             $PSDefaultParameterValues.Clear()
             foreach ($k in $savedDefaults.Keys) { $PSDefaultParameterValues[$k] = $savedDefaults[$k] }
         }

@@ -33,7 +33,7 @@ BeforeAll {
         }
         foreach ($name in $environment.Keys) {
             $saved[$name] = [Environment]::GetEnvironmentVariable($name)
-            [Environment]::SetEnvironmentVariable($name, $environment[$name])
+            [Environment]::SetEnvironmentVariable($name, $(if ($null -eq $environment[$name]) { [NullString]::Value } else { $environment[$name] }))
         }
         Push-Location $TestDrive
         try {
@@ -42,7 +42,7 @@ BeforeAll {
         }
         finally {
             Pop-Location
-            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+            foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $(if ($null -eq $saved[$name]) { [NullString]::Value } else { $saved[$name] })) }
         }
     }
 
