@@ -56,33 +56,25 @@ public sealed class QdrantTargetSpec : MigrationTargetSpec
 
     /// <param name="url">Qdrant's REST url.</param>
     /// <param name="apiKey">The key, or null for none.</param>
-    /// <param name="collection">The collection.</param>
-    public QdrantTargetSpec(Uri url, ApiSecret? apiKey, string collection)
+    /// <param name="options">How to write: the same options Write-QdrantPoint writes with.</param>
+    public QdrantTargetSpec(Uri url, ApiSecret? apiKey, QdrantSinkOptions options)
     {
         ArgumentNullException.ThrowIfNull(url);
-        ArgumentException.ThrowIfNullOrWhiteSpace(collection);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         Url = url;
         _apiKey = apiKey;
-        Collection = collection;
+        Options = options;
     }
 
     public override string System => "Qdrant";
 
     public Uri Url { get; }
 
-    public string Collection { get; }
+    public string Collection => Options.Collection;
 
-    /// <summary>The distance of a collection created by the copy; null takes the source's (or Cosine).</summary>
-    public DistanceMetric? Distance { get; init; }
-
-    public int BatchSize { get; init; } = QdrantSinkOptions.DefaultBatchSize;
-
-    /// <summary>Whether a missing collection is created (false: it must exist).</summary>
-    public bool CreateCollection { get; init; } = true;
-
-    public string OriginalIdField { get; init; } = QdrantSinkOptions.DefaultOriginalIdField;
-
-    public string NamespaceField { get; init; } = QdrantSinkOptions.DefaultNamespaceField;
+    /// <summary>How the copy writes (never a secret).</summary>
+    public QdrantSinkOptions Options { get; }
 
     /// <summary>Whether a key is set (never the key).</summary>
     public bool HasApiKey => _apiKey is not null;
@@ -90,9 +82,5 @@ public sealed class QdrantTargetSpec : MigrationTargetSpec
     public override string Description => $"Qdrant {Url} collection '{Collection}'";
 
     public override IRecordSink Open(RestTransport transport, ILoggerFactory loggers) =>
-        new QdrantSink(new QdrantClient(Url, _apiKey, transport), new QdrantSinkOptions(Collection)
-        {
-            Distance = Distance, BatchSize = BatchSize, CreateCollection = CreateCollection,
-            OriginalIdField = OriginalIdField, NamespaceField = NamespaceField,
-        }, loggers.CreateLogger<QdrantSink>());
+        new QdrantSink(new QdrantClient(Url, _apiKey, transport), Options, loggers.CreateLogger<QdrantSink>());
 }

@@ -5,6 +5,7 @@ using VecMigrate.Engine;
 using VecMigrate.Engine.Http;
 using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Qdrant;
+using VecMigrate.Engine.Records;
 using VecMigrate.Hosting;
 
 namespace VecMigrate.Commands;
@@ -75,4 +76,44 @@ public abstract class QdrantReadCmdlet : QdrantCmdlet
     /// <summary>-Filter as Qdrant's JSON filter text (given as text, or a hashtable/object sent as JSON), or null.</summary>
     private protected string? FilterJson() =>
         Filter is null ? null : PowerShellValues.ToPlain(Filter) as string ?? ObjectRecords.ToJson(PowerShellValues.ToPlain(Filter));
+}
+
+/// <summary>The parameters of the cmdlets that write a collection (Write-QdrantPoint, New-QdrantTarget): one set, so the twins cannot drift.</summary>
+public abstract class QdrantWriteCmdlet : QdrantCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [Alias("Name")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(QdrantCollectionCompleter))]
+    public string Collection { get; set; } = "";
+
+    /// <summary>The distance of a collection the write creates; the source's (or Cosine) when left out.</summary>
+    [Parameter]
+    [ValidateDistanceMetric]
+    public DistanceMetric? Distance { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 100_000)]
+    public int BatchSize { get; set; } = QdrantSinkOptions.DefaultBatchSize;
+
+    [Parameter]
+    [ValidateRange(1024, int.MaxValue)]
+    public int MaxRequestBytes { get; set; } = QdrantSinkOptions.DefaultMaxRequestBytes;
+
+    [Parameter] public SwitchParameter NoCreate { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string OriginalIdField { get; set; } = QdrantSinkOptions.DefaultOriginalIdField;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string NamespaceField { get; set; } = QdrantSinkOptions.DefaultNamespaceField;
+
+    /// <summary>The write these parameters ask for.</summary>
+    private protected QdrantSinkOptions SinkOptions() => new(Collection)
+    {
+        Distance = Distance, BatchSize = BatchSize, MaxRequestBytes = MaxRequestBytes, CreateCollection = !NoCreate,
+        OriginalIdField = OriginalIdField, NamespaceField = NamespaceField,
+    };
 }

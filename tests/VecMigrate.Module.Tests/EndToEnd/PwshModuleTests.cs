@@ -155,7 +155,7 @@ public sealed class PwshModuleTests(ModuleServices services)
             "AFTERWHATIF=$(@(Get-PgVector -ConnectionString $pg -Table kept).Count)"
             $null = $ten | Select-Object -First 2 | Write-PgVector -ConnectionString $pg -Table kept -Mode Replace -Force
             "AFTERFORCE=$(@(Get-PgVector -ConnectionString $pg -Table kept).Count)"
-            $null = $ten | Select-Object -First 3 | Write-PgVector -ConnectionString $pg -Table kept -Mode Replace -Confirm:$false
+            try { $ten | Select-Object -First 3 | Write-PgVector -ConnectionString $pg -Table kept -Mode Replace -Confirm:$false; 'ASKED2=no' } catch { "ASKED2=$($_.Exception.Message)" }
             "AFTERCONFIRMFALSE=$(@(Get-PgVector -ConnectionString $pg -Table kept).Count)"
             """, cs).Completed();
 
@@ -169,7 +169,9 @@ public sealed class PwshModuleTests(ModuleServices services)
         Assert.Contains("Replace: every row of the existing table is deleted (TRUNCATE)", run.Output);
         Assert.Equal("10", run["AFTERWHATIF"]);
         Assert.Equal("2", run["AFTERFORCE"]);
-        Assert.Equal("3", run["AFTERCONFIRMFALSE"]);
+        // -Confirm:$false answers ShouldProcess only: emptying the table is asked again (ShouldContinue), which -Force passes.
+        Assert.Contains("NonInteractive", run["ASKED2"], StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("2", run["AFTERCONFIRMFALSE"]);
         Assert.Equal(["kept"], await PgCatalog.ListTablesAsync(cs));
     }
 
@@ -236,7 +238,7 @@ public sealed class PwshModuleTests(ModuleServices services)
         Assert.Equal("10", run["READ"]);
         Assert.Equal("nightly 500 500 True public.docs", run["CHECKPOINT"]);
         Assert.Equal("100 600", run["RESUMED"]);
-        Assert.Contains("What if: Performing the operation \"Remove\" on target \"checkpoint 'nightly'", run.Output);
+        Assert.Contains("What if: Remove checkpoint 'nightly' in ", run.Output);
         Assert.Equal("1", run["AFTERWHATIF"]);
         Assert.Equal("0 PgCheckpointNotFound,VecMigrate.Commands.RemoveVecMigrateCheckpointCommand", run["REMOVED"]);
         Assert.Equal(600, await CountAsync(cs, "SELECT count(*) FROM docs"));
