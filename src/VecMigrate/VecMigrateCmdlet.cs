@@ -44,7 +44,7 @@ public abstract partial class VecMigrateCmdlet : PSCmdlet, IDisposable
     private PipelinePump Pump => _pump;
 
     /// <summary>
-    /// Loggers for engine objects. Information and above arrive as Verbose, Debug and Trace as
+    /// Loggers for engine objects. Warnings arrive as Warning, Information as Verbose, Debug and Trace as
     /// Debug, written while this cmdlet pumps (during RunAsync, WriteAll, Await). Levels that the
     /// caller's -Verbose/-Debug and preference variables would hide are not produced at all.
     /// First use must be on the pipeline thread (it reads those preferences).
@@ -255,14 +255,16 @@ public abstract partial class VecMigrateCmdlet : PSCmdlet, IDisposable
 
     // ---- logging -------------------------------------------------------------------------
 
+    // Warnings (a retry that waits, a reconnect) are PowerShell warnings: a person sees why nothing moves.
     private void PostLog(LogLevel level, string text) =>
-        Pump.TryPostMessage(level >= LogLevel.Information ? () => WriteVerbose(text) : () => WriteDebug(text));
+        Pump.TryPostMessage(level >= LogLevel.Warning ? () => WriteWarning(text)
+            : level >= LogLevel.Information ? () => WriteVerbose(text) : () => WriteDebug(text));
 
     private LogLevel LogThreshold()
     {
         if (IsShown("Debug", "DebugPreference")) return LogLevel.Trace;
         if (IsShown("Verbose", "VerbosePreference")) return LogLevel.Information;
-        return LogLevel.None;
+        return LogLevel.Warning; // WriteWarning itself honours -WarningAction and $WarningPreference
     }
 
     /// <summary>

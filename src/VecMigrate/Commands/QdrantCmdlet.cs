@@ -38,7 +38,10 @@ public abstract class QdrantCmdlet : VecMigrateCmdlet
         }
         catch (ArgumentException e)
         {
-            ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "QdrantUrlInvalid", e.Message, (e.ParamName == nameof(QdrantClient.GrpcUrl) ? grpcUrl : Url)?.OriginalString, e));
+            // Named as the user gave it (-Url, -GrpcUrl), not by the engine's parameter ("(Parameter 'baseUrl')").
+            var (parameter, url) = e.ParamName == nameof(QdrantClient.GrpcUrl) ? ("GrpcUrl", grpcUrl) : ("Url", Url);
+            var reason = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+            ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "QdrantUrlInvalid", $"-{parameter} {url?.OriginalString}: {reason}", url?.OriginalString, e));
             throw; // not reached
         }
     }
