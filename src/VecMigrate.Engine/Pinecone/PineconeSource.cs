@@ -53,7 +53,7 @@ public sealed class PineconeReadOptions
     }
 
     /// <summary>These options with <see cref="StartAfter"/> set to <paramref name="position"/> (every other option copied).</summary>
-    internal PineconeReadOptions WithStartAfter(string? position) => new()
+    public PineconeReadOptions WithStartAfter(string? position) => new()
     {
         Namespaces = Namespaces, IdPrefix = IdPrefix, PageSize = PageSize, Ids = Ids, StartAfter = position,
     };

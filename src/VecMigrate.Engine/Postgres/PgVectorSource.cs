@@ -27,7 +27,9 @@ public sealed class PgReadOptions
     /// <summary>An SQL condition on the table's rows (trusted input: it is the caller's own SQL).</summary>
     public string? Where { get; init; }
 
-    public int PageSize { get; init; } = 1000;
+    public const int DefaultPageSize = 1000;
+
+    public int PageSize { get; init; } = DefaultPageSize;
 
     /// <summary>Resume after this position (a record's <see cref="VectorRecord.Position"/>).</summary>
     public string? StartAfter { get; init; }
@@ -65,9 +67,12 @@ public sealed class PgReadOptions
     }
 
     /// <summary>These options with <see cref="StartAfter"/> set to <paramref name="position"/> (every other option copied).</summary>
-    internal PgReadOptions WithStartAfter(string? position) => new()
+    public PgReadOptions WithStartAfter(string? position) => WithConnectionString(ConnectionString, position);
+
+    /// <summary>These options with another connection string and start position (every other option copied).</summary>
+    public PgReadOptions WithConnectionString(string connectionString, string? position = null) => new()
     {
-        ConnectionString = ConnectionString, Schema = Schema, Table = Table, KeyColumn = KeyColumn, VectorColumns = VectorColumns,
+        ConnectionString = connectionString, Schema = Schema, Table = Table, KeyColumn = KeyColumn, VectorColumns = VectorColumns,
         Columns = Columns, Where = Where, PageSize = PageSize, StartAfter = position,
     };
 }

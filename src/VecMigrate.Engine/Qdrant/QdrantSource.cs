@@ -49,9 +49,9 @@ public sealed class QdrantReadOptions
     public string? StartAfter { get; init; }
 
     /// <summary>These options with <see cref="StartAfter"/> set to <paramref name="position"/> (every other option copied).</summary>
-    internal QdrantReadOptions WithStartAfter(string? position) => new(Collection)
+    public QdrantReadOptions WithStartAfter(string? position) => new(Collection)
     {
-        PageSize = PageSize, FilterJson = FilterJson, Payload = Payload, Vectors = Vectors, StartAfter = position,
+        PageSize = PageSize, Prefetch = Prefetch, FilterJson = FilterJson, Payload = Payload, Vectors = Vectors, StartAfter = position,
     };
 
     /// <summary>

@@ -12,26 +12,25 @@ public sealed class QdrantSourceSpec : MigrationSourceSpec
 
     /// <param name="url">Qdrant's REST url.</param>
     /// <param name="apiKey">The key, or null for none.</param>
-    /// <param name="collection">The collection.</param>
-    public QdrantSourceSpec(Uri url, ApiSecret? apiKey, string collection)
+    /// <param name="options">What to read: the same options Get-QdrantPoint reads with (its start position is the runner's).</param>
+    public QdrantSourceSpec(Uri url, ApiSecret? apiKey, QdrantReadOptions options)
     {
         ArgumentNullException.ThrowIfNull(url);
-        ArgumentException.ThrowIfNullOrWhiteSpace(collection);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         Url = url;
         _apiKey = apiKey;
-        Collection = collection;
+        Options = options.WithStartAfter(null);
     }
 
     public override string System => "Qdrant";
 
     public Uri Url { get; }
 
-    public string Collection { get; }
+    public string Collection => Options.Collection;
 
-    /// <summary>Qdrant's JSON filter, or null for every point.</summary>
-    public string? Filter { get; init; }
-
-    public int PageSize { get; init; } = QdrantReadOptions.DefaultPageSize;
+    /// <summary>What is read (never a secret).</summary>
+    public QdrantReadOptions Options { get; }
 
     /// <summary>Qdrant's gRPC url, to read pages over gRPC (everything else stays REST); null for REST only.</summary>
     public Uri? GrpcUrl { get; init; }
@@ -39,11 +38,10 @@ public sealed class QdrantSourceSpec : MigrationSourceSpec
     /// <summary>Whether a key is set (never the key).</summary>
     public bool HasApiKey => _apiKey is not null;
 
-    public override string Description => $"Qdrant {Url} collection '{Collection}'{(Filter is null ? "" : " (filtered)")}{(GrpcUrl is null ? "" : " over gRPC")}";
+    public override string Description => Options.Describe(Url.ToString()) + (GrpcUrl is null ? "" : " over gRPC");
 
     public override MigrationSource Open(RestTransport transport, ILoggerFactory loggers) =>
-        MigrationSource.Qdrant(new QdrantClient(Url, _apiKey, transport) { GrpcUrl = GrpcUrl },
-            new QdrantReadOptions(Collection) { FilterJson = Filter, PageSize = PageSize }, loggers.CreateLogger<QdrantSource>());
+        MigrationSource.Qdrant(new QdrantClient(Url, _apiKey, transport) { GrpcUrl = GrpcUrl }, Options, loggers.CreateLogger<QdrantSource>());
 }
 
 /// <summary>

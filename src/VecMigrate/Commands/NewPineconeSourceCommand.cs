@@ -9,5 +9,5 @@ namespace VecMigrate.Commands;
 public sealed class NewPineconeSourceCommand : PineconeReadCmdlet
 {
     protected override void ProcessRecord() =>
-        WriteObject(Create(() => new PineconeSourceSpec(RequireApiKey(), Url, IndexName ?? IndexHost!, IndexHost) { Namespace = Namespace, Prefix = Prefix }));
+        WriteObject(Create(() => new PineconeSourceSpec(RequireApiKey(), Url, IndexName ?? IndexHost!, IndexHost, ReadOptions())));
 }

@@ -55,3 +55,43 @@ public abstract class PgWriteCmdlet : PgCmdlet
         VectorType = VectorType, IdType = IdType, SparseDimension = SparseDimension, Index = Index, IndexMetric = IndexMetric,
     };
 }
+
+/// <summary>The parameters of the cmdlets that read a table (Get-PgVector, New-PgVectorSource): one set, so the twins cannot drift.</summary>
+public abstract class PgReadCmdlet : PgCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PgTableCompleter))]
+    public string Table { get; set; } = "";
+
+    /// <summary>The key column; the primary key when left out.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KeyColumn { get; set; }
+
+    /// <summary>Vector columns to read; every pgvector column when left out.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? VectorColumn { get; set; }
+
+    /// <summary>Columns that make the payload; every other column when left out.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Column { get; set; }
+
+    /// <summary>An SQL condition on the rows, run as it is: it is your own SQL.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Where { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 100_000)]
+    public int PageSize { get; set; } = PgReadOptions.DefaultPageSize;
+
+    /// <summary>The read these parameters ask for, from the database of <paramref name="connectionString"/> (without a start position).</summary>
+    private protected PgReadOptions ReadOptions(string connectionString) => new()
+    {
+        ConnectionString = connectionString, Schema = Schema, Table = Table, KeyColumn = KeyColumn, VectorColumns = VectorColumn,
+        Columns = Column, Where = Where, PageSize = PageSize,
+    };
+}

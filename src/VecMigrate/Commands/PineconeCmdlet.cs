@@ -88,6 +88,18 @@ public abstract class PineconeReadCmdlet : PineconeCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Prefix { get; set; }
+
+    /// <summary>Ids to read instead of listing them (the way to read a pod-based index).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Id { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, PineconeClient.MaxListLimit)]
+    public int PageSize { get; set; } = PineconeClient.MaxListLimit;
+
+    /// <summary>The read these parameters ask for (without a start position).</summary>
+    private protected PineconeReadOptions ReadOptions() => new() { Namespaces = Namespace, IdPrefix = Prefix, Ids = Id, PageSize = PageSize };
 }
 
 /// <summary>The parameters of the cmdlets that write an index (Write-PineconeVector, New-PineconeTarget): one set, so the twins cannot drift.</summary>

@@ -76,9 +76,39 @@ public abstract class QdrantReadCmdlet : QdrantCmdlet
     [ValidateNotNull]
     public Uri? GrpcUrl { get; set; }
 
-    /// <summary>-Filter as Qdrant's JSON filter text (given as text, or a hashtable/object sent as JSON), or null.</summary>
-    private protected string? FilterJson() =>
-        Filter is null ? null : PowerShellValues.ToPlain(Filter) as string ?? ObjectRecords.ToJson(PowerShellValues.ToPlain(Filter));
+    /// <summary>Payload fields to read; every field when left out.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? WithPayload { get; set; }
+
+    [Parameter] public SwitchParameter NoPayload { get; set; }
+
+    /// <summary>Vector names to read; '' is the unnamed vector.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    [AllowEmptyString]
+    public string[]? Vector { get; set; }
+
+    [Parameter] public SwitchParameter NoVector { get; set; }
+
+    /// <summary>The read these parameters ask for (without a start position).</summary>
+    private protected QdrantReadOptions ReadOptions() => Create(() => new QdrantReadOptions(Collection)
+    {
+        PageSize = PageSize,
+        FilterJson = Filter is null ? null : PowerShellValues.ToPlain(Filter) as string ?? ObjectRecords.ToJson(PowerShellValues.ToPlain(Filter)),
+        Payload = Select(WithPayload, NoPayload, nameof(WithPayload), nameof(NoPayload)),
+        Vectors = Select(Vector, NoVector, nameof(Vector), nameof(NoVector)),
+    });
+
+    private QdrantSelection Select(string[]? names, bool none, string namesParameter, string noneParameter)
+    {
+        if (names is not null && none)
+        {
+            ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "QdrantSelectionConflict",
+                $"-{namesParameter} and -{noneParameter} cannot be used together."));
+        }
+        return none ? QdrantSelection.None : names is null ? QdrantSelection.All : QdrantSelection.Only(names);
+    }
 }
 
 /// <summary>The parameters of the cmdlets that write a collection (Write-QdrantPoint, New-QdrantTarget): one set, so the twins cannot drift.</summary>
