@@ -33,9 +33,16 @@ internal sealed class PipelineWriter
             foreach (var v in values) _cmdlet.WriteObject(v);
         }, CancellationToken);
 
-    /// <summary>A non-terminating error (a rejected record): the command goes on unless -ErrorAction Stop.</summary>
-    public ValueTask WriteErrorAsync(Exception exception) =>
-        _pump.PostAsync(() => _cmdlet.WriteError(_cmdlet.ToErrorRecord(exception)), CancellationToken);
+    /// <summary>
+    /// A non-terminating error (a rejected record), returning once it is written, in order with the output: the
+    /// command goes on unless -ErrorAction Stop, which makes this throw (the pipeline stops).
+    /// </summary>
+    public async ValueTask WriteErrorAsync(Exception exception) =>
+        await _pump.InvokeAsync(() =>
+        {
+            _cmdlet.WriteError(_cmdlet.ToErrorRecord(exception));
+            return true;
+        }, CancellationToken).ConfigureAwait(false);
 
     public void WriteVerbose(string text)
     {

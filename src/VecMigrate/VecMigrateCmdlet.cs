@@ -44,7 +44,7 @@ public abstract partial class VecMigrateCmdlet : PSCmdlet, IDisposable
     private PipelinePump Pump => _pump;
 
     /// <summary>
-    /// Loggers for engine objects. Information and above arrive as Verbose, Debug and Trace as
+    /// Loggers for engine objects. Warnings arrive as Warning, Information as Verbose, Debug and Trace as
     /// Debug, written while this cmdlet pumps (during RunAsync, WriteAll, Await). Levels that the
     /// caller's -Verbose/-Debug and preference variables would hide are not produced at all.
     /// First use must be on the pipeline thread (it reads those preferences).
@@ -255,39 +255,28 @@ public abstract partial class VecMigrateCmdlet : PSCmdlet, IDisposable
 
     // ---- logging -------------------------------------------------------------------------
 
+    // Warnings (a retry that waits, a reconnect) are PowerShell warnings: a person sees why nothing moves.
     private void PostLog(LogLevel level, string text) =>
-        Pump.TryPostMessage(level >= LogLevel.Information ? () => WriteVerbose(text) : () => WriteDebug(text));
+        Pump.TryPostMessage(level >= LogLevel.Warning ? () => WriteWarning(text)
+            : level >= LogLevel.Information ? () => WriteVerbose(text) : () => WriteDebug(text));
 
     private LogLevel LogThreshold()
     {
         if (IsShown("Debug", "DebugPreference")) return LogLevel.Trace;
         if (IsShown("Verbose", "VerbosePreference")) return LogLevel.Information;
-        return LogLevel.None;
+        return LogLevel.Warning; // WriteWarning itself honours -WarningAction and $WarningPreference
     }
-
-    /// <summary>True when -WhatIf is given, or $WhatIfPreference is set and -WhatIf:$false is not.</summary>
-    private protected bool IsWhatIf()
-    {
-        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var bound) && bound is SwitchParameter s) return s.IsPresent;
-        return LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
-    }
-
-    /// <summary>True when -Confirm is given (not -Confirm:$false): the user asked to be asked.</summary>
-    private protected bool IsConfirmAsked() =>
-        MyInvocation.BoundParameters.TryGetValue("Confirm", out var bound) && bound is SwitchParameter { IsPresent: true };
 
     /// <summary>
-    /// Whether an operation of <paramref name="impact"/> goes through ShouldProcess: always under -WhatIf or
-    /// -Confirm; never with <paramref name="force"/> or -Confirm:$false; otherwise when the impact reaches
-    /// $ConfirmPreference. (The cmdlet's own ConfirmImpact is its most destructive operation's; this lets its
-    /// milder operations run unasked, as their own impact would.)
+    /// ShouldProcess by its own rules (-WhatIf, -Confirm, $ConfirmPreference against the cmdlet's ConfirmImpact, which
+    /// is that of its usual operation); then, when the operation <paramref name="destroys"/> data (a TRUNCATE, a
+    /// removed checkpoint), ShouldContinue unless <paramref name="force"/>: PowerShell's own pattern for the dangerous
+    /// part of a command, which a runbook (non-interactive) passes only with -Force.
     /// </summary>
-    private protected bool NeedsConfirmation(ConfirmImpact impact, bool force)
+    private protected bool ShouldWrite(string plan, string caption, bool destroys, bool force)
     {
-        if (IsWhatIf() || IsConfirmAsked()) return true;
-        if (force || MyInvocation.BoundParameters.ContainsKey("Confirm")) return false;
-        var preference = LanguagePrimitives.ConvertTo<ConfirmImpact>(GetVariableValue("ConfirmPreference") ?? ConfirmImpact.High);
-        return preference != ConfirmImpact.None && impact >= preference;
+        if (!ShouldProcess(plan, plan + Environment.NewLine + "Continue?", caption)) return false;
+        return !destroys || force || ShouldContinue(plan + Environment.NewLine + "This deletes data. Continue?", caption);
     }
 
     // -Verbose:$false wins over the preference variable, as in PowerShell itself.
@@ -315,6 +304,7 @@ public abstract partial class VecMigrateCmdlet : PSCmdlet, IDisposable
         if (_disposed) return;
         _disposed = true;
         if (!disposing) return;
+        ReleaseWriting();
         _pump.Dispose();
         _logging?.Dispose();
         _stop.Dispose();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using VecMigrate.Engine.Http;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Postgres;
 using VecMigrate.Engine.Qdrant;
 using VecMigrate.Engine.Records;
@@ -11,7 +12,7 @@ namespace VecMigrate.Benchmark;
 
 /// <summary>
 /// Case (b) in a process of its own (so that its peak memory is the engine's alone): Qdrant → pgvector through
-/// the engine, as a cmdlet pipeline would drive it. With <c>--stage</c> it runs one part only, to see where the
+/// the engine's runner (Migration), the one Copy-VectorData and the Write- cmdlets run. With <c>--stage</c> it runs one part only, to see where the
 /// time goes: <c>fetch</c> (the scroll answers' bytes, unparsed), <c>read</c> (QdrantSource: fetch and parse),
 /// <c>write</c> (PgVectorWriter fed records already in memory).
 /// </summary>
@@ -28,10 +29,9 @@ internal static class EngineRun
             {
                 using var transport = new RestTransport();
                 using var client = new QdrantClient(new Uri(o.Url!), null, transport) { GrpcUrl = o.GrpcUrl is null ? null : new Uri(o.GrpcUrl) };
-                var source = new QdrantSource(client);
+                var source = MigrationSource.Qdrant(client, new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize, Prefetch = o.Prefetch });
                 await using var writer = new PgVectorWriter(WriteOptions(o));
-                var summary = await writer.WriteAllAsync(source.ReadAsync(new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize, Prefetch = o.Prefetch }));
-                records = summary.RecordsWritten;
+                records = (await Migration.RunAsync(source, writer)).RecordsWritten;
                 break;
             }
             case "read":
@@ -69,8 +69,7 @@ internal static class EngineRun
                     [new VectorField("", VectorKind.Dense, o.Dims[0], DistanceMetric.Cosine)], hasNamespaces: false, payloadName: "payload");
                 started = Stopwatch.GetTimestamp();
                 await using var writer = new PgVectorWriter(WriteOptions(o));
-                var summary = await writer.WriteAllAsync(InMemory(data, schema));
-                records = summary.RecordsWritten;
+                records = (await Migration.RunAsync(MigrationSource.Once("records in memory", InMemory(data, schema)), writer)).RecordsWritten;
                 break;
             }
             default:

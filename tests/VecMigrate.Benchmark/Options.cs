@@ -14,9 +14,9 @@ internal sealed class Options
           --points N            points in the collection (200000)
           --dims 1024,1536      vector dimensions to run, one collection each
           --tables logged,unlogged
-          --cases a,b,g,c,cg    which cases to run (a: psql \copy, b: engine, c: pwsh pipeline; g and cg: b
-                                and c reading over Qdrant's gRPC API; also a2: two psql \copy of half the
-                                rows each at once, what more connections could give)
+          --cases a,b,g,c,cg,cv which cases to run (a: psql \copy, b: engine runner, c: pwsh pipeline; g and cg:
+                                b and c reading over Qdrant's gRPC API; cv: Copy-VectorData in pwsh; also a2:
+                                two psql \copy of half the rows each at once, what more connections could give)
           --repeat R            runs of each case; the best counts (2)
           --page-size N         Qdrant scroll page size (engine default)
           --prefetch N          Qdrant pages read ahead of the writer (engine default)
@@ -37,7 +37,7 @@ internal sealed class Options
     public long Points { get; private set; } = 200_000;
     public int[] Dims { get; private set; } = [1024, 1536];
     public string[] Tables { get; private set; } = ["logged", "unlogged"];
-    public string[] Cases { get; private set; } = ["a", "b", "g", "c", "cg"];
+    public string[] Cases { get; private set; } = ["a", "b", "g", "c", "cg", "cv"];
     public int Repeat { get; private set; } = 2;
     public int PageSize { get; private set; } = Engine.Qdrant.QdrantReadOptions.DefaultPageSize;
     public int Prefetch { get; private set; } = Engine.Qdrant.QdrantReadOptions.DefaultPrefetch;
@@ -101,7 +101,7 @@ internal sealed class Options
         }
         foreach (var c in o.Cases)
         {
-            if (c is not ("a" or "a2" or "b" or "g" or "c" or "cg")) throw new ArgumentException($"A case is a, a2, b, g, c or cg, not '{c}'.");
+            if (c is not ("a" or "a2" or "b" or "g" or "c" or "cg" or "cv")) throw new ArgumentException($"A case is a, a2, b, g, c, cg or cv, not '{c}'.");
         }
         return o;
     }

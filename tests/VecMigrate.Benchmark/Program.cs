@@ -44,7 +44,7 @@ namespace VecMigrate.Benchmark
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GB, .NET {Environment.Version}, load {ProcStats.LoadAverage()}");
 
             var why = "";
-            var wantsPwsh = o.Cases.Contains("c") || o.Cases.Contains("cg");
+            var wantsPwsh = o.Cases.Contains("c") || o.Cases.Contains("cg") || o.Cases.Contains("cv");
             var pwsh = wantsPwsh ? FindPwsh(o, out why) : null;
             if (wantsPwsh && pwsh is null) Console.WriteLine($"(c) skipped: {why}");
 
@@ -98,6 +98,8 @@ namespace VecMigrate.Benchmark
                                 runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "c", copyBytes, schema, o.Stage, () => PwshAsync(pwsh, o, qdrant, collection, cs, grpc: false)), o.Points));
                             if (o.Cases.Contains("cg") && pwsh is not null)
                                 runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "cg", copyBytes, schema, o.Stage, () => PwshAsync(pwsh, o, qdrant, collection, cs, grpc: true)), o.Points));
+                            if (o.Cases.Contains("cv") && pwsh is not null)
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "cv", copyBytes, schema, o.Stage, () => PwshAsync(pwsh, o, qdrant, collection, cs, grpc: false, copy: true)), o.Points));
                         }
                     }
                     qdrant.DropCollection(collection);
@@ -255,15 +257,25 @@ namespace VecMigrate.Benchmark
             return Directory.GetCurrentDirectory();
         }
 
-        private static async Task<(double, long?, double, long)> PwshAsync(string pwsh, Options o, QdrantStandIn qdrant, string collection, string cs, bool grpc)
+        private static async Task<(double, long?, double, long)> PwshAsync(string pwsh, Options o, QdrantStandIn qdrant, string collection, string cs, bool grpc, bool copy = false)
         {
             static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
+            var grpcUrl = grpc ? "-GrpcUrl " + Quote(qdrant.GrpcBaseAddress.ToString()) : "";
+            // (c)/(cg): the pipeline, records through PowerShell; (cv): Copy-VectorData, the same runner without the pipeline.
+            var load = copy
+                ? $$"""
+                    Copy-VectorData -Source (New-QdrantSource -Url {{Quote(qdrant.BaseAddress.ToString())}} {{grpcUrl}} -Collection {{Quote(collection)}}) `
+                        -Target (New-PgVectorTarget -ConnectionString {{Quote(cs)}} -Table {{Quote(TableName)}} -BatchSize {{o.BatchSize}}) | Out-Null
+                    """
+                : $$"""
+                    Get-QdrantPoint -Url {{Quote(qdrant.BaseAddress.ToString())}} {{grpcUrl}} -Collection {{Quote(collection)}} |
+                        Write-PgVector -ConnectionString {{Quote(cs)}} -Table {{Quote(TableName)}} -BatchSize {{o.BatchSize}} | Out-Null
+                    """;
             var script = $$"""
                 $ErrorActionPreference = 'Stop'
                 Import-Module {{Quote(o.ModulePath!)}}
                 $sw = [Diagnostics.Stopwatch]::StartNew()
-                Get-QdrantPoint -Url {{Quote(qdrant.BaseAddress.ToString())}} {{(grpc ? "-GrpcUrl " + Quote(qdrant.GrpcBaseAddress.ToString()) : "")}} -Collection {{Quote(collection)}} |
-                    Write-PgVector -ConnectionString {{Quote(cs)}} -Table {{Quote(TableName)}} -BatchSize {{o.BatchSize}} | Out-Null
+                {{load}}
                 $sw.Stop()
                 $hwm = [long]((Get-Content /proc/self/status | Where-Object { $_ -like 'VmHWM:*' }) -replace '[^0-9]', '') * 1024
                 $cpu = [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds
@@ -298,6 +310,7 @@ namespace VecMigrate.Benchmark
                         "b" => "(b) engine",
                         "g" => "(g) engine, gRPC",
                         "cg" => "(cg) pwsh, gRPC",
+                        "cv" => "(cv) Copy-VectorData",
                         _ => "(c) pwsh pipeline",
                     };
                     var ratio = a is null ? "" : (best.RecordsPerSecond / a.RecordsPerSecond).ToString("0.00", CultureInfo.InvariantCulture);

@@ -6,7 +6,8 @@ namespace VecMigrate.Engine.Http;
 
 /// <summary>
 /// The HTTP layer the vendor clients share: one HttpClient, a timeout per attempt, and bounded retries
-/// of transient failures (<see cref="RetryPolicy"/>), each retry logged. It returns the final answer,
+/// of transient failures (<see cref="RetryPolicy"/>), each retry logged as a warning. It is the only retry loop
+/// of a call: the clients read answers inside it, so that a broken body and a refused connection count alike. It returns the final answer,
 /// whatever its status, for the client to turn into a typed result or a specific error.
 /// </summary>
 public sealed class RestTransport : IDisposable
@@ -17,9 +18,12 @@ public sealed class RestTransport : IDisposable
     private readonly ILogger _logger;
 
     /// <param name="timeout">How long one attempt may take, answer body included.</param>
-    public RestTransport(RetryPolicy? retry = null, TimeSpan? timeout = null, ILogger? logger = null, HttpMessageHandler? handler = null)
+    /// <param name="firstContact">Retries of a refused connection until a server has answered (see <see cref="FirstContact"/>).</param>
+    public RestTransport(RetryPolicy? retry = null, TimeSpan? timeout = null, ILogger? logger = null, HttpMessageHandler? handler = null,
+        RetryPolicy? firstContact = null)
     {
         Retry = retry ?? RetryPolicy.Default;
+        FirstContact = firstContact ?? (Retry.MaxAttempts < RetryPolicy.FirstContact.MaxAttempts ? Retry : RetryPolicy.FirstContact);
         Timeout = timeout ?? TimeSpan.FromSeconds(100);
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _http = handler is null ? new HttpClient(MakeHandler(DecompressionMethods.GZip | DecompressionMethods.Deflate)) : new HttpClient(handler, disposeHandler: false);
@@ -40,6 +44,14 @@ public sealed class RestTransport : IDisposable
 
     public RetryPolicy Retry { get; }
 
+    /// <summary>
+    /// The retries of a refused connection before any server has answered on this transport: a person is waiting for
+    /// the first answer, and a wrong url or a server that is not running should say so in seconds.
+    /// </summary>
+    public RetryPolicy FirstContact { get; }
+
+    private volatile bool _answered;
+
     public TimeSpan Timeout { get; }
 
     public ILogger Logger => _logger;
@@ -54,10 +66,25 @@ public sealed class RestTransport : IDisposable
     /// <param name="what">What the call is for, for log lines and errors (never holds a secret).</param>
     /// <param name="compressed">Whether to ask for (and undo) gzip/deflate answers. Off for a server on the same
     /// network whose answers are large: compressing them costs both sides more than carrying them.</param>
-    public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> makeRequest, string what, string errorPrefix,
-        CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool compressed = true)
+    public Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> makeRequest, string what, string errorPrefix,
+        CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool compressed = true) =>
+        SendAsync(makeRequest, what, errorPrefix, static (response, _) => Task.FromResult(response), cancellationToken, completion, compressed, disposeResponse: false);
+
+    /// <summary>
+    /// One call, one retry loop: sends the request made by <paramref name="makeRequest"/> and hands the answer, its
+    /// body not yet read, to <paramref name="answer"/> (which reads it, and turns a failure status into an error).
+    /// A refused or broken connection, a transient status, an attempt slower than <see cref="Timeout"/> (its body
+    /// included) and an answer that breaks off while <paramref name="answer"/> reads it all count against the same
+    /// attempts of <see cref="Retry"/>: nothing else retries around this. Until some server has answered on this
+    /// transport, a refused connection is retried by <see cref="FirstContact"/> only, so that a wrong url fails in
+    /// seconds. A retry that waits is logged as a warning.
+    /// </summary>
+    public async Task<T> SendAsync<T>(Func<HttpRequestMessage> makeRequest, string what, string errorPrefix,
+        Func<HttpResponseMessage, CancellationToken, Task<T>> answer, CancellationToken cancellationToken,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseHeadersRead, bool compressed = true, bool disposeResponse = true)
     {
         var http = compressed ? _http : _plain;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             using var request = makeRequest();
@@ -73,21 +100,24 @@ public sealed class RestTransport : IDisposable
                 if (attempt >= Retry.MaxAttempts)
                 {
                     throw new VecMigrateException(FailureKind.Timeout, errorPrefix + "Timeout",
-                        $"{what}: no answer within {Timeout.TotalSeconds:0.#} s after {attempt} attempt(s).", Describe(request));
+                        $"{what}: no answer from {Describe(request)} within {Timeout.TotalSeconds:0.#} s, {attempt} attempt(s).", Describe(request));
                 }
                 await WaitAsync(attempt, null, what, "timed out", cancellationToken).ConfigureAwait(false);
                 continue;
             }
             catch (HttpRequestException ex)
             {
-                if (attempt >= Retry.MaxAttempts)
+                var policy = !_answered && ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError ? FirstContact : Retry;
+                if (attempt >= policy.MaxAttempts)
                 {
                     throw new VecMigrateException(FailureKind.Unreachable, errorPrefix + "Unreachable",
-                        $"{what}: cannot reach {Describe(request)} after {attempt} attempt(s): {ex.Message}", Describe(request), ex);
+                        $"{what}: cannot reach {Describe(request)} ({attempt} attempt(s) in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.#} s): {ex.Message}",
+                        Describe(request), ex);
                 }
-                await WaitAsync(attempt, null, what, ex.Message, cancellationToken).ConfigureAwait(false);
+                await WaitAsync(attempt, null, what, ex.Message, cancellationToken, policy).ConfigureAwait(false);
                 continue;
             }
+            _answered = true;
 
             if (RetryPolicy.IsTransient(response.StatusCode) && attempt < Retry.MaxAttempts)
             {
@@ -97,14 +127,34 @@ public sealed class RestTransport : IDisposable
                 await WaitAsync(attempt, retryAfter, what, $"HTTP {status}", cancellationToken).ConfigureAwait(false);
                 continue;
             }
-            return response;
+            try
+            {
+                return await answer(response, timeoutCts.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is IOException or HttpRequestException or OperationCanceledException)
+            {
+                // The answer broke off or ran out of time while being read: ask again (reads and upserts by id are idempotent).
+                var reason = ex is OperationCanceledException ? $"no complete answer within {Timeout.TotalSeconds:0.#} s" : ex.Message;
+                if (attempt >= Retry.MaxAttempts)
+                {
+                    throw ex is OperationCanceledException
+                        ? new VecMigrateException(FailureKind.Timeout, errorPrefix + "Timeout", $"{what}: {reason} from {Describe(request)}, {attempt} attempt(s).", Describe(request), ex)
+                        : new VecMigrateException(FailureKind.Unreachable, errorPrefix + "Unreachable", $"{what}: the answer from {Describe(request)} broke off, {attempt} attempt(s): {reason}", Describe(request), ex);
+                }
+                await WaitAsync(attempt, null, what, "the answer broke off: " + reason, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (disposeResponse) response.Dispose();
+            }
         }
     }
 
-    private async Task WaitAsync(int attempt, TimeSpan? retryAfter, string what, string reason, CancellationToken ct)
+    private async Task WaitAsync(int attempt, TimeSpan? retryAfter, string what, string reason, CancellationToken ct, RetryPolicy? policy = null)
     {
-        var delay = Retry.DelayFor(attempt, retryAfter);
-        Log.Retrying(_logger, what, reason, attempt, Retry.MaxAttempts, delay.TotalMilliseconds);
+        policy ??= Retry;
+        var delay = policy.DelayFor(attempt, retryAfter);
+        Log.Retrying(_logger, what, reason, attempt, policy.MaxAttempts, delay.TotalMilliseconds);
         await Task.Delay(delay, ct).ConfigureAwait(false);
     }
 
@@ -130,6 +180,6 @@ public sealed class RestTransport : IDisposable
 
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "{What}: {Reason}; attempt {Attempt} of {Max}, retrying in {DelayMs:0} ms")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "{What}: {Reason}; attempt {Attempt} of {Max}, retrying in {DelayMs:0} ms")]
     public static partial void Retrying(ILogger logger, string what, string reason, int attempt, int max, double delayMs);
 }

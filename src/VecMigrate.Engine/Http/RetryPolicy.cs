@@ -11,6 +11,12 @@ public sealed class RetryPolicy
 {
     public static RetryPolicy Default { get; } = new();
 
+    /// <summary>
+    /// Where a person waits for a first answer: three attempts within about two seconds (a refused connection to a
+    /// wrong url or a stopped server then fails at once, instead of after the patient policy's minutes).
+    /// </summary>
+    public static RetryPolicy FirstContact { get; } = new() { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(250), MaxDelay = TimeSpan.FromSeconds(1) };
+
     /// <summary>No retries (for tests that want the first failure).</summary>
     public static RetryPolicy None { get; } = new() { MaxAttempts = 1 };
 

@@ -193,26 +193,6 @@ public sealed class PineconeSink : IRecordSink
     /// <summary>Sends the open request: the source was read to its end.</summary>
     public Task CompleteAsync(CancellationToken cancellationToken = default) => FlushAsync(cancellationToken);
 
-    /// <summary>Writes every record of <paramref name="records"/> and flushes; rejected records go to <paramref name="onRejected"/> (or stop the write when it is null).</summary>
-    public async Task<PineconeWriteSummary> WriteAllAsync(IAsyncEnumerable<VectorRecord> records, Action<RecordRejectedException>? onRejected = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(records);
-        await foreach (var r in records.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            try
-            {
-                await WriteAsync(r, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RecordRejectedException ex) when (onRejected != null)
-            {
-                onRejected(ex);
-            }
-        }
-        await CompleteAsync(cancellationToken).ConfigureAwait(false);
-        return Summary;
-    }
-
     private static IReadOnlyList<VectorField> FieldsOf(VectorRecord first) =>
         first.Schema?.Vectors
         ?? first.Vectors.Select(kv => new VectorField(kv.Key, kv.Value.Kind, kv.Value.Kind == VectorKind.Sparse ? null : kv.Value.Length)).ToList();

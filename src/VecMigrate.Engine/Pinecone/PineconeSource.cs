@@ -39,8 +39,21 @@ public sealed class PineconeReadOptions
     /// <summary>A <see cref="VectorRecord.Position"/> from an earlier read with the same options: yields exactly the records after it.</summary>
     public string? StartAfter { get; init; }
 
+    /// <summary>
+    /// The read's identity for checkpoints: the index, and what narrows the read (namespaces, id prefix, ids by
+    /// digest); never the start position or a secret.
+    /// </summary>
+    public string Describe(string indexName)
+    {
+        var d = new StringBuilder($"Pinecone index '{indexName}'");
+        if (Namespaces is { } ns) d.Append(" namespaces ").Append(string.Join(",", ns.Select(n => $"'{PineconeNamespace.Normalize(n)}'")));
+        if (!string.IsNullOrEmpty(IdPrefix)) d.Append(" prefix '").Append(IdPrefix).Append('\'');
+        if (Ids is { } ids) d.Append(" ids #").Append(Pipeline.SourceIdentity.Digest(string.Join("\n", ids)));
+        return d.ToString();
+    }
+
     /// <summary>These options with <see cref="StartAfter"/> set to <paramref name="position"/> (every other option copied).</summary>
-    internal PineconeReadOptions WithStartAfter(string? position) => new()
+    public PineconeReadOptions WithStartAfter(string? position) => new()
     {
         Namespaces = Namespaces, IdPrefix = IdPrefix, PageSize = PageSize, Ids = Ids, StartAfter = position,
     };
@@ -172,7 +185,8 @@ public sealed class PineconeSource
             throw PineconeClient.ListUnsupported(_options.IndexName, $"Index '{_options.IndexName}' is pod-based.");
         }
         var stats = await _client.DescribeIndexStatsAsync(resolved.IndexUrl, cancellationToken).ConfigureAwait(false);
-        var read = new ReadPlan(resolved, options, ChooseNamespaces(options, stats, out var counts));
+        var read = new ReadPlan(resolved, options, ChooseNamespaces(options, stats, out var counts),
+            resolved.Origin with { Read = options.Describe(_options.IndexName) });
         var first = FirstRequest(read);
         if (first is null) yield break;
 
@@ -221,7 +235,7 @@ public sealed class PineconeSource
         }
     }
 
-    private sealed record ReadPlan(Resolved Index, PineconeReadOptions Options, IReadOnlyList<string> Namespaces)
+    private sealed record ReadPlan(Resolved Index, PineconeReadOptions Options, IReadOnlyList<string> Namespaces, RecordOrigin Origin)
     {
         public string? Prefix { get; } = string.IsNullOrEmpty(Options.IdPrefix) ? null : Options.IdPrefix;
 
@@ -352,7 +366,7 @@ public sealed class PineconeSource
             var context = new PineconeRecordContext
             {
                 Schema = read.Index.Schema,
-                Origin = read.Index.Origin,
+                Origin = read.Origin,
                 PositionOf = id => indexOf.TryGetValue(id, out var i) ? positionAt(i, id) : null,
             };
             var fetched = await _client.FetchAsync(read.Index.IndexUrl, ns, wanted, context, ct).ConfigureAwait(false);

@@ -14,7 +14,8 @@ public sealed class PineconeSourceSpec : MigrationSourceSpec
     /// <param name="controlPlane">Pinecone's control plane (api.pinecone.io, or Pinecone Local).</param>
     /// <param name="indexName">The index's name; with no <paramref name="indexHost"/>, its host is asked of the control plane.</param>
     /// <param name="indexHost">The index's host, or null.</param>
-    public PineconeSourceSpec(ApiSecret apiKey, Uri controlPlane, string indexName, string? indexHost)
+    /// <param name="options">What to read: the same options Get-PineconeVector reads with (its start position is the runner's).</param>
+    public PineconeSourceSpec(ApiSecret apiKey, Uri controlPlane, string indexName, string? indexHost, PineconeReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(apiKey);
         ArgumentNullException.ThrowIfNull(controlPlane);
@@ -23,6 +24,7 @@ public sealed class PineconeSourceSpec : MigrationSourceSpec
         Url = controlPlane;
         IndexName = indexName;
         IndexHost = indexHost;
+        Options = (options ?? new PineconeReadOptions()).WithStartAfter(null);
     }
 
     public override string System => "Pinecone";
@@ -33,20 +35,16 @@ public sealed class PineconeSourceSpec : MigrationSourceSpec
 
     public string? IndexHost { get; }
 
-    /// <summary>The namespaces to read; null for all of them.</summary>
-    public string[]? Namespace { get; init; }
+    /// <summary>What is read (never a secret).</summary>
+    public PineconeReadOptions Options { get; }
 
-    /// <summary>Only ids that start with this.</summary>
-    public string? Prefix { get; init; }
-
-    public override string Description =>
-        $"Pinecone index '{IndexName}'{(Namespace is null ? "" : $" namespaces {string.Join(",", Namespace.Select(n => $"'{n}'"))}")}{(string.IsNullOrEmpty(Prefix) ? "" : $" prefix '{Prefix}'")}";
+    public override string Description => Options.Describe(IndexName);
 
     public override MigrationSource Open(RestTransport transport, ILoggerFactory loggers)
     {
         var client = new PineconeClient(_apiKey, transport, new PineconeClientOptions { ControlPlaneUrl = Url, DataPlaneScheme = Url.Scheme });
         var source = new PineconeSource(client, new PineconeSourceOptions { IndexName = IndexName, IndexHost = IndexHost });
-        return MigrationSource.Pinecone(source, new PineconeReadOptions { Namespaces = Namespace, IdPrefix = Prefix });
+        return MigrationSource.Pinecone(source, Options);
     }
 }
 
@@ -60,48 +58,30 @@ public sealed class PineconeTargetSpec : MigrationTargetSpec
 
     /// <param name="apiKey">The key (Pinecone always needs one).</param>
     /// <param name="controlPlane">Pinecone's control plane (api.pinecone.io, or Pinecone Local).</param>
-    /// <param name="indexName">The index's name; with no <paramref name="indexHost"/>, its host is asked of the control plane.</param>
-    /// <param name="indexHost">The index's host, or null.</param>
-    public PineconeTargetSpec(ApiSecret apiKey, Uri controlPlane, string indexName, string? indexHost)
+    /// <param name="options">How to write: the same options Write-PineconeVector writes with.</param>
+    public PineconeTargetSpec(ApiSecret apiKey, Uri controlPlane, PineconeSinkOptions options)
     {
         ArgumentNullException.ThrowIfNull(apiKey);
         ArgumentNullException.ThrowIfNull(controlPlane);
-        ArgumentException.ThrowIfNullOrWhiteSpace(indexName);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.IndexName);
         _apiKey = apiKey;
         Url = controlPlane;
-        IndexName = indexName;
-        IndexHost = indexHost;
+        Options = options;
     }
 
     public override string System => "Pinecone";
 
     public Uri Url { get; }
 
-    public string IndexName { get; }
+    public string IndexName => Options.IndexName;
 
-    public string? IndexHost { get; }
-
-    /// <summary>The namespace every record goes into ("" for the default one); null keeps each record's own.</summary>
-    public string? Namespace { get; init; }
-
-    /// <summary>The record vector written as the dense values; null chooses the unnamed or only dense one.</summary>
-    public string? VectorName { get; init; }
-
-    /// <summary>The record vector written as the sparse values; null chooses the only sparse one.</summary>
-    public string? SparseVectorName { get; init; }
-
-    public int BatchSize { get; init; } = PineconeClient.MaxUpsertVectors;
+    /// <summary>How the copy writes (never a secret).</summary>
+    public PineconeSinkOptions Options { get; }
 
     public override string Description =>
-        $"Pinecone index '{IndexName}'{(Namespace is null ? "" : $" namespace '{Namespace}'")}";
+        $"Pinecone index '{IndexName}'{(Options.Namespace is null ? "" : $" namespace '{Options.Namespace}'")}";
 
-    public override IRecordSink Open(RestTransport transport, ILoggerFactory loggers)
-    {
-        var client = new PineconeClient(_apiKey, transport, new PineconeClientOptions { ControlPlaneUrl = Url, DataPlaneScheme = Url.Scheme });
-        return new PineconeSink(client, new PineconeSinkOptions
-        {
-            IndexName = IndexName, IndexHost = IndexHost, Namespace = Namespace, VectorName = VectorName,
-            SparseVectorName = SparseVectorName, BatchSize = BatchSize,
-        });
-    }
+    public override IRecordSink Open(RestTransport transport, ILoggerFactory loggers) =>
+        new PineconeSink(new PineconeClient(_apiKey, transport, new PineconeClientOptions { ControlPlaneUrl = Url, DataPlaneScheme = Url.Scheme }), Options);
 }

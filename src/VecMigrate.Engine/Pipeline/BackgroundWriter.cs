@@ -1,26 +1,28 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Pipeline;
 
 /// <summary>
-/// Runs a record sink on one background task, fed from the caller's thread through a bounded channel, so
-/// that the sink's I/O (a COPY, an upload) overlaps the work of whatever produces the records. Built for
-/// PowerShell, where records arrive one at a time on the pipeline thread, which alone may report errors:
-/// that thread hands records over with <see cref="TryPost"/> (never waits), waits with <see cref="WaitAsync"/>
-/// when the channel is full, and reports what the sink refused with <see cref="ReportRejected"/>.
+/// Runs a <see cref="Migration"/> on one background task, its source fed from the caller's thread through a bounded
+/// channel, so that the sink's I/O (a COPY, an upload) overlaps the work of whatever produces the records. It is how
+/// the Write- cmdlets write: the same runner as Copy-VectorData (checkpoints, acknowledgements, refusals), with
+/// records that arrive one at a time on PowerShell's pipeline thread, which alone may report errors. That thread
+/// hands records over with <see cref="TryPost"/> (never waits), waits with <see cref="WaitAsync"/> when the channel is
+/// full, and reports what the sink refused with <see cref="ReportRejected"/>.
 /// </summary>
 /// <remarks>
-/// <para>A refused record (<see cref="RecordRejectedException"/>) pauses the sink until the caller has reported
-/// it: if reporting throws (PowerShell's -ErrorAction Stop), the sink never writes past the refused record,
-/// and disposing rolls back its open batch, as a writer on the caller's own thread would. Any other failure
-/// stops the sink; every later call on the caller's side rethrows it.</para>
+/// <para>A refused record (<see cref="RecordRejectedException"/>) pauses the run until the caller has reported it: if
+/// reporting throws (PowerShell's -ErrorAction Stop), the sink never writes past the refused record, and disposing
+/// rolls back its open batch. Any other failure stops the run; every later call on the caller's side rethrows it.</para>
 /// <para>Ending: <see cref="EndInput"/>, then <see cref="WaitAsync"/> and <see cref="ReportRejected"/> until
-/// <see cref="IsDrained"/> (every record has reached the sink, refusals reported, the last batch not yet
-/// committed), then <see cref="CompleteAsync"/> (commit, build indexes). Disposing without completing cancels
-/// the sink and disposes it, which rolls back what it had not committed.</para>
+/// <see cref="IsDone"/> (the run has committed everything, or failed: <see cref="WaitAsync"/> then throws). Disposing
+/// before that cancels the run and disposes the sink, which rolls back what it had not committed.</para>
+/// <para>Piped records cannot be read again, so a lost connection ends the run with the sink's own error (it says
+/// which batch was rolled back); with a checkpoint, a later run resumes after the last committed record.</para>
 /// </remarks>
 public sealed class BackgroundWriter : IAsyncDisposable
 {
@@ -30,60 +32,61 @@ public sealed class BackgroundWriter : IAsyncDisposable
     private readonly Channel<VectorRecord> _channel;
     private readonly ConcurrentQueue<RecordRejectedException> _rejected = new();
     private readonly CancellationTokenSource _cancel;
-    private readonly TaskCompletionSource _finish = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Func<VectorRecord, CancellationToken, ValueTask> _write;
-    private readonly Func<CancellationToken, Task> _complete;
-    private readonly IAsyncDisposable? _sink;
+    private readonly IRecordSink _sink;
     private readonly Task _consumer;
     private TaskCompletionSource _attention = NewSignal();
     private TaskCompletionSource? _resume;
     private volatile Exception? _failure;
     private volatile bool _inputEnded;
     private long _posted;
-    private long _written;
     private bool _disposed;
 
-    /// <param name="write">Writes one record; throws <see cref="RecordRejectedException"/> for a record it refuses and goes on.</param>
-    /// <param name="complete">Finishes once every record is written (commits the open batch).</param>
-    /// <param name="sink">Disposed, after the background task has ended, when this is disposed; may be null.</param>
+    /// <param name="sink">Where the records go; disposed when this is.</param>
+    /// <param name="source">What the records are, as a checkpoint records its source (<see cref="MigrationSource.DescribeOrigin"/> of the first).</param>
+    /// <param name="options">Checkpoint, resume, checkpoint store and finishing work; its <see cref="MigrationOptions.OnRejected"/> is replaced (refusals come back through <see cref="ReportRejected"/>).</param>
+    /// <param name="logger">The runner's log.</param>
     /// <param name="capacity">How many records may wait for the sink before <see cref="TryPost"/> says no.</param>
-    /// <param name="cancellationToken">Stops the sink (Ctrl+C): what it had not committed is rolled back when disposed.</param>
-    public BackgroundWriter(Func<VectorRecord, CancellationToken, ValueTask> write, Func<CancellationToken, Task> complete,
-        IAsyncDisposable? sink = null, int capacity = DefaultCapacity, CancellationToken cancellationToken = default)
+    /// <param name="cancellationToken">Stops the run (Ctrl+C): what it had not committed is rolled back when disposed.</param>
+    public BackgroundWriter(IRecordSink sink, string source, MigrationOptions? options = null, ILogger? logger = null,
+        int capacity = DefaultCapacity, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(write);
-        ArgumentNullException.ThrowIfNull(complete);
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        _write = write;
-        _complete = complete;
         _sink = sink;
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // One reader (the task below); the writer side is also completed by that task when the sink fails.
+        // One reader (the run); the writer side is also completed by the run's task when it fails.
         _channel = Channel.CreateBounded<VectorRecord>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _consumer = Task.Run(ConsumeAsync, CancellationToken.None);
+        options ??= new MigrationOptions();
+        var run = new MigrationOptions
+        {
+            Checkpoint = options.Checkpoint, Resume = options.Resume, CheckpointStore = options.CheckpointStore,
+            Finish = options.Finish, Progress = options.Progress, MaxReconnects = 0, OnRejected = WaitUntilReportedAsync,
+        };
+        _consumer = Task.Run(() => ConsumeAsync(MigrationSource.Once(source, _channel.Reader.ReadAllAsync(_cancel.Token)), run, logger),
+            CancellationToken.None);
     }
 
     /// <summary>Records handed over so far.</summary>
     public long Posted => Interlocked.Read(ref _posted);
 
-    /// <summary>Records the sink has taken (not refused): committed, or in its open batch.</summary>
-    public long Written => Interlocked.Read(ref _written);
+    /// <summary>What the run did, once it has ended well; null before.</summary>
+    public MigrationSummary? Summary { get; private set; }
 
-    /// <summary>The failure that stopped the sink, if any.</summary>
+    /// <summary>The failure that stopped the run, if any.</summary>
     public Exception? Failure => _failure;
 
-    /// <summary>True once, after <see cref="EndInput"/>, every record has reached the sink and no refusal waits to be reported.</summary>
-    public bool IsDrained => _drained.Task.IsCompleted && _rejected.IsEmpty;
+    /// <summary>True once the run has ended (committed everything, or failed) and no refusal waits to be reported.</summary>
+    public bool IsDone => _consumer.IsCompleted && _rejected.IsEmpty;
 
     /// <summary>
     /// Hands a record to the sink without waiting: false when the channel is full (then <see cref="WaitAsync"/>,
-    /// <see cref="ReportRejected"/> and try again). Throws the sink's failure once it has failed.
+    /// <see cref="ReportRejected"/> and try again). Throws the run's failure once it has failed.
     /// </summary>
     public bool TryPost(VectorRecord record)
     {
@@ -92,7 +95,7 @@ public sealed class BackgroundWriter : IAsyncDisposable
         ThrowIfFailed();
         if (!_channel.Writer.TryWrite(record))
         {
-            ThrowIfFailed(); // the channel may have closed because the sink just failed
+            ThrowIfFailed(); // the channel may have closed because the run just failed
             return false;
         }
         Interlocked.Increment(ref _posted);
@@ -101,15 +104,15 @@ public sealed class BackgroundWriter : IAsyncDisposable
 
     /// <summary>
     /// Waits until there is something to do: room in the channel (until the input has ended), a refusal to
-    /// report, the sink drained, or failed (then throws its failure).
+    /// report, the run ended, or failed (then throws its failure).
     /// </summary>
     public async Task WaitAsync(CancellationToken cancellationToken = default)
     {
         var attention = Volatile.Read(ref _attention).Task; // read before looking, so a signal after the look wakes us
         ThrowIfFailed();
-        if (!_rejected.IsEmpty || _drained.Task.IsCompleted) return;
+        if (!_rejected.IsEmpty || _consumer.IsCompleted) return;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var waits = new List<Task> { attention, _drained.Task };
+        var waits = new List<Task> { attention, _consumer };
         if (!_inputEnded) waits.Add(_channel.Writer.WaitToWriteAsync(stop.Token).AsTask());
         try
         {
@@ -124,7 +127,7 @@ public sealed class BackgroundWriter : IAsyncDisposable
 
     /// <summary>
     /// Passes each refusal the sink reported to <paramref name="report"/> (on the caller's thread), then lets the
-    /// sink go on. If <paramref name="report"/> throws, the sink stays paused at the refused record.
+    /// run go on. If <paramref name="report"/> throws, the run stays paused at the refused record.
     /// </summary>
     /// <returns>How many refusals were reported.</returns>
     public int ReportRejected(Action<RecordRejectedException> report)
@@ -140,63 +143,47 @@ public sealed class BackgroundWriter : IAsyncDisposable
         return count;
     }
 
-    /// <summary>Says no more records will come.</summary>
+    /// <summary>Says no more records will come: the run commits what it has and ends.</summary>
     public void EndInput()
     {
         _inputEnded = true;
         _channel.Writer.TryComplete();
     }
 
-    /// <summary>Lets the drained sink finish (commit the open batch, and whatever else it does at the end); throws its failure.</summary>
-    public async Task CompleteAsync(CancellationToken cancellationToken = default)
-    {
-        if (!IsDrained) throw new InvalidOperationException("End the input and report every refusal before completing.");
-        ThrowIfFailed();
-        _finish.TrySetResult();
-        await _consumer.WaitAsync(cancellationToken).ConfigureAwait(false);
-        ThrowIfFailed();
-    }
-
-    private async Task ConsumeAsync()
+    private async Task ConsumeAsync(MigrationSource source, MigrationOptions options, ILogger? logger)
     {
         var token = _cancel.Token;
         try
         {
-            try
+            Summary = await Migration.RunAsync(source, _sink, options, logger, token).ConfigureAwait(false);
+            // A checkpoint that was already complete reads nothing: let what is still piped in pass.
+            while (await _channel.Reader.WaitToReadAsync(token).ConfigureAwait(false))
             {
-                await foreach (var record in _channel.Reader.ReadAllAsync(token).ConfigureAwait(false))
+                while (_channel.Reader.TryRead(out _))
                 {
-                    try
-                    {
-                        await _write(record, token).ConfigureAwait(false);
-                        Interlocked.Increment(ref _written);
-                    }
-                    catch (RecordRejectedException rejected)
-                    {
-                        // Wait until the caller has reported it: reporting may stop the whole command.
-                        var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                        Volatile.Write(ref _resume, resume);
-                        _rejected.Enqueue(rejected);
-                        Signal();
-                        await resume.Task.WaitAsync(token).ConfigureAwait(false);
-                    }
                 }
             }
-            finally
-            {
-                _drained.TrySetResult();
-                Signal();
-            }
-            await _finish.Task.WaitAsync(token).ConfigureAwait(false);
-            await _complete(token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             _failure = e;
             // Wake a caller waiting for room or attention; later calls see the failure.
             _channel.Writer.TryComplete();
+        }
+        finally
+        {
             Signal();
         }
+    }
+
+    /// <summary>The run's refusal handler: queue the refusal and wait until the caller has reported it (which may stop the run).</summary>
+    private async ValueTask WaitUntilReportedAsync(RecordRejectedException rejected, CancellationToken token)
+    {
+        var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _resume, resume);
+        _rejected.Enqueue(rejected);
+        Signal();
+        await resume.Task.WaitAsync(token).ConfigureAwait(false);
     }
 
     private void Signal() => Interlocked.Exchange(ref _attention, NewSignal()).TrySetResult();
@@ -208,7 +195,7 @@ public sealed class BackgroundWriter : IAsyncDisposable
         if (_failure is { } failure) ExceptionDispatchInfo.Capture(failure).Throw();
     }
 
-    /// <summary>Stops the sink if it is still running, waits for it, then disposes it (rolling back what it had not committed).</summary>
+    /// <summary>Stops the run if it is still going, waits for it, then disposes the sink (rolling back what it had not committed).</summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed) return;
@@ -223,7 +210,7 @@ public sealed class BackgroundWriter : IAsyncDisposable
         {
             // Its failure is in Failure; disposing must not throw.
         }
-        if (_sink is not null) await _sink.DisposeAsync().ConfigureAwait(false);
+        await _sink.DisposeAsync().ConfigureAwait(false);
         _cancel.Dispose();
     }
 }

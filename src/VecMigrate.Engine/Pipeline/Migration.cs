@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VecMigrate.Engine.Http;
@@ -39,8 +40,14 @@ public sealed class MigrationOptions
     /// </summary>
     public TimeSpan? TimeLimit { get; init; }
 
-    /// <summary>Called for each record the target refuses, and the run goes on; null: the first refusal stops the run.</summary>
-    public Action<RecordRejectedException>? OnRejected { get; init; }
+    /// <summary>
+    /// Reports each record the target refuses, and the run goes on once it returns (throwing stops the run there,
+    /// before anything after the refused record is committed); null: the first refusal stops the run.
+    /// </summary>
+    public Func<RecordRejectedException, CancellationToken, ValueTask>? OnRejected { get; init; }
+
+    /// <summary>Work that waits for all the data (building indexes), run once a run has completed the copy; null: none.</summary>
+    public Func<CancellationToken, Task>? Finish { get; init; }
 
     /// <summary>Called after each acknowledged batch, on the thread that runs the migration.</summary>
     public Action<MigrationProgress>? Progress { get; init; }
@@ -150,7 +157,9 @@ public static class Migration
         {
             _clock.Start();
             var state = await OpenCheckpointAsync(ct).ConfigureAwait(false);
-            if (state is { Completed: true })
+            // A source read again from its start is done when its checkpoint is complete. Records piped in are what
+            // the caller chose to write after it (the input of an earlier run may have been cut short): they go on.
+            if (state is { Completed: true } && source.CanReread)
             {
                 MigrationLog.AlreadyComplete(logger, _name!, state.Records, state.Target);
                 _before = state.Records;
@@ -181,7 +190,11 @@ public static class Migration
                         after = await RecoverAsync(lost, ct).ConfigureAwait(false);
                     }
                 }
-                if (!_timeUp) await MarkCompletedAsync(ct).ConfigureAwait(false);
+                if (!_timeUp)
+                {
+                    await MarkCompletedAsync(ct).ConfigureAwait(false);
+                    if (options.Finish is { } finish) await finish(ct).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -272,7 +285,8 @@ public static class Migration
                     if (!more) break;
                     var record = records.Current;
                     Interlocked.Increment(ref _read);
-                    if (_name is not null && record.Position is null)
+                    // Piped records without a position (built from objects) still keep the checkpoint's counts.
+                    if (_name is not null && record.Position is null && source.CanReread)
                     {
                         throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationSourceCannotResume",
                             $"Record {record} from {source.Description} has no position, so checkpoint '{_name}' cannot record where the run is; run without a checkpoint.",
@@ -288,7 +302,7 @@ public static class Migration
                     {
                         Interlocked.Decrement(ref _handed);
                         Interlocked.Increment(ref _rejected);
-                        options.OnRejected(rejected);
+                        await options.OnRejected(rejected, ct).ConfigureAwait(false);
                     }
                     _lastHanded = record.Position;
                     await TakeAcknowledgementsAsync(ct).ConfigureAwait(false);
@@ -351,6 +365,9 @@ public static class Migration
         private async Task<string?> RecoverAsync(Lost lost, CancellationToken ct)
         {
             var cause = lost.Cause;
+            // Records that cannot be read again (piped in) cannot be replayed after the target lost its open batch:
+            // the sink's own error says what was kept and what was rolled back.
+            if (!source.CanReread) ExceptionDispatchInfo.Capture(cause).Throw();
             if (lost.Side == Side.Target && !_transactional && !sink.Idempotent)
             {
                 throw new VecMigrateException(cause.Kind, "MigrationInterrupted",

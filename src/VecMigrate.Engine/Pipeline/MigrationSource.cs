@@ -1,6 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using VecMigrate.Engine.Pinecone;
@@ -31,6 +29,12 @@ public sealed class MigrationSource
 
     public string Description { get; }
 
+    /// <summary>
+    /// Whether the records after a position can be read again (false for <see cref="Once"/>): only then can a run
+    /// reconnect after a lost connection and go on.
+    /// </summary>
+    public bool CanReread { get; init; } = true;
+
     /// <summary>Reads the records after a position; null reads from the beginning.</summary>
     public Func<string?, IAsyncEnumerable<VectorRecord>> Read { get; }
 
@@ -43,17 +47,35 @@ public sealed class MigrationSource
 
     public override string ToString() => Description;
 
+    /// <summary>
+    /// Records that can be read once only, in the order given (records piped into a Write- cmdlet, or any stream):
+    /// a run on it cannot reconnect and read again, so a lost connection ends it with the sink's own error.
+    /// </summary>
+    /// <param name="description">What the records are, as a checkpoint records its source (<see cref="RecordOrigin.Read"/>).</param>
+    /// <param name="records">The records, read when the run starts.</param>
+    public static MigrationSource Once(string description, IAsyncEnumerable<VectorRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var taken = 0;
+        return new MigrationSource(description, _ => Interlocked.Exchange(ref taken, 1) == 0
+            ? records
+            : throw new InvalidOperationException("These records can be read only once.")) { CanReread = false };
+    }
+
+    /// <summary>
+    /// The identity of the read that made <paramref name="record"/> (its <see cref="RecordOrigin.Read"/>), for a
+    /// checkpoint of records piped in: the same text a copy from that read records.
+    /// </summary>
+    public static string DescribeOrigin(VectorRecord record) =>
+        record.Origin?.Read ?? record.Origin?.ToString() ?? "records built from objects";
+
     /// <summary>A Qdrant collection, scrolled in id order; <see cref="QdrantReadOptions.StartAfter"/> is set by the runner.</summary>
     public static MigrationSource Qdrant(QdrantClient client, QdrantReadOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
-        var d = new StringBuilder($"Qdrant {client.Endpoint} collection '{options.Collection}'");
-        if (options.FilterJson is { } filter) d.Append(" filter #").Append(Digest(filter));
-        if (options.Vectors != QdrantSelection.All) d.Append(" vectors ").Append(options.Vectors);
-        if (options.Payload != QdrantSelection.All) d.Append(" payload ").Append(options.Payload);
         var source = new QdrantSource(client, logger);
-        return new MigrationSource(d.ToString(), after => source.ReadAsync(options.WithStartAfter(after)))
+        return new MigrationSource(options.Describe(client.Endpoint), after => source.ReadAsync(options.WithStartAfter(after)))
         {
             EstimateCount = ct => source.EstimateCountAsync(options.WithStartAfter(null), ct),
         };
@@ -64,11 +86,7 @@ public sealed class MigrationSource
     {
         ArgumentNullException.ThrowIfNull(source);
         options ??= new PineconeReadOptions();
-        var d = new StringBuilder($"Pinecone index '{source.IndexName}'");
-        if (options.Namespaces is { } ns) d.Append(" namespaces ").Append(string.Join(",", ns.Select(n => $"'{PineconeNamespace.Normalize(n)}'")));
-        if (!string.IsNullOrEmpty(options.IdPrefix)) d.Append(" prefix '").Append(options.IdPrefix).Append('\'');
-        if (options.Ids is { } ids) d.Append(" ids #").Append(Digest(string.Join("\n", ids)));
-        return new MigrationSource(d.ToString(), after => source.ReadAsync(options.WithStartAfter(after)))
+        return new MigrationSource(options.Describe(source.IndexName), after => source.ReadAsync(options.WithStartAfter(after)))
         {
             EstimateCount = ct => source.EstimateCountAsync(options.WithStartAfter(null), ct),
         };
@@ -78,13 +96,8 @@ public sealed class MigrationSource
     public static MigrationSource PgVector(PgReadOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var d = new StringBuilder($"Postgres {Server(options.ConnectionString)} table {options.Schema}.{options.Table}");
-        if (options.KeyColumn is { } key) d.Append(" key ").Append(key);
-        if (options.VectorColumns is { } vectors) d.Append(" vectors ").Append(string.Join(",", vectors));
-        if (options.Columns is { } columns) d.Append(" columns ").Append(string.Join(",", columns));
-        if (!string.IsNullOrWhiteSpace(options.Where)) d.Append(" where #").Append(Digest(options.Where));
-        var server = Server(options.ConnectionString);
-        return new MigrationSource(d.ToString(), after => LossAsUnreachable(new PgVectorSource(options.WithStartAfter(after), logger).ReadAsync(), server))
+        var server = options.Server();
+        return new MigrationSource(options.Describe(), after => LossAsUnreachable(new PgVectorSource(options.WithStartAfter(after), logger).ReadAsync(), server))
         {
             EstimateCount = ct => new PgVectorSource(options.WithStartAfter(null), logger).EstimateCountAsync(ct),
         };
@@ -115,27 +128,4 @@ public sealed class MigrationSource
             }
         }
     }
-
-    /// <summary>
-    /// host:port/database: the user is left out so that rotating credentials does not orphan a checkpoint.
-    /// </summary>
-    private static string Server(string connectionString)
-    {
-        try
-        {
-            var b = new NpgsqlConnectionStringBuilder(connectionString);
-            var host = b.Host ?? Environment.GetEnvironmentVariable("PGHOST") ?? "localhost";
-            var port = b.Port != NpgsqlConnection.DefaultPort ? b.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)
-                : Environment.GetEnvironmentVariable("PGPORT") ?? "5432";
-            var db = b.Database ?? Environment.GetEnvironmentVariable("PGDATABASE") ?? b.Username ?? Environment.GetEnvironmentVariable("PGUSER");
-            return $"{host}:{port}/{db}";
-        }
-        catch (ArgumentException)
-        {
-            return "(unparseable connection string)";
-        }
-    }
-
-    /// <summary>A short digest that tells two filters apart without putting them (possibly long, possibly sensitive) in the checkpoint.</summary>
-    private static string Digest(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0, 6).ToLowerInvariant();
 }

@@ -27,15 +27,52 @@ public sealed class PgReadOptions
     /// <summary>An SQL condition on the table's rows (trusted input: it is the caller's own SQL).</summary>
     public string? Where { get; init; }
 
-    public int PageSize { get; init; } = 1000;
+    public const int DefaultPageSize = 1000;
+
+    public int PageSize { get; init; } = DefaultPageSize;
 
     /// <summary>Resume after this position (a record's <see cref="VectorRecord.Position"/>).</summary>
     public string? StartAfter { get; init; }
 
-    /// <summary>These options with <see cref="StartAfter"/> set to <paramref name="position"/> (every other option copied).</summary>
-    internal PgReadOptions WithStartAfter(string? position) => new()
+    /// <summary>
+    /// The read's identity for checkpoints: host, port and database (never user or password, so that rotating
+    /// credentials does not orphan a checkpoint), the table, and what narrows the read (a condition by digest).
+    /// </summary>
+    public string Describe()
     {
-        ConnectionString = ConnectionString, Schema = Schema, Table = Table, KeyColumn = KeyColumn, VectorColumns = VectorColumns,
+        var d = new StringBuilder($"Postgres {Server()} table {Schema}.{Table}");
+        if (KeyColumn is { } key) d.Append(" key ").Append(key);
+        if (VectorColumns is { } vectors) d.Append(" vectors ").Append(string.Join(",", vectors));
+        if (Columns is { } columns) d.Append(" columns ").Append(string.Join(",", columns));
+        if (!string.IsNullOrWhiteSpace(Where)) d.Append(" where #").Append(Pipeline.SourceIdentity.Digest(Where));
+        return d.ToString();
+    }
+
+    /// <summary>host:port/database, with PG* environment defaults filled in.</summary>
+    internal string Server()
+    {
+        try
+        {
+            var b = new NpgsqlConnectionStringBuilder(ConnectionString);
+            var host = b.Host ?? Environment.GetEnvironmentVariable("PGHOST") ?? "localhost";
+            var port = b.Port != NpgsqlConnection.DefaultPort ? b.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : Environment.GetEnvironmentVariable("PGPORT") ?? "5432";
+            var db = b.Database ?? Environment.GetEnvironmentVariable("PGDATABASE") ?? b.Username ?? Environment.GetEnvironmentVariable("PGUSER");
+            return $"{host}:{port}/{db}";
+        }
+        catch (ArgumentException)
+        {
+            return "(unparseable connection string)";
+        }
+    }
+
+    /// <summary>These options with <see cref="StartAfter"/> set to <paramref name="position"/> (every other option copied).</summary>
+    public PgReadOptions WithStartAfter(string? position) => WithConnectionString(ConnectionString, position);
+
+    /// <summary>These options with another connection string and start position (every other option copied).</summary>
+    public PgReadOptions WithConnectionString(string connectionString, string? position = null) => new()
+    {
+        ConnectionString = connectionString, Schema = Schema, Table = Table, KeyColumn = KeyColumn, VectorColumns = VectorColumns,
         Columns = Columns, Where = Where, PageSize = PageSize, StartAfter = position,
     };
 }
@@ -77,7 +114,7 @@ public sealed class PgVectorSource
     {
         await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var layout = await LayoutAsync(conn, cancellationToken).ConfigureAwait(false);
-        var origin = new RecordOrigin(SourceKind.Postgres, PgConnections.Describe(_options.ConnectionString), Display);
+        var origin = new RecordOrigin(SourceKind.Postgres, PgConnections.Describe(_options.ConnectionString), Display) { Read = _options.Describe() };
         var sql = BuildQuery(layout, first: _options.StartAfter is null);
         var after = _options.StartAfter is null ? null : ParsePosition(_options.StartAfter, layout.Keys.Count);
 

@@ -10,14 +10,16 @@ public sealed class PgVectorSourceSpec : MigrationSourceSpec
 {
     private readonly PgConnectionSettings _connection;
 
-    public PgVectorSourceSpec(PgConnectionSettings connection, string schema, string table)
+    /// <param name="connection">Where to connect (the password stays in it).</param>
+    /// <param name="options">What to read: the same options Get-PgVector reads with (its connection string and start position are not used).</param>
+    public PgVectorSourceSpec(PgConnectionSettings connection, PgReadOptions options)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        ArgumentException.ThrowIfNullOrWhiteSpace(schema);
-        ArgumentException.ThrowIfNullOrWhiteSpace(table);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.Schema);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.Table);
         _connection = connection;
-        Schema = schema;
-        Table = table;
+        Options = options.WithConnectionString("");
     }
 
     public override string System => "Postgres";
@@ -25,23 +27,17 @@ public sealed class PgVectorSourceSpec : MigrationSourceSpec
     /// <summary>host:port/database as user (no password).</summary>
     public string Server => _connection.Description;
 
-    public string Schema { get; }
+    public string Schema => Options.Schema;
 
-    public string Table { get; }
+    public string Table => Options.Table;
 
-    /// <summary>The key column; the primary key when null.</summary>
-    public string? KeyColumn { get; init; }
+    /// <summary>What is read (no connection string: it is never shown).</summary>
+    public PgReadOptions Options { get; }
 
-    /// <summary>An SQL condition on the rows.</summary>
-    public string? Where { get; init; }
-
-    public override string Description => $"Postgres {Server} table {Schema}.{Table}{(Where is null ? "" : " (where ...)")}";
+    public override string Description => $"Postgres {Server} table {Schema}.{Table}{(Options.Where is null ? "" : " (where ...)")}";
 
     public override MigrationSource Open(RestTransport transport, ILoggerFactory loggers) =>
-        MigrationSource.PgVector(new PgReadOptions
-        {
-            ConnectionString = _connection.RevealConnectionString(), Schema = Schema, Table = Table, KeyColumn = KeyColumn, Where = Where,
-        }, loggers.CreateLogger<PgVectorSource>());
+        MigrationSource.PgVector(Options.WithConnectionString(_connection.RevealConnectionString()), loggers.CreateLogger<PgVectorSource>());
 }
 
 /// <summary>A Postgres table to write into with binary COPY; it keeps the checkpoint in the same database.</summary>
@@ -49,45 +45,35 @@ public sealed class PgVectorTargetSpec : MigrationTargetSpec
 {
     private readonly PgConnectionSettings _connection;
 
-    public PgVectorTargetSpec(PgConnectionSettings connection, string schema, string table)
+    /// <param name="connection">Where to connect (the password stays in it).</param>
+    /// <param name="options">How to write: the same options Write-PgVector writes with (its connection string is not used).</param>
+    public PgVectorTargetSpec(PgConnectionSettings connection, PgWriteOptions options)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        ArgumentException.ThrowIfNullOrWhiteSpace(schema);
-        ArgumentException.ThrowIfNullOrWhiteSpace(table);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         _connection = connection;
-        Schema = schema;
-        Table = table;
+        Options = options.WithConnectionString("");
     }
 
     public override string System => "Postgres";
 
     public string Server => _connection.Description;
 
-    public string Schema { get; }
+    public string Schema => Options.Schema;
 
-    public string Table { get; }
+    public string Table => Options.Table;
 
-    public PgWriteMode Mode { get; init; } = PgWriteMode.Append;
+    /// <summary>How the copy writes (no connection string: it is never shown).</summary>
+    public PgWriteOptions Options { get; }
 
-    public PgVectorType VectorType { get; init; } = PgVectorType.Vector;
+    public override bool Destructive => Options.Mode == PgWriteMode.Replace;
 
-    public PgIdType? IdType { get; init; }
-
-    public int BatchSize { get; init; } = PgWriteOptions.DefaultBatchSize;
-
-    public PgIndexKind Index { get; init; } = PgIndexKind.None;
-
-    public override bool Destructive => Mode == PgWriteMode.Replace;
-
-    public override string Description => $"Postgres {Server} table {Schema}.{Table} ({Mode})";
+    public override string Description => $"Postgres {Server} table {Schema}.{Table} ({Options.Mode})";
 
     public override IRecordSink Open(RestTransport transport, ILoggerFactory loggers) =>
-        new PgVectorWriter(new PgWriteOptions
-        {
-            ConnectionString = _connection.RevealConnectionString(), Schema = Schema, Table = Table, Mode = Mode, VectorType = VectorType,
-            IdType = IdType, BatchSize = BatchSize, Index = Index,
-        }, loggers.CreateLogger<PgVectorWriter>());
+        new PgVectorWriter(Options.WithConnectionString(_connection.RevealConnectionString()), loggers.CreateLogger<PgVectorWriter>());
 
     public override Task FinishAsync(IRecordSink sink, CancellationToken cancellationToken) =>
-        Index == PgIndexKind.None ? Task.CompletedTask : ((PgVectorWriter)sink).CreateIndexesAsync(cancellationToken);
+        ((PgVectorWriter)sink).CreateIndexesAsync(cancellationToken);
 }

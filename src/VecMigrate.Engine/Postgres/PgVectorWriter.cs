@@ -48,7 +48,6 @@ public sealed class PgVectorWriter : IRecordSink
     private long _checkpointBase;
     private string? _lastPosition;
     private PgCheckpoint? _checkpoint;
-    private bool _resume;
     private const string StageTable = "vecmigrate_stage";
 
     /// <summary>Encoded rows go to the COPY once this many bytes are buffered (and at the end of the batch).</summary>
@@ -59,8 +58,6 @@ public sealed class PgVectorWriter : IRecordSink
         options.Validate();
         _options = options;
         _logger = logger ?? NullLogger.Instance;
-        _checkpoint = options.Checkpoint;
-        _resume = options.Resume;
     }
 
     /// <summary>The table plan, once the first record has fixed it.</summary>
@@ -189,24 +186,6 @@ public sealed class PgVectorWriter : IRecordSink
         }
     }
 
-    /// <summary>Writes every record of <paramref name="records"/> and commits; rejected records go to <paramref name="onRejected"/> (or stop the write when it is null).</summary>
-    public async Task<PgWriteSummary> WriteAllAsync(IAsyncEnumerable<VectorRecord> records, Action<RecordRejectedException>? onRejected = null, CancellationToken cancellationToken = default)
-    {
-        await foreach (var r in records.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            try
-            {
-                await WriteAsync(r, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RecordRejectedException ex) when (onRejected != null)
-            {
-                onRejected(ex);
-            }
-        }
-        await FlushAsync(cancellationToken).ConfigureAwait(false);
-        return Summary;
-    }
-
     private async Task PrepareAsync(VectorRecord first, CancellationToken ct)
     {
         _conn = await OpenAsync(ct).ConfigureAwait(false);
@@ -244,13 +223,8 @@ public sealed class PgVectorWriter : IRecordSink
             {
                 await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
+            // The runner has checked the checkpoint (and refused an existing one without Resume): go on from its count.
             var state = await PgCheckpointStore.ResumeFromAsync(_options.ConnectionString, _options.Schema, cp, plan.DisplayName, ct).ConfigureAwait(false);
-            if (state != null && !_resume)
-            {
-                throw new VecMigrateException(FailureKind.InvalidArgument, "PgCheckpointExists",
-                    $"Checkpoint '{cp.Name}' already records {state.Records} records written to {plan.DisplayName}{(state.Completed ? " (completed)" : "")}; " +
-                    "resume it, or remove it to start over. Nothing was written.", cp.Name);
-            }
             if (state != null)
             {
                 _checkpointBase = state.Records;
@@ -554,13 +528,7 @@ public sealed class PgVectorWriter : IRecordSink
     ICheckpointStore? IRecordSink.AttachCheckpoint(string name, string source, bool resume)
     {
         if (Plan is not null) throw new InvalidOperationException("A checkpoint is attached before the first record.");
-        if (_checkpoint is { } own && (own.Name != name || own.Source != source))
-        {
-            throw new VecMigrateException(FailureKind.InvalidArgument, "PgCheckpointMismatch",
-                $"The writer was made for checkpoint '{own.Name}' of {own.Source}, not '{name}' of {source}.", name);
-        }
         _checkpoint = new PgCheckpoint(name, source);
-        _resume = resume;
         return PgCheckpointStore.Open(_options.ConnectionString, _options.Schema);
     }
 

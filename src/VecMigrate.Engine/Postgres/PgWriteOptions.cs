@@ -72,29 +72,22 @@ public sealed class PgWriteOptions
     /// <summary>The metric the index serves; null takes each vector's metric from the source.</summary>
     public Records.DistanceMetric? IndexMetric { get; init; }
 
-    /// <summary>
-    /// Record each committed batch's last source position under this name, in the batch's own
-    /// transaction, so a resumed read starts exactly after what the table holds. Null: no checkpoint. Under a
-    /// <see cref="Pipeline.Migration"/>, name the checkpoint in <see cref="Pipeline.MigrationOptions.Checkpoint"/> instead:
-    /// the runner then attaches it here and starts the source after it.
-    /// </summary>
-    public PgCheckpoint? Checkpoint { get; init; }
-
-    /// <summary>
-    /// This write continues the one recorded in <see cref="Checkpoint"/>: Replace mode does not empty
-    /// the table again, and the record count goes on from the checkpoint's.
-    /// </summary>
-    public bool Resume { get; init; }
-
     /// <summary>Create the vector extension when the database lacks it and the server has it.</summary>
     public bool CreateExtension { get; init; } = true;
+
+    /// <summary>These options with another connection string (every other option copied).</summary>
+    public PgWriteOptions WithConnectionString(string connectionString) => new()
+    {
+        ConnectionString = connectionString, Schema = Schema, Table = Table, BatchSize = BatchSize, IdType = IdType,
+        SparseDimension = SparseDimension, Mode = Mode, VectorType = VectorType, Index = Index, IndexMetric = IndexMetric,
+        CreateExtension = CreateExtension,
+    };
 
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(Table)) throw Invalid("A table name is required.");
         if (string.IsNullOrWhiteSpace(Schema)) throw Invalid("A schema name is required.");
         if (BatchSize is < 1 or > 1_000_000) throw Invalid($"The batch size must be between 1 and 1,000,000 (got {BatchSize}).");
-        if (Resume && Checkpoint is null) throw Invalid("Resuming needs a checkpoint name.");
         if (SparseDimension is < 1 or > PgVectorCodec.SparseVecMaxDim)
         {
             throw Invalid($"The sparse dimension must be between 1 and {PgVectorCodec.SparseVecMaxDim:N0} (got {SparseDimension}).");

@@ -7,9 +7,10 @@ public static class PgWritePlanText
 {
     /// <summary>
     /// Describes a write planned by <see cref="PgVectorWriter.PlanAsync"/>: the target, the mode, the statements
-    /// that would create the table, and the indexes built after the load. Never holds a password.
+    /// that would create the table, the indexes built after the load, and the checkpoint kept with each batch (when
+    /// <paramref name="checkpoint"/> is named; <paramref name="resume"/>: it continues). Never holds a password.
     /// </summary>
-    public static string Describe(PgTablePlan plan, PgWriteOptions options, IReadOnlyList<string> indexDdl)
+    public static string Describe(PgTablePlan plan, PgWriteOptions options, IReadOnlyList<string> indexDdl, string? checkpoint = null, bool resume = false)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
@@ -20,7 +21,7 @@ public static class PgWritePlanText
         sb.AppendLine();
         sb.AppendLine(options.Mode switch
         {
-            PgWriteMode.Replace when options.Resume => "Replace, resumed: the rows already written stay.",
+            PgWriteMode.Replace when resume && checkpoint is not null => "Replace, resumed: the rows already written stay.",
             PgWriteMode.Replace when plan.Exists => "Replace: every row of the existing table is deleted (TRUNCATE) in the first batch's transaction.",
             PgWriteMode.Upsert => "Upsert: a record whose key is already there updates that row.",
             PgWriteMode.Append => "Append: a record whose key is already there fails its batch.",
@@ -40,9 +41,9 @@ public static class PgWritePlanText
             sb.AppendLine("Then builds:");
             foreach (var ddl in indexDdl) sb.Append("  ").Append(ddl).AppendLine(";");
         }
-        if (options.Checkpoint is { } checkpoint)
+        if (checkpoint is not null)
         {
-            sb.Append(options.Resume ? "Continues" : "Records").Append(" checkpoint '").Append(checkpoint.Name).Append("' in ")
+            sb.Append(resume ? "Continues (or starts)" : "Records").Append(" checkpoint '").Append(checkpoint).Append("' in ")
               .Append(options.Schema).Append('.').Append(PgCheckpointStore.TableName).AppendLine(" with each batch.");
         }
         return sb.ToString().TrimEnd();

@@ -117,28 +117,22 @@ public sealed partial class QdrantClient : IDisposable
     /// upserts by id are idempotent), bounded by the transport's retry policy. <c>collection</c> names the
     /// collection the call concerns, so that a 404 reads as "collection not found".
     /// </summary>
-    internal async Task<T> SendAsync<T>(HttpMethod method, string path, ReadOnlyMemory<byte>? body, string what, string? collection,
+    internal Task<T> SendAsync<T>(HttpMethod method, string path, ReadOnlyMemory<byte>? body, string what, string? collection,
         AnswerParser<T> parse, CancellationToken cancellationToken)
     {
         var url = new Uri(BaseUrl, path);
         var target = url.GetLeftPart(UriPartial.Path);
-        for (var attempt = 1; ; attempt++)
+        var started = Stopwatch.GetTimestamp();
+        // Uncompressed: Qdrant gzips any answer whose request accepts it (actix's Compress middleware), and a scroll
+        // page is megabytes of decimal floats that cost both sides far more CPU to deflate and inflate than to carry.
+        // The answer is read inside the transport's one retry loop: a body that breaks off is asked for again there.
+        return _transport.SendAsync(() => MakeRequest(method, url, body), what, ErrorPrefix, async (response, ct) =>
         {
-            var started = Stopwatch.GetTimestamp();
-            // Uncompressed: Qdrant gzips any answer whose request accepts it (actix's Compress middleware), and a
-            // scroll page is megabytes of decimal floats that cost both sides far more CPU to deflate and inflate
-            // than to carry.
-            using var response = await _transport.SendAsync(() => MakeRequest(method, url, body), what, ErrorPrefix,
-                cancellationToken, HttpCompletionOption.ResponseHeadersRead, compressed: false).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                throw await FailureAsync(response, what, target, collection, cancellationToken).ConfigureAwait(false);
+                throw await FailureAsync(response, what, target, collection, ct).ConfigureAwait(false);
             }
-
-            var answer = await ReadAnswerOrWaitAsync(response.Content, what, target, attempt, cancellationToken).ConfigureAwait(false);
-            if (answer is null) continue; // the answer broke off: ask again
-            var (buffer, length) = answer.Value;
-
+            var (buffer, length) = await ReadAnswerAsync(response.Content, ct).ConfigureAwait(false);
             try
             {
                 QdrantLog.Answered(_logger, method.Method, target, (int)response.StatusCode, length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -148,7 +142,7 @@ public sealed partial class QdrantClient : IDisposable
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
-        }
+        }, cancellationToken, HttpCompletionOption.ResponseHeadersRead, compressed: false);
     }
 
     private HttpRequestMessage MakeRequest(HttpMethod method, Uri url, ReadOnlyMemory<byte>? body)
@@ -166,15 +160,17 @@ public sealed partial class QdrantClient : IDisposable
     }
 
     /// <summary>
-    /// Reads the whole answer into a pooled buffer; null when it broke off or ran out of time and may be asked for
-    /// again (after the retry policy's wait, logged), an error when this was the last attempt.
+    /// For the hand-written gRPC scroll only (QdrantClient.Grpc.cs, which its replacement by Qdrant.Client retires):
+    /// reads the whole answer, or waits and returns null when it broke off and may be asked for again.
     /// </summary>
     private async Task<(byte[] Buffer, int Length)?> ReadAnswerOrWaitAsync(HttpContent content, string what, string target, int attempt,
         CancellationToken cancellationToken)
     {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_transport.Timeout);
         try
         {
-            return await ReadAnswerAsync(content, cancellationToken).ConfigureAwait(false);
+            return await ReadAnswerAsync(content, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is IOException or HttpRequestException or OperationCanceledException)
         {
@@ -192,11 +188,9 @@ public sealed partial class QdrantClient : IDisposable
         }
     }
 
-    /// <summary>Reads the whole answer into a pooled buffer, within one transport timeout.</summary>
+    /// <summary>Reads the whole answer into a pooled buffer (within the attempt's timeout, which the token carries).</summary>
     private async Task<(byte[] Buffer, int Length)> ReadAnswerAsync(HttpContent content, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_transport.Timeout);
         var expected = content.Headers.ContentLength;
         // Without a length (Qdrant streams its answers chunked), start at the largest answer so far: pages of a read
         // are alike, and growing a 3 MB page from 64 KB copies it about once more.
@@ -204,7 +198,7 @@ public sealed partial class QdrantClient : IDisposable
         var used = 0;
         try
         {
-            var stream = await content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
                 while (true)
@@ -216,7 +210,7 @@ public sealed partial class QdrantClient : IDisposable
                         ArrayPool<byte>.Shared.Return(buffer);
                         buffer = bigger;
                     }
-                    var n = await stream.ReadAsync(buffer.AsMemory(used), timeout.Token).ConfigureAwait(false);
+                    var n = await stream.ReadAsync(buffer.AsMemory(used), cancellationToken).ConfigureAwait(false);
                     if (n == 0) break;
                     used += n;
                 }
@@ -301,7 +295,7 @@ public sealed partial class QdrantClient : IDisposable
             var used = 0;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_transport.Timeout);
-            var stream = await content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
                 int n;

@@ -17,7 +17,7 @@ internal static partial class QdrantLog
     [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Qdrant read of '{Collection}' resumes after point {Id}")]
     public static partial void Resuming(ILogger logger, string collection, string id);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "{What}: the answer broke off ({Reason}); attempt {Attempt} of {Max}, retrying in {DelayMs:0} ms")]
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "{What}: the answer broke off ({Reason}); attempt {Attempt} of {Max}, retrying in {DelayMs:0} ms")]
     public static partial void BodyRetry(ILogger logger, string what, string reason, int attempt, int max, double delayMs);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "Qdrant read of '{Collection}' finished: {Count} points in {Pages} pages")]

@@ -218,26 +218,6 @@ public sealed class QdrantSink : IRecordSink
     /// <summary>Sends the open batch: the source was read to its end.</summary>
     public Task CompleteAsync(CancellationToken cancellationToken = default) => FlushAsync(cancellationToken);
 
-    /// <summary>Writes every record and flushes; rejected records go to <paramref name="onRejected"/> (or stop the write when it is null).</summary>
-    public async Task<QdrantWriteSummary> WriteAllAsync(IAsyncEnumerable<VectorRecord> records, Action<RecordRejectedException>? onRejected = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(records);
-        await foreach (var r in records.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            try
-            {
-                await WriteAsync(r, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RecordRejectedException ex) when (onRejected is not null)
-            {
-                onRejected(ex);
-            }
-        }
-        await CompleteAsync(cancellationToken).ConfigureAwait(false);
-        return Summary;
-    }
-
     private async Task<QdrantCollectionInfo?> DescribeOrNullAsync(CancellationToken ct)
     {
         try

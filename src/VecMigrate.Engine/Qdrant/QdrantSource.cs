@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -48,10 +49,23 @@ public sealed class QdrantReadOptions
     public string? StartAfter { get; init; }
 
     /// <summary>These options with <see cref="StartAfter"/> set to <paramref name="position"/> (every other option copied).</summary>
-    internal QdrantReadOptions WithStartAfter(string? position) => new(Collection)
+    public QdrantReadOptions WithStartAfter(string? position) => new(Collection)
     {
-        PageSize = PageSize, FilterJson = FilterJson, Payload = Payload, Vectors = Vectors, StartAfter = position,
+        PageSize = PageSize, Prefetch = Prefetch, FilterJson = FilterJson, Payload = Payload, Vectors = Vectors, StartAfter = position,
     };
+
+    /// <summary>
+    /// The read's identity for checkpoints: endpoint, collection, and what narrows it (a filter by digest, the
+    /// vectors and payload chosen); never the start position or a secret.
+    /// </summary>
+    public string Describe(string endpoint)
+    {
+        var d = new StringBuilder($"Qdrant {endpoint} collection '{Collection}'");
+        if (FilterJson is { } filter) d.Append(" filter #").Append(Pipeline.SourceIdentity.Digest(filter));
+        if (Vectors != QdrantSelection.All) d.Append(" vectors ").Append(Vectors);
+        if (Payload != QdrantSelection.All) d.Append(" payload ").Append(Payload);
+        return d.ToString();
+    }
 
     internal void Validate()
     {
@@ -198,7 +212,7 @@ public sealed class QdrantSource
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(schema);
         options.Validate();
-        var stamp = new RecordStamp(schema, new RecordOrigin(SourceKind.Qdrant, _client.Endpoint, options.Collection), WithPosition: true);
+        var stamp = new RecordStamp(schema, new RecordOrigin(SourceKind.Qdrant, _client.Endpoint, options.Collection) { Read = options.Describe(_client.Endpoint) }, WithPosition: true);
 
         PointId? offset = null;
         PointId? skip = null;

@@ -12,26 +12,25 @@ public sealed class QdrantSourceSpec : MigrationSourceSpec
 
     /// <param name="url">Qdrant's REST url.</param>
     /// <param name="apiKey">The key, or null for none.</param>
-    /// <param name="collection">The collection.</param>
-    public QdrantSourceSpec(Uri url, ApiSecret? apiKey, string collection)
+    /// <param name="options">What to read: the same options Get-QdrantPoint reads with (its start position is the runner's).</param>
+    public QdrantSourceSpec(Uri url, ApiSecret? apiKey, QdrantReadOptions options)
     {
         ArgumentNullException.ThrowIfNull(url);
-        ArgumentException.ThrowIfNullOrWhiteSpace(collection);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         Url = url;
         _apiKey = apiKey;
-        Collection = collection;
+        Options = options.WithStartAfter(null);
     }
 
     public override string System => "Qdrant";
 
     public Uri Url { get; }
 
-    public string Collection { get; }
+    public string Collection => Options.Collection;
 
-    /// <summary>Qdrant's JSON filter, or null for every point.</summary>
-    public string? Filter { get; init; }
-
-    public int PageSize { get; init; } = QdrantReadOptions.DefaultPageSize;
+    /// <summary>What is read (never a secret).</summary>
+    public QdrantReadOptions Options { get; }
 
     /// <summary>Qdrant's gRPC url, to read pages over gRPC (everything else stays REST); null for REST only.</summary>
     public Uri? GrpcUrl { get; init; }
@@ -39,11 +38,10 @@ public sealed class QdrantSourceSpec : MigrationSourceSpec
     /// <summary>Whether a key is set (never the key).</summary>
     public bool HasApiKey => _apiKey is not null;
 
-    public override string Description => $"Qdrant {Url} collection '{Collection}'{(Filter is null ? "" : " (filtered)")}{(GrpcUrl is null ? "" : " over gRPC")}";
+    public override string Description => Options.Describe(Url.ToString()) + (GrpcUrl is null ? "" : " over gRPC");
 
     public override MigrationSource Open(RestTransport transport, ILoggerFactory loggers) =>
-        MigrationSource.Qdrant(new QdrantClient(Url, _apiKey, transport) { GrpcUrl = GrpcUrl },
-            new QdrantReadOptions(Collection) { FilterJson = Filter, PageSize = PageSize }, loggers.CreateLogger<QdrantSource>());
+        MigrationSource.Qdrant(new QdrantClient(Url, _apiKey, transport) { GrpcUrl = GrpcUrl }, Options, loggers.CreateLogger<QdrantSource>());
 }
 
 /// <summary>
@@ -56,33 +54,25 @@ public sealed class QdrantTargetSpec : MigrationTargetSpec
 
     /// <param name="url">Qdrant's REST url.</param>
     /// <param name="apiKey">The key, or null for none.</param>
-    /// <param name="collection">The collection.</param>
-    public QdrantTargetSpec(Uri url, ApiSecret? apiKey, string collection)
+    /// <param name="options">How to write: the same options Write-QdrantPoint writes with.</param>
+    public QdrantTargetSpec(Uri url, ApiSecret? apiKey, QdrantSinkOptions options)
     {
         ArgumentNullException.ThrowIfNull(url);
-        ArgumentException.ThrowIfNullOrWhiteSpace(collection);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         Url = url;
         _apiKey = apiKey;
-        Collection = collection;
+        Options = options;
     }
 
     public override string System => "Qdrant";
 
     public Uri Url { get; }
 
-    public string Collection { get; }
+    public string Collection => Options.Collection;
 
-    /// <summary>The distance of a collection created by the copy; null takes the source's (or Cosine).</summary>
-    public DistanceMetric? Distance { get; init; }
-
-    public int BatchSize { get; init; } = QdrantSinkOptions.DefaultBatchSize;
-
-    /// <summary>Whether a missing collection is created (false: it must exist).</summary>
-    public bool CreateCollection { get; init; } = true;
-
-    public string OriginalIdField { get; init; } = QdrantSinkOptions.DefaultOriginalIdField;
-
-    public string NamespaceField { get; init; } = QdrantSinkOptions.DefaultNamespaceField;
+    /// <summary>How the copy writes (never a secret).</summary>
+    public QdrantSinkOptions Options { get; }
 
     /// <summary>Whether a key is set (never the key).</summary>
     public bool HasApiKey => _apiKey is not null;
@@ -90,9 +80,5 @@ public sealed class QdrantTargetSpec : MigrationTargetSpec
     public override string Description => $"Qdrant {Url} collection '{Collection}'";
 
     public override IRecordSink Open(RestTransport transport, ILoggerFactory loggers) =>
-        new QdrantSink(new QdrantClient(Url, _apiKey, transport), new QdrantSinkOptions(Collection)
-        {
-            Distance = Distance, BatchSize = BatchSize, CreateCollection = CreateCollection,
-            OriginalIdField = OriginalIdField, NamespaceField = NamespaceField,
-        }, loggers.CreateLogger<QdrantSink>());
+        new QdrantSink(new QdrantClient(Url, _apiKey, transport), Options, loggers.CreateLogger<QdrantSink>());
 }

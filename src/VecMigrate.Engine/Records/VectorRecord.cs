@@ -6,6 +6,13 @@ namespace VecMigrate.Engine.Records;
 /// </summary>
 public sealed record RecordOrigin(SourceKind Source, string Endpoint, string Container)
 {
+    /// <summary>
+    /// The read these records came from, as a checkpoint records its source (the same text as the
+    /// <c>MigrationSource.Description</c> of that read): piped records and Copy-VectorData share one checkpoint
+    /// identity. Null for records not read by a source.
+    /// </summary>
+    public string? Read { get; init; }
+
     public override string ToString() => $"{Source}:{Endpoint}/{Container}";
 }
 

@@ -10,7 +10,7 @@ namespace VecMigrate.Commands;
 /// Copy-VectorData: copies a source into a target through the engine's resumable runner. With -Checkpoint and
 /// -Resume the same command starts, continues, or finds there is nothing left to do.
 /// </summary>
-[Cmdlet(VerbsCommon.Copy, "VectorData", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Copy, "VectorData", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(MigrationSummary))]
 public sealed class CopyVectorDataCommand : VecMigrateCmdlet
 {
@@ -47,10 +47,8 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
     protected override void EndProcessing()
     {
         var plan = $"Copy {Source} to {Target}" + (Checkpoint is null ? "" : $" with checkpoint '{Checkpoint}'{(Resume ? " (resumed if it exists)" : "")}");
-        if (NeedsConfirmation(Target.Destructive ? ConfirmImpact.High : ConfirmImpact.Medium, Force)
-            && !ShouldProcess(plan, plan + Environment.NewLine + "Continue?", "Copy-VectorData")) return;
-        // A relative folder is relative to the current PowerShell location, not the process's directory.
-        var store = StateDirectory is null ? null : new FileCheckpointStore(SessionState.Path.GetUnresolvedProviderPathFromPSPath(StateDirectory));
+        if (!ShouldWrite(plan, "Copy-VectorData", Target.Destructive, Force)) return;
+        var store = CheckpointFiles(StateDirectory);
         var loggers = LoggerFactory;
         var progress = new ProgressMeter($"Copying {Source.System} to {Target.System}");
         using var transport = new RestTransport(logger: loggers.CreateLogger<RestTransport>());
@@ -67,8 +65,10 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
                 {
                     Checkpoint = Checkpoint, Resume = Resume, TimeLimit = TimeLimit, MaxReconnects = MaxReconnects,
                     CheckpointStore = store,
-                    // A refused record is a non-terminating error naming it; the copy goes on.
-                    OnRejected = e => _ = writer.WriteErrorAsync(e).AsTask(),
+                    // A refused record is a non-terminating error naming it, reported before the copy goes on (so that
+                    // -ErrorAction Stop stops it there, and no error arrives after the summary).
+                    OnRejected = (e, _) => writer.WriteErrorAsync(e),
+                    Finish = token => Target.FinishAsync(sink, token),
                     Progress = p =>
                     {
                         if (!started)
@@ -84,7 +84,6 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
                 try
                 {
                     var summary = await Migration.RunAsync(source, sink, options, loggers.CreateLogger(typeof(Migration)), token).ConfigureAwait(false);
-                    if (summary.Completed && !summary.AlreadyComplete) await Target.FinishAsync(sink, token).ConfigureAwait(false);
                     await writer.WriteObjectAsync(summary).ConfigureAwait(false);
                 }
                 finally

@@ -12,28 +12,13 @@ public sealed class GetPineconeVectorCommand : PineconeReadCmdlet
 {
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string[]? Id { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, PineconeClient.MaxListLimit)]
-    public int PageSize { get; set; } = PineconeClient.MaxListLimit;
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
     public string? StartAfter { get; set; }
 
     protected override void ProcessRecord()
     {
         var name = IndexName ?? IndexHost!;
         var source = new PineconeSource(OpenClient(), new PineconeSourceOptions { IndexName = name, IndexHost = IndexHost });
-        var options = new PineconeReadOptions
-        {
-            Namespaces = Namespace,
-            IdPrefix = Prefix,
-            Ids = Id,
-            PageSize = PageSize,
-            StartAfter = StartAfter,
-        };
+        var options = ReadOptions().WithStartAfter(StartAfter);
         var progress = new ProgressMeter($"Reading Pinecone index '{name}'");
         WriteAll(progress.AfterTotal(ct => source.EstimateCountAsync(options, ct), source.ReadAsync(options)), progress);
     }

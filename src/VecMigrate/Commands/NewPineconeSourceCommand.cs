@@ -1,8 +1,5 @@
 using System.Management.Automation;
 using VecMigrate.Engine.Pinecone;
-using VecMigrate.Engine.Pipeline;
-using VecMigrate.Engine;
-using VecMigrate.Hosting;
 
 namespace VecMigrate.Commands;
 
@@ -11,14 +8,6 @@ namespace VecMigrate.Commands;
 [OutputType(typeof(PineconeSourceSpec))]
 public sealed class NewPineconeSourceCommand : PineconeReadCmdlet
 {
-    protected override void ProcessRecord()
-    {
-        var key = ResolveApiKey(ApiKey, Secrets.PineconeApiKeyVariable);
-        if (key is null)
-        {
-            ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "PineconeApiKeyMissing",
-                $"No Pinecone API key: give -ApiKey (text, SecureString or credential), or set {Secrets.PineconeApiKeyVariable}."));
-        }
-        WriteObject(Create(() => new PineconeSourceSpec(key, Url, IndexName ?? IndexHost!, IndexHost) { Namespace = Namespace, Prefix = Prefix }));
-    }
+    protected override void ProcessRecord() =>
+        WriteObject(Create(() => new PineconeSourceSpec(RequireApiKey(), Url, IndexName ?? IndexHost!, IndexHost, ReadOptions())));
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Qdrant;
 using VecMigrate.Hosting;
 
@@ -10,13 +9,6 @@ namespace VecMigrate.Commands;
 [OutputType(typeof(QdrantSourceSpec))]
 public sealed class NewQdrantSourceCommand : QdrantReadCmdlet
 {
-    protected override void ProcessRecord()
-    {
-        WriteObject(Create(() => new QdrantSourceSpec(Url, ResolveApiKey(ApiKey, Secrets.QdrantApiKeyVariable), Collection)
-        {
-            Filter = FilterJson(),
-            PageSize = PageSize,
-            GrpcUrl = GrpcUrl,
-        }));
-    }
+    protected override void ProcessRecord() =>
+        WriteObject(Create(() => new QdrantSourceSpec(Url, ResolveApiKey(ApiKey, Secrets.QdrantApiKeyVariable), ReadOptions()) { GrpcUrl = GrpcUrl }));
 }

@@ -25,8 +25,8 @@ public abstract class PineconeCmdlet : VecMigrateCmdlet
     [ValidateNotNull]
     public Uri Url { get; set; } = DefaultUrl;
 
-    /// <summary>A client with -ApiKey (or PINECONE_API_KEY); without a key the command ends.</summary>
-    private protected PineconeClient OpenClient()
+    /// <summary>The key from -ApiKey (or PINECONE_API_KEY); without one the command ends.</summary>
+    private protected ApiSecret RequireApiKey()
     {
         var key = ResolveApiKey(ApiKey, Secrets.PineconeApiKeyVariable);
         if (key is null)
@@ -34,6 +34,13 @@ public abstract class PineconeCmdlet : VecMigrateCmdlet
             ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "PineconeApiKeyMissing",
                 $"No Pinecone API key: give -ApiKey (text, SecureString or credential), or set {Secrets.PineconeApiKeyVariable}."));
         }
+        return key!;
+    }
+
+    /// <summary>A client with -ApiKey (or PINECONE_API_KEY); without a key the command ends.</summary>
+    private protected PineconeClient OpenClient()
+    {
+        var key = RequireApiKey();
         if (!Url.IsAbsoluteUri || Url.Scheme is not ("http" or "https"))
         {
             ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "PineconeUrlInvalid",
@@ -81,4 +88,63 @@ public abstract class PineconeReadCmdlet : PineconeCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Prefix { get; set; }
+
+    /// <summary>Ids to read instead of listing them (the way to read a pod-based index).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Id { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, PineconeClient.MaxListLimit)]
+    public int PageSize { get; set; } = PineconeClient.MaxListLimit;
+
+    /// <summary>The read these parameters ask for (without a start position).</summary>
+    private protected PineconeReadOptions ReadOptions() => new() { Namespaces = Namespace, IdPrefix = Prefix, Ids = Id, PageSize = PageSize };
+}
+
+/// <summary>The parameters of the cmdlets that write an index (Write-PineconeVector, New-PineconeTarget): one set, so the twins cannot drift.</summary>
+public abstract class PineconeWriteCmdlet : PineconeCmdlet
+{
+    /// <summary>The index is found by name through the control plane.</summary>
+    public const string ByNameSet = "ByName";
+
+    /// <summary>The index's data-plane host is given: the control plane is not asked.</summary>
+    public const string ByHostSet = "ByHost";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByNameSet)]
+    [Parameter(ParameterSetName = ByHostSet)]
+    [Alias("Name")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PineconeIndexCompleter))]
+    public string? IndexName { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = ByHostSet)]
+    [Alias("Host")]
+    [ValidateNotNullOrEmpty]
+    public string? IndexHost { get; set; }
+
+    /// <summary>The namespace every record goes into ('' for the default one); each record's own when left out.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    [AllowEmptyString]
+    public string? Namespace { get; set; }
+
+    [Parameter]
+    [AllowEmptyString]
+    public string? VectorName { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SparseVectorName { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, PineconeClient.MaxUpsertVectors)]
+    public int BatchSize { get; set; } = PineconeClient.MaxUpsertVectors;
+
+    /// <summary>The write these parameters ask for.</summary>
+    private protected PineconeSinkOptions SinkOptions() => new()
+    {
+        IndexName = IndexName ?? IndexHost!, IndexHost = IndexHost, Namespace = Namespace, VectorName = VectorName,
+        SparseVectorName = SparseVectorName, BatchSize = BatchSize,
+    };
 }

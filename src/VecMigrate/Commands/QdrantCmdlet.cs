@@ -5,6 +5,7 @@ using VecMigrate.Engine;
 using VecMigrate.Engine.Http;
 using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Qdrant;
+using VecMigrate.Engine.Records;
 using VecMigrate.Hosting;
 
 namespace VecMigrate.Commands;
@@ -37,7 +38,10 @@ public abstract class QdrantCmdlet : VecMigrateCmdlet
         }
         catch (ArgumentException e)
         {
-            ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "QdrantUrlInvalid", e.Message, (e.ParamName == nameof(QdrantClient.GrpcUrl) ? grpcUrl : Url)?.OriginalString, e));
+            // Named as the user gave it (-Url, -GrpcUrl), not by the engine's parameter ("(Parameter 'baseUrl')").
+            var (parameter, url) = e.ParamName == nameof(QdrantClient.GrpcUrl) ? ("GrpcUrl", grpcUrl) : ("Url", Url);
+            var reason = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+            ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "QdrantUrlInvalid", $"-{parameter} {url?.OriginalString}: {reason}", url?.OriginalString, e));
             throw; // not reached
         }
     }
@@ -72,7 +76,77 @@ public abstract class QdrantReadCmdlet : QdrantCmdlet
     [ValidateNotNull]
     public Uri? GrpcUrl { get; set; }
 
-    /// <summary>-Filter as Qdrant's JSON filter text (given as text, or a hashtable/object sent as JSON), or null.</summary>
-    private protected string? FilterJson() =>
-        Filter is null ? null : PowerShellValues.ToPlain(Filter) as string ?? ObjectRecords.ToJson(PowerShellValues.ToPlain(Filter));
+    /// <summary>Payload fields to read; every field when left out.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? WithPayload { get; set; }
+
+    [Parameter] public SwitchParameter NoPayload { get; set; }
+
+    /// <summary>Vector names to read; '' is the unnamed vector.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    [AllowEmptyString]
+    public string[]? Vector { get; set; }
+
+    [Parameter] public SwitchParameter NoVector { get; set; }
+
+    /// <summary>The read these parameters ask for (without a start position).</summary>
+    private protected QdrantReadOptions ReadOptions() => Create(() => new QdrantReadOptions(Collection)
+    {
+        PageSize = PageSize,
+        FilterJson = Filter is null ? null : PowerShellValues.ToPlain(Filter) as string ?? ObjectRecords.ToJson(PowerShellValues.ToPlain(Filter)),
+        Payload = Select(WithPayload, NoPayload, nameof(WithPayload), nameof(NoPayload)),
+        Vectors = Select(Vector, NoVector, nameof(Vector), nameof(NoVector)),
+    });
+
+    private QdrantSelection Select(string[]? names, bool none, string namesParameter, string noneParameter)
+    {
+        if (names is not null && none)
+        {
+            ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, "QdrantSelectionConflict",
+                $"-{namesParameter} and -{noneParameter} cannot be used together."));
+        }
+        return none ? QdrantSelection.None : names is null ? QdrantSelection.All : QdrantSelection.Only(names);
+    }
+}
+
+/// <summary>The parameters of the cmdlets that write a collection (Write-QdrantPoint, New-QdrantTarget): one set, so the twins cannot drift.</summary>
+public abstract class QdrantWriteCmdlet : QdrantCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [Alias("Name")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(QdrantCollectionCompleter))]
+    public string Collection { get; set; } = "";
+
+    /// <summary>The distance of a collection the write creates; the source's (or Cosine) when left out.</summary>
+    [Parameter]
+    [ValidateDistanceMetric]
+    public DistanceMetric? Distance { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 100_000)]
+    public int BatchSize { get; set; } = QdrantSinkOptions.DefaultBatchSize;
+
+    [Parameter]
+    [ValidateRange(1024, int.MaxValue)]
+    public int MaxRequestBytes { get; set; } = QdrantSinkOptions.DefaultMaxRequestBytes;
+
+    [Parameter] public SwitchParameter NoCreate { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string OriginalIdField { get; set; } = QdrantSinkOptions.DefaultOriginalIdField;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string NamespaceField { get; set; } = QdrantSinkOptions.DefaultNamespaceField;
+
+    /// <summary>The write these parameters ask for.</summary>
+    private protected QdrantSinkOptions SinkOptions() => new(Collection)
+    {
+        Distance = Distance, BatchSize = BatchSize, MaxRequestBytes = MaxRequestBytes, CreateCollection = !NoCreate,
+        OriginalIdField = OriginalIdField, NamespaceField = NamespaceField,
+    };
 }

@@ -6,7 +6,7 @@ using VecMigrate.Engine.Postgres;
 namespace VecMigrate.Commands;
 
 /// <summary>Remove-VecMigrateCheckpoint: forgets a migration's progress, so that the next run starts over.</summary>
-[Cmdlet(VerbsCommon.Remove, "VecMigrateCheckpoint", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = DatabaseSet)]
+[Cmdlet(VerbsCommon.Remove, "VecMigrateCheckpoint", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = DatabaseSet)]
 [OutputType(typeof(void))]
 public sealed class RemoveVecMigrateCheckpointCommand : CheckpointCmdlet
 {
@@ -39,7 +39,7 @@ public sealed class RemoveVecMigrateCheckpointCommand : CheckpointCmdlet
         var (store, where) = (_store, _where);
         foreach (var name in Name)
         {
-            if (NeedsConfirmation(ConfirmImpact.High, Force) && !ShouldProcess($"checkpoint '{name}' in {where}", "Remove")) continue;
+            if (!ShouldWrite($"Remove checkpoint '{name}' in {where}", "Remove-VecMigrateCheckpoint", destroys: true, Force)) continue;
             if (!Await(token => store.RemoveAsync(name, token)))
             {
                 WriteError(new VecMigrateException(FailureKind.NotFound, InDirectory ? "CheckpointNotFound" : "PgCheckpointNotFound",

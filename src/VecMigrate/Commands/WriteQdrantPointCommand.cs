@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Qdrant;
 using VecMigrate.Engine.Records;
-using VecMigrate.Hosting;
 
 namespace VecMigrate.Commands;
 
@@ -13,82 +12,39 @@ namespace VecMigrate.Commands;
 /// </summary>
 [Cmdlet(VerbsCommunications.Write, "QdrantPoint", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(QdrantWriteSummary))]
-public sealed class WriteQdrantPointCommand : QdrantCmdlet
+public sealed class WriteQdrantPointCommand : QdrantWriteCmdlet
 {
     private QdrantSink? _writer;
-    private BackgroundWriter? _sink;
-    private ProgressMeter? _progress;
-    private bool _declined;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ValidateNotNull]
     public VectorRecord InputObject { get; set; } = null!;
 
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(QdrantCollectionCompleter))]
-    public string Collection { get; set; } = "";
+    /// <summary>Keeps this write's progress in a checkpoint file, advanced after each acknowledged batch.</summary>
+    [Parameter, ValidateNotNullOrEmpty, ArgumentCompleter(typeof(PgCheckpointCompleter))]
+    public string? Checkpoint { get; set; }
 
-    [Parameter]
-    [ValidateSet(nameof(DistanceMetric.Cosine), nameof(DistanceMetric.Euclid), nameof(DistanceMetric.Dot), nameof(DistanceMetric.Manhattan))]
-    public DistanceMetric? Distance { get; set; }
+    [Parameter] public SwitchParameter Resume { get; set; }
 
-    [Parameter]
-    [ValidateRange(1, 100_000)]
-    public int BatchSize { get; set; } = QdrantSinkOptions.DefaultBatchSize;
+    /// <summary>The folder of checkpoint files (as Copy-VectorData's); $env:VECMIGRATE_STATE_DIR or the local default when left out.</summary>
+    [Parameter, ValidateNotNullOrEmpty] public string? StateDirectory { get; set; }
 
-    [Parameter]
-    [ValidateRange(1024, int.MaxValue)]
-    public int MaxRequestBytes { get; set; } = QdrantSinkOptions.DefaultMaxRequestBytes;
-
-    [Parameter] public SwitchParameter NoCreate { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string OriginalIdField { get; set; } = QdrantSinkOptions.DefaultOriginalIdField;
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string NamespaceField { get; set; } = QdrantSinkOptions.DefaultNamespaceField;
-
-    protected override void ProcessRecord()
-    {
-        if (_declined || (_sink is null && !Start(InputObject))) return;
-        Feed(_sink!, InputObject, _progress!);
-    }
+    protected override void ProcessRecord() => WriteRecord(InputObject, Start);
 
     protected override void EndProcessing()
     {
-        if (_sink is null) return; // no records, or declined
-        Finish(_sink, _progress!);
-        WriteObject(_writer!.Summary);
+        if (EndWriting()) WriteObject(_writer!.Summary);
     }
 
     // On the first record: it shows what -WhatIf/-Confirm describe (the collection to create, or the one there).
     private bool Start(VectorRecord first)
     {
-        var options = new QdrantSinkOptions(Collection)
-        {
-            Distance = Distance, BatchSize = BatchSize, MaxRequestBytes = MaxRequestBytes, CreateCollection = !NoCreate,
-            OriginalIdField = OriginalIdField, NamespaceField = NamespaceField,
-        };
+        var options = SinkOptions();
         var client = OpenClient();
-        var writer = _writer = Create(() => new QdrantSink(client, options, LoggerFactory.CreateLogger<QdrantSink>()));
-        if (NeedsConfirmation(ConfirmImpact.Medium, force: false))
-        {
-            var plan = QdrantWritePlanText.Describe(Await(token => writer.PlanAsync(first, token)), client.Endpoint, options);
-            _declined = !ShouldProcess(plan, plan + Environment.NewLine + "Continue?", $"Write-QdrantPoint {Collection}");
-            if (_declined) return false;
-        }
-        _sink = new BackgroundWriter(writer.WriteAsync, writer.CompleteAsync, writer, BackgroundWriter.DefaultCapacity, StopToken);
-        _progress = new ProgressMeter($"Writing to Qdrant collection '{Collection}'");
+        var writer = _writer = OpenSink(() => new QdrantSink(client, options, LoggerFactory.CreateLogger<QdrantSink>()));
+        var plan = QdrantWritePlanText.Describe(Await(token => writer.PlanAsync(first, token)), client.Endpoint, options);
+        if (!ShouldWrite(plan, $"Write-QdrantPoint {Collection}", destroys: false, force: false)) return false;
+        StartWriting(first, $"Writing to Qdrant collection '{Collection}'", Checkpoint, Resume, CheckpointFiles(StateDirectory));
         return true;
-    }
-
-    // Ctrl+C or -ErrorAction Stop: stops the writer; the open batch is dropped unsent (acknowledged batches stay).
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) (_sink ?? (IAsyncDisposable?)_writer)?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        base.Dispose(disposing);
     }
 }

@@ -87,8 +87,9 @@ internal sealed partial class SecretRedactor
     }
 
     // key=value and key: value for names that mean a credential; the value runs to ; , & or space,
-    // or is a quoted string.
-    [GeneratedRegex(@"(?<key>\b(?:password|passwd|pwd|api[-_ ]?key|apikey|access[-_ ]?token|token|secret|client[-_ ]?secret)\b)(?<sep>\s*[=:]\s*)(?:""[^""]*""|'[^']*'|[^\s;,&]+)",
+    // or is a quoted string. After a colon, a word of letters only is prose ("No API key: give -ApiKey"), not a
+    // secret: a key or password in a header is not one plain word, and every secret handed over is masked exactly.
+    [GeneratedRegex(@"(?<key>\b(?:password|passwd|pwd|api[-_ ]?key|apikey|access[-_ ]?token|token|secret|client[-_ ]?secret)\b)(?:(?<sep>\s*=\s*)|(?<sep>\s*:\s*)(?![A-Za-z]+(?:[\s;,&.]|$)))(?:""[^""]*""|'[^']*'|[^\s;,&]+)",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex KeyValueSecret();
 

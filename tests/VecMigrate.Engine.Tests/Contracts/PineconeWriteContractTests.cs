@@ -1,3 +1,4 @@
+using VecMigrate.Testing;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
@@ -166,7 +167,7 @@ public sealed class PineconeWriteContractTests
         var committed = new List<PineconeBatchCommitted>();
         await using (var sink = kit.Sink("docs", batchSize: 7, byHost: byHost, committed: committed.Add))
         {
-            var summary = await sink.WriteAllAsync(records.AsAsync());
+            var summary = await sink.WriteThroughRunnerAsync(records.AsAsync());
             Assert.Equal(records.Count, summary.RecordsWritten);
         }
 
@@ -191,7 +192,7 @@ public sealed class PineconeWriteContractTests
 
         await using (var sink = kit.Sink("splade", batchSize: 15))
         {
-            await sink.WriteAllAsync(records.AsAsync());
+            await sink.WriteThroughRunnerAsync(records.AsAsync());
             Assert.Equal("splade", sink.Plan!.SparseVector);
         }
 
@@ -211,7 +212,7 @@ public sealed class PineconeWriteContractTests
 
         await using (var sink = kit.Sink("wide"))
         {
-            await sink.WriteAllAsync(records.AsAsync());
+            await sink.WriteThroughRunnerAsync(records.AsAsync());
         }
 
         var upserts = kit.Upserts();

@@ -146,7 +146,7 @@ public sealed class QdrantWriteContractTests : IDisposable
             BatchSize = 50,
         }, committed.Add))
         {
-            summary = await sink.WriteAllAsync(records.ToAsync());
+            summary = await sink.WriteThroughRunnerAsync(records.ToAsync());
             Assert.True(sink.CreatedCollection);
         }
 
@@ -184,7 +184,7 @@ public sealed class QdrantWriteContractTests : IDisposable
 
         await using (var sink = QdrantSinkKit.Sink(client, new QdrantSinkOptions("from-pinecone") { BatchSize = 8 }))
         {
-            await sink.WriteAllAsync(records.ToAsync());
+            await sink.WriteThroughRunnerAsync(records.ToAsync());
         }
 
         var back = await QdrantSinkKit.ReadBackAsync(client, "from-pinecone");
@@ -209,7 +209,7 @@ public sealed class QdrantWriteContractTests : IDisposable
 
         await using (var sink = QdrantSinkKit.Sink(client, new QdrantSinkOptions("colbert") { BatchSize = 10, CreateCollection = false }))
         {
-            await sink.WriteAllAsync(records.ToAsync());
+            await sink.WriteThroughRunnerAsync(records.ToAsync());
             Assert.False(sink.CreatedCollection);
         }
 
@@ -245,7 +245,7 @@ public sealed class QdrantWriteContractTests : IDisposable
 
         await using (var sink = QdrantSinkKit.Sink(client, new QdrantSinkOptions("busy") { BatchSize = 5 }))
         {
-            await sink.WriteAllAsync(Enumerable.Range(0, 10).Select(i => Rec((ulong)i, schema, null, ("", new DenseVector([i, 1f])))).ToAsync());
+            await sink.WriteThroughRunnerAsync(Enumerable.Range(0, 10).Select(i => Rec((ulong)i, schema, null, ("", new DenseVector([i, 1f])))).ToAsync());
         }
 
         Assert.Equal(3, server.Faults.Injected);

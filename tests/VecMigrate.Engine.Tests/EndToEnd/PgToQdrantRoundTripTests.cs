@@ -24,7 +24,7 @@ public sealed class PgToQdrantRoundTripTests(PostgresFixture pg, CheckedQdrantSt
     {
         var client = q.Client();
         await using var sink = new QdrantSink(client, options);
-        var summary = await sink.WriteAllAsync(new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = table, PageSize = 77 }).ReadAsync());
+        var summary = await sink.WriteThroughRunnerAsync(new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = table, PageSize = 77 }).ReadAsync());
         return (await QdrantSinkKit.ReadBackAsync(client, options.Collection), summary, client);
     }
 

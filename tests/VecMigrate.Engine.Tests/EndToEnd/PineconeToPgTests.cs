@@ -44,7 +44,7 @@ public sealed class PineconeToPgTests(PostgresFixture pg)
         var cs = await pg.NewDatabaseAsync();
         await using (var writer = new PgVectorWriter(new PgWriteOptions { ConnectionString = cs, Table = "products", BatchSize = 1000 }))
         {
-            var summary = await writer.WriteAllAsync(kit.Source("products").ReadAsync(new PineconeReadOptions()));
+            var summary = await writer.WriteThroughRunnerAsync(kit.Source("products").ReadAsync(new PineconeReadOptions()));
             Assert.Equal(10_000, summary.RecordsWritten);
         }
 
@@ -85,7 +85,7 @@ public sealed class PineconeToPgTests(PostgresFixture pg)
         var cs = await pg.NewDatabaseAsync();
         await using (var writer = new PgVectorWriter(new PgWriteOptions { ConnectionString = cs, Table = "bm25", SparseDimension = 100_000 }))
         {
-            await writer.WriteAllAsync(kit.Source("bm25").ReadAsync(new PineconeReadOptions()));
+            await writer.WriteThroughRunnerAsync(kit.Source("bm25").ReadAsync(new PineconeReadOptions()));
         }
         var back = new List<VectorRecord>();
         await foreach (var r in new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = "bm25" }).ReadAsync()) back.Add(r);

@@ -59,7 +59,7 @@ public sealed class PineconeToQdrantRoundTripTests(CheckedQdrantStandInFixture f
         var committed = new List<QdrantBatchCommitted>();
         await using (var sink = new QdrantSink(client, new QdrantSinkOptions(name) { BatchSize = 50 }) { BatchCommitted = committed.Add })
         {
-            var summary = await sink.WriteAllAsync(kit.Source("hybrid").ReadAsync(new Engine.Pinecone.PineconeReadOptions { PageSize = 33 }));
+            var summary = await sink.WriteThroughRunnerAsync(kit.Source("hybrid").ReadAsync(new Engine.Pinecone.PineconeReadOptions { PageSize = 33 }));
             Assert.Equal(seeded.Count, summary.RecordsWritten);
         }
 
@@ -91,7 +91,7 @@ public sealed class PineconeToQdrantRoundTripTests(CheckedQdrantStandInFixture f
         using var client = fx.Client();
         await using (var sink = new QdrantSink(client, new QdrantSinkOptions(name)))
         {
-            await sink.WriteAllAsync(kit.Source("cos").ReadAsync());
+            await sink.WriteThroughRunnerAsync(kit.Source("cos").ReadAsync());
         }
         var back = await QdrantSinkKit.ReadBackAsync(client, name);
         RecordAssert.SameSet(seeded.Select(Expected), back, normalized: NormalizedVectors.Of(""));

@@ -21,7 +21,7 @@ public sealed class QdrantToPgTests(PostgresFixture pg, QdrantStandInFixture q) 
         using var client = _q.Client();
         var source = new QdrantSource(client);
         await using var writer = new PgVectorWriter(new PgWriteOptions { ConnectionString = cs, Table = table, BatchSize = batchSize });
-        var summary = await writer.WriteAllAsync(source.ReadAsync(new QdrantReadOptions(collection) { PageSize = pageSize }));
+        var summary = await writer.WriteThroughRunnerAsync(source.ReadAsync(new QdrantReadOptions(collection) { PageSize = pageSize }));
         var back = new List<VectorRecord>();
         await foreach (var r in new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = table, PageSize = 777 }).ReadAsync()) back.Add(r);
         return (cs, back, summary);
@@ -114,7 +114,7 @@ public sealed class QdrantToPgTests(PostgresFixture pg, QdrantStandInFixture q) 
         var cs = await pg.NewDatabaseAsync();
         using var client = _q.Client();
         await using var writer = new PgVectorWriter(new PgWriteOptions { ConnectionString = cs, Table = "never" });
-        var ex = await Assert.ThrowsAsync<VecMigrateException>(() => writer.WriteAllAsync(new QdrantSource(client).ReadAsync(new QdrantReadOptions("no_such_collection"))));
+        var ex = await Assert.ThrowsAsync<VecMigrateException>(() => writer.WriteThroughRunnerAsync(new QdrantSource(client).ReadAsync(new QdrantReadOptions("no_such_collection"))));
         Assert.Equal("QdrantCollectionNotFound", ex.ErrorId);
         Assert.Empty(await Postgres.PgReadBack.ColumnsAsync(cs, "never"));
     }

@@ -19,7 +19,7 @@ public sealed class QdrantToQdrantRoundTripTests(CheckedQdrantStandInFixture fx)
     {
         using var client = fx.Client();
         var sink = new QdrantSink(client, options ?? new QdrantSinkOptions(to) { BatchSize = 100 });
-        var summary = await sink.WriteAllAsync(new QdrantSource(client).ReadAsync(new QdrantReadOptions(from) { PageSize = 128 }));
+        var summary = await sink.WriteThroughRunnerAsync(new QdrantSource(client).ReadAsync(new QdrantReadOptions(from) { PageSize = 128 }));
         await sink.DisposeAsync();
         return (await QdrantSinkKit.ReadBackAsync(client, to), summary, sink);
     }

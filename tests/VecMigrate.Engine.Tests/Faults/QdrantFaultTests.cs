@@ -91,7 +91,7 @@ public sealed class QdrantFaultTests : IAsyncLifetime
         }
         RecordAssert.SameSet(_records, read);
         Assert.Equal(2, _server.Faults.Injected);
-        Assert.Equal(2, _logs.Count(2004)); // "the answer broke off ...; retrying"
+        Assert.Equal(2, _logs.Lines.Count(l => l.Id.Id == 1001 && l.Text.Contains("the answer broke off", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -116,6 +116,51 @@ public sealed class QdrantFaultTests : IAsyncLifetime
         Assert.Equal(FailureKind.Timeout, ex.Kind);
         Assert.Contains("3 attempt(s)", ex.Message);
         Assert.Equal(3 + 1, _server.Requests - before); // the collection once, the scroll three times
+    }
+
+    [Fact]
+    public async Task Broken_answers_and_transient_statuses_share_one_budget_of_attempts_per_call()
+    {
+        using var transport = Transport(attempts: 3);
+        using var client = new QdrantClient(_server.BaseAddress, null, transport);
+        await client.GetCollectionAsync(Collection); // the collection's answer, before the faults
+        for (var i = 0; i < 5; i++)
+        {
+            _server.Faults.FailNext(1, 503, pathEndsWith: "/points/scroll");
+            _server.Faults.CutNext(1, 0.5, "/points/scroll");
+        }
+        var before = _server.Requests;
+        await Assert.ThrowsAsync<VecMigrateException>(async () =>
+        {
+            await foreach (var _ in new QdrantSource(client).ReadAsync(new QdrantReadOptions(Collection) { PageSize = 200 }))
+            {
+            }
+        });
+        // One loop: three attempts in all (a retry around the transport's own would make 503, cut, 503, cut, ... six).
+        Assert.Equal(3, _server.Requests - before - 1); // less the collection, which the read asks again
+    }
+
+    [Fact]
+    public async Task A_refused_connection_before_any_answer_fails_in_seconds_naming_the_url()
+    {
+        // The patient policy (8 attempts, waits up to 30 s) would take about a minute; the first contact's takes seconds.
+        using var transport = new RestTransport(RetryPolicy.Default, TimeSpan.FromSeconds(30), _logs);
+        var closed = new Uri($"http://127.0.0.1:{ClosedPort()}/");
+        using var client = new QdrantClient(closed, null, transport);
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<VecMigrateException>(() => client.GetCollectionAsync(Collection));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.Equal("QdrantUnreachable", ex.ErrorId);
+        Assert.Contains($"cannot reach {closed}collections/{Collection} (3 attempt(s)", ex.Message);
+        Assert.Equal(2, _logs.Count(1001)); // each wait was said, as a warning
+        Assert.All(_logs.Lines.Where(l => l.Id.Id == 1001), l => Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, l.Level));
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port; // closed again when disposed
     }
 
     [Fact]

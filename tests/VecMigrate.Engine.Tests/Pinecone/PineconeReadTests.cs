@@ -208,7 +208,7 @@ public sealed class PineconeReadTests
         var record = Assert.Single(await PineconeTestKit.ReadAllAsync(kit.Source("bare")));
 
         Assert.Null(record.Payload);
-        Assert.Equal(new RecordOrigin(SourceKind.Pinecone, index.Url.AbsoluteUri.TrimEnd('/'), "bare"), record.Origin);
+        Assert.Equal(new RecordOrigin(SourceKind.Pinecone, index.Url.AbsoluteUri.TrimEnd('/'), "bare") { Read = "Pinecone index 'bare'" }, record.Origin);
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, CheckedQdrantStan
         await using var kit = await PineconeTestKit.StartAsync(checkContracts: true);
         var index = await kit.StandIn.CreateIndexAsync("from-pg", 16, "dotproduct");
         await using var sink = kit.Sink("from-pg", ns: "pg", batchSize: 300);
-        var summary = await sink.WriteAllAsync(new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = "docs", PageSize = 250 }).ReadAsync());
+        var summary = await sink.WriteThroughRunnerAsync(new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = "docs", PageSize = 250 }).ReadAsync());
 
         Assert.Equal((1200L, 0L, 4), (summary.RecordsWritten, summary.RecordsRejected, summary.BatchesCommitted));
         Assert.Equal(("", "bm25"), (sink.Plan!.DenseVector, sink.Plan.SparseVector));
@@ -96,7 +96,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, CheckedQdrantStan
         Assert.Equal(3 * 248, source.Count);
 
         await using var sink = kit.Sink("dst");
-        await sink.WriteAllAsync(kit.Source("src").ReadAsync());
+        await sink.WriteThroughRunnerAsync(kit.Source("src").ReadAsync());
 
         Assert.Equal(["", "prod", "team/ü #1"], target.Namespaces());
         Assert.Equal(3, sink.Summary.BatchesCommitted); // one request per namespace: a change of namespace sends the open one
@@ -115,7 +115,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, CheckedQdrantStan
         var source = await PineconeTestKit.ReadAllAsync(kit.Source("src"));
 
         await using var sink = kit.Sink("dst", ns: into, batchSize: 25);
-        await sink.WriteAllAsync(kit.Source("src").ReadAsync());
+        await sink.WriteThroughRunnerAsync(kit.Source("src").ReadAsync());
 
         Assert.Equal([into], target.Namespaces());
         Assert.Equal(source.Count, target.Records(into).Count);
@@ -145,7 +145,7 @@ public sealed class PineconeRoundTripTests(PostgresFixture pg, CheckedQdrantStan
         await using var sink = kit.Sink("from-qdrant", batchSize: 200);
         var rejected = new List<RecordRejectedException>();
         using var client = qdrant.Client();
-        var summary = await sink.WriteAllAsync(new QdrantSource(client).ReadAsync(new QdrantReadOptions(name) { PageSize = 128 }), rejected.Add);
+        var summary = await sink.WriteThroughRunnerAsync(new QdrantSource(client).ReadAsync(new QdrantReadOptions(name) { PageSize = 128 }), rejected.Add);
 
         Assert.Equal([PineconeErrorIds.MetadataNested, PineconeErrorIds.MetadataNull], rejected.OrderBy(e => e.Record.Id).Select(e => e.ErrorId).OrderBy(e => e));
         Assert.All(rejected, e => Assert.Contains(e.Record.Id.ToString(), e.Message));

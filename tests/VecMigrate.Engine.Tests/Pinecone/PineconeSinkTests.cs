@@ -224,7 +224,7 @@ public sealed class PineconeSinkTests
         await using var sink = kit.Sink("count", batchSize: 7, committed: committed.Add);
         var records = Enumerable.Range(1, 50).Select(i => PineconeSinkKit.Rec($"r{i:D2}", [i, 1], position: $"p{i}")).ToList();
 
-        var summary = await sink.WriteAllAsync(records.AsAsync());
+        var summary = await sink.WriteThroughRunnerAsync(records.AsAsync());
 
         Assert.Equal(8, committed.Count);
         Assert.Equal([7, 7, 7, 7, 7, 7, 7, 1], committed.Select(c => c.Count));
@@ -354,7 +354,7 @@ public sealed class PineconeSinkTests
         }, null) { Schema = schema }).ToList();
         await using var sink = kit.Sink("named", vectorName: "text");
 
-        await sink.WriteAllAsync(records.AsAsync());
+        await sink.WriteThroughRunnerAsync(records.AsAsync());
 
         Assert.Equal("text", sink.Plan!.DenseVector);
         Assert.Equal("bm25", sink.Plan.SparseVector);

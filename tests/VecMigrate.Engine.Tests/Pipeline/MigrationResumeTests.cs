@@ -260,7 +260,7 @@ public sealed class MigrationResumeTests : IDisposable
         var records = MakeRecords(40);
         var refused = new List<RecordRejectedException>();
         var sink = new MemorySink(10) { Refuse = 17UL };
-        var summary = await Migration.RunAsync(new ListSource(records).AsSource(), sink, new MigrationOptions { OnRejected = refused.Add });
+        var summary = await Migration.RunAsync(new ListSource(records).AsSource(), sink, new MigrationOptions { OnRejected = (e, _) => { refused.Add(e); return ValueTask.CompletedTask; } });
         Assert.Equal(1, summary.RecordsRejected);
         Assert.Equal(39, summary.RecordsWritten);
         Assert.Equal(17UL, Assert.Single(refused).Record.Id);

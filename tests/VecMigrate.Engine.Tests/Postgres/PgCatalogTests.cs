@@ -46,11 +46,11 @@ public sealed class PgCatalogTests(PostgresFixture pg)
         var cs = await pg.NewDatabaseAsync();
         var options = new PgWriteOptions
         {
-            ConnectionString = cs, Table = "docs", Index = PgIndexKind.Hnsw, Checkpoint = new PgCheckpoint("nightly", "Qdrant:x/docs"),
+            ConnectionString = cs, Table = "docs", Index = PgIndexKind.Hnsw,
         };
         await using var writer = new PgVectorWriter(options);
         var plan = await writer.PlanAsync(Dense(1UL, [1, 2, 3], schema: Docs));
-        var text = PgWritePlanText.Describe(plan, options, writer.IndexDdl);
+        var text = PgWritePlanText.Describe(plan, options, writer.IndexDdl, checkpoint: "nightly");
 
         Assert.StartsWith("Write records into public.docs on 127.0.0.1:", text);
         Assert.Contains("mode Append, 10000 records per batch.", text);

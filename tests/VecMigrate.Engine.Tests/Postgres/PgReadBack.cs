@@ -1,4 +1,5 @@
 using Npgsql;
+using Pgvector.Npgsql;
 using VecMigrate.Engine.Postgres;
 using VecMigrate.Engine.Records;
 
@@ -80,5 +81,26 @@ internal static class PgReadBack
         var v = new float[dim];
         for (var i = 0; i < dim; i++) v[i] = (float)(rng.NextDouble() * 2 - 1);
         return v;
+    }
+}
+
+/// <summary>
+/// Reads vector columns back through the Pgvector package (its own Npgsql type handlers): a decoder that shares no
+/// code with the writer's <see cref="PgVectorCodec"/>, so that a mistake in one is not hidden by the same mistake in
+/// the other.
+/// </summary>
+internal static class PgvectorReadBack
+{
+    /// <summary>Each row's value of <paramref name="column"/> by id (as text): <c>Pgvector.Vector</c>, <c>HalfVector</c>, <c>SparseVector</c>, an array of them, or null.</summary>
+    public static async Task<Dictionary<string, object?>> ValuesAsync(string cs, string table, string column)
+    {
+        var builder = new Npgsql.NpgsqlDataSourceBuilder(cs);
+        builder.UseVector();
+        await using var source = builder.Build();
+        await using var cmd = source.CreateCommand($"SELECT id::text, \"{column}\" FROM \"{table}\"");
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var values = new Dictionary<string, object?>();
+        while (await reader.ReadAsync()) values[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetValue(1);
+        return values;
     }
 }

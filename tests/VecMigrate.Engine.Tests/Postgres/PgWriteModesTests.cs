@@ -1,4 +1,5 @@
 using Npgsql;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Postgres;
 using VecMigrate.Engine.Records;
 using static VecMigrate.Engine.Tests.Postgres.PgReadBack;
@@ -172,29 +173,50 @@ public sealed class PgWriteModesTests(PostgresFixture pg)
         Assert.Equal(0L, await ScalarAsync<long>(cs, "SELECT count(*) FROM pg_class WHERE relname = 'no'"));
     }
 
+    /// <summary>A run of the engine's runner with a checkpoint, as Write-PgVector -Checkpoint and Copy-VectorData do it.</summary>
+    private static async Task<MigrationSummary> RunAsync(PgWriteOptions options, string source, string checkpoint, bool resume, IEnumerable<VectorRecord> records)
+    {
+        await using var w = new PgVectorWriter(options);
+        return await Migration.RunAsync(MigrationSource.Once(source, Stream(records)), w, new MigrationOptions { Checkpoint = checkpoint, Resume = resume });
+    }
+
+    private static VectorRecord WithPosition(VectorRecord r, int _) => new(r.Id, r.Vectors, r.Payload) { Schema = r.Schema, Position = "p" + r.Id };
+
+    private static async IAsyncEnumerable<VectorRecord> Stream(IEnumerable<VectorRecord> records)
+    {
+        foreach (var r in records)
+        {
+            await Task.Yield();
+            yield return r;
+        }
+    }
+
     [Fact]
     public async Task The_checkpoint_moves_with_each_committed_batch_and_not_with_a_failed_one()
     {
         var cs = await pg.NewDatabaseAsync();
-        var cp = new PgCheckpoint("mig1", "Qdrant http://q/docs");
+        const string source = "Qdrant http://q/ collection 'docs'";
         VectorRecord R(int i) => new(i == 99 ? 5UL : (ulong)i, new Dictionary<string, VectorValue> { [""] = new DenseVector([i, 0]) }, null) { Schema = Dim2, Position = "p" + i };
-        var opts = new PgWriteOptions { ConnectionString = cs, Table = "c", BatchSize = 10, Checkpoint = cp };
+        var opts = new PgWriteOptions { ConnectionString = cs, Table = "c", BatchSize = 10 };
         // 25 records, then a duplicate key in the third batch: two batches commit, the third does not.
-        await Assert.ThrowsAsync<VecMigrateException>(() => WriteAsync(opts, Enumerable.Range(0, 25).Append(99).Select(R)));
+        var failed = await Assert.ThrowsAsync<VecMigrateException>(() => RunAsync(opts, source, "mig1", false, Enumerable.Range(0, 25).Append(99).Select(R)));
+        Assert.Equal("PgVectorBatchFailed", failed.ErrorId); // piped records cannot be read again: the writer's own error
         var state = Assert.Single(await PgCheckpointStore.ListAsync(cs));
         Assert.Equal("p19", state.Position);
         Assert.Equal(20, state.Records);
         Assert.False(state.Completed);
+        Assert.Equal(source, state.Source);
         Assert.Equal(20, await CountAsync(cs, "c"));
 
         // Without resume, an existing checkpoint is not silently started over.
-        var again = await Assert.ThrowsAsync<VecMigrateException>(() => WriteAsync(opts, Enumerable.Range(0, 5).Select(R)));
-        Assert.Equal("PgCheckpointExists", again.ErrorId);
+        var again = await Assert.ThrowsAsync<VecMigrateException>(() => RunAsync(opts, source, "mig1", false, Enumerable.Range(0, 5).Select(R)));
+        Assert.Equal("MigrationCheckpointExists", again.ErrorId);
 
-        // Resume after p19 with the rest: complete, and the count goes on.
-        var resume = new PgWriteOptions { ConnectionString = cs, Table = "c", BatchSize = 10, Checkpoint = cp, Resume = true };
-        await WriteAsync(resume, Enumerable.Range(20, 10).Select(R), complete: false);
-        await WriteAsync(new PgWriteOptions { ConnectionString = cs, Table = "c", BatchSize = 10, Checkpoint = cp, Resume = true, Mode = PgWriteMode.Replace }, Enumerable.Range(30, 5).Select(R));
+        // Resume after p19 with the rest, in Replace mode: the rows already written stay, and the count goes on.
+        var replace = new PgWriteOptions { ConnectionString = cs, Table = "c", BatchSize = 10, Mode = PgWriteMode.Replace };
+        var summary = await RunAsync(replace, source, "mig1", true, Enumerable.Range(20, 15).Select(R));
+        Assert.Equal("p19", summary.ResumedAfter);
+        Assert.Equal(20, summary.RecordsBefore);
         state = Assert.Single(await PgCheckpointStore.ListAsync(cs));
         Assert.True(state.Completed);
         Assert.Equal("p34", state.Position);
@@ -206,10 +228,10 @@ public sealed class PgWriteModesTests(PostgresFixture pg)
     public async Task A_checkpoint_for_another_source_is_refused_and_can_be_removed()
     {
         var cs = await pg.NewDatabaseAsync();
-        await WriteAsync(new PgWriteOptions { ConnectionString = cs, Table = "c", Checkpoint = new PgCheckpoint("m", "Qdrant http://a/x") }, Records(0, 3, 1));
-        var ex = await Assert.ThrowsAsync<VecMigrateException>(() =>
-            WriteAsync(new PgWriteOptions { ConnectionString = cs, Table = "c", Resume = true, Checkpoint = new PgCheckpoint("m", "Qdrant http://b/y") }, Records(3, 3, 1)));
-        Assert.Equal("PgCheckpointMismatch", ex.ErrorId);
+        var opts = new PgWriteOptions { ConnectionString = cs, Table = "c" };
+        await RunAsync(opts, "Qdrant http://a/x", "m", false, Records(0, 3, 1).Select((r, i) => WithPosition(r, i)));
+        var ex = await Assert.ThrowsAsync<VecMigrateException>(() => RunAsync(opts, "Qdrant http://b/y", "m", true, Records(3, 3, 1).Select((r, i) => WithPosition(r, i))));
+        Assert.Equal("MigrationCheckpointMismatch", ex.ErrorId);
         Assert.Contains("http://a/x", ex.Message);
         Assert.True(await PgCheckpointStore.RemoveAsync(cs, "m"));
         Assert.Empty(await PgCheckpointStore.ListAsync(cs));

@@ -1,3 +1,4 @@
+using VecMigrate.Testing;
 using VecMigrate.Engine.Qdrant;
 using VecMigrate.Engine.Records;
 using VecMigrate.Testing.StandIns;
@@ -83,7 +84,7 @@ public sealed class QdrantSinkValidationTests(QdrantStandInFixture fx) : IClassF
         using var client = fx.Client();
         await using var sink = QdrantSinkKit.Sink(client, new QdrantSinkOptions(name) { BatchSize = 4 });
         var rejected = new List<RecordRejectedException>();
-        var summary = await sink.WriteAllAsync(Enumerable.Range(0, 20).Select(i => Dense((ulong)i, i % 5 == 0 ? [i, float.NaN] : [i, 1])).Async(), rejected.Add);
+        var summary = await sink.WriteThroughRunnerAsync(Enumerable.Range(0, 20).Select(i => Dense((ulong)i, i % 5 == 0 ? [i, float.NaN] : [i, 1])).Async(), rejected.Add);
         Assert.Equal(16, summary.RecordsWritten);
         Assert.Equal(4, summary.RecordsRejected);
         Assert.Equal([0UL, 5, 10, 15], rejected.Select(r => r.Record.Id.AsUnsigned));

@@ -70,7 +70,10 @@ public sealed class QdrantSourceTests(QdrantStandInFixture fx) : IClassFixture<Q
         Assert.Equal(5, read.Count);
         Assert.All(read, r => Assert.Same(read[0].Schema, r.Schema));
         var origin = read[0].Origin!;
-        Assert.Equal(new RecordOrigin(SourceKind.Qdrant, fx.Server.BaseAddress.ToString().TrimEnd('/'), name), origin);
+        var endpoint = fx.Server.BaseAddress.ToString().TrimEnd('/');
+        Assert.Equal(new RecordOrigin(SourceKind.Qdrant, endpoint, name) { Read = $"Qdrant {endpoint} collection '{name}'" }, origin);
+        Assert.Equal(new QdrantReadOptions(name).Describe(endpoint), origin.Read); // what a copy of this read records
+        Assert.DoesNotContain("pa55word", origin.Read);
         Assert.DoesNotContain("pa55word", origin.ToString());
         Assert.All(read, r => Assert.Equal(r.Id.ToString(), r.Position));
     }

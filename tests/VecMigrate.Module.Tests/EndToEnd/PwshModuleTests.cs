@@ -140,7 +140,7 @@ public sealed class PwshModuleTests(ModuleServices services)
         Assert.Equal("10", run["READ"]);
         Assert.Equal("nightly 500 500 True public.docs", run["CHECKPOINT"]);
         Assert.Equal("100 600", run["RESUMED"]);
-        Assert.Contains("What if: Performing the operation \"Remove\" on target \"checkpoint 'nightly'", run.Output);
+        Assert.Contains("What if: Remove checkpoint 'nightly' in ", run.Output);
         Assert.Equal("1", run["AFTERWHATIF"]);
         Assert.Equal("0 PgCheckpointNotFound,VecMigrate.Commands.RemoveVecMigrateCheckpointCommand", run["REMOVED"]);
         Assert.Equal(600, await CountAsync(cs, "SELECT count(*) FROM docs"));

@@ -21,9 +21,40 @@ public class SecretRedactorTests
     [InlineData("Authorization: Bearer eyJhbGciOi.x.y", "Authorization: Bearer ***")]
     [InlineData("connect to postgres://bob:s3cr3t@db:5432/vec failed", "connect to postgres://bob:***@db:5432/vec failed")]
     [InlineData("collection 'docs' not found at http://localhost:6333", "collection 'docs' not found at http://localhost:6333")]
+    [InlineData("No Pinecone API key: give -ApiKey (text, SecureString or credential), or set PINECONE_API_KEY.", "No Pinecone API key: give -ApiKey (text, SecureString or credential), or set PINECONE_API_KEY.")]
+    [InlineData("api-key: pcsk_9a8b7c", "api-key: ***")]
     public void Credential_shaped_text_is_masked_and_other_text_left_alone(string text, string expected)
     {
         Assert.Equal(expected, new SecretRedactor().Redact(text));
+    }
+
+    /// <summary>
+    /// Every error message the code can raise (each <c>new VecMigrateException(kind, "Id", message ...)</c> in src/,
+    /// its interpolated parts filled with plain words) comes through the redactor unchanged: it masks secrets, not
+    /// prose such as "No Pinecone API key: give -ApiKey".
+    /// </summary>
+    [Fact]
+    public void Every_error_ids_message_passes_the_redactor_unchanged()
+    {
+        var src = Path.Combine(Support.Repo.Root, "src");
+        var raise = new System.Text.RegularExpressions.Regex(
+            @"new VecMigrateException\(\s*FailureKind\.\w+,\s*(?:""(?<id>\w+)""|[^,]+),\s*\$?""(?<message>(?:[^""\\]|\\.)*)""");
+        var checkedIds = new List<string>();
+        var problems = new List<string>();
+        var redactor = new SecretRedactor();
+        foreach (var file in Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories).Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")))
+        {
+            foreach (System.Text.RegularExpressions.Match m in raise.Matches(File.ReadAllText(file)))
+            {
+                // Holes become a plain word, as most of them are names and counts.
+                var text = System.Text.RegularExpressions.Regex.Replace(m.Groups["message"].Value, @"\{[^{}]*\}", "value");
+                checkedIds.Add(m.Groups["id"].Value);
+                if (redactor.Redact(text) != text) problems.Add($"{m.Groups["id"].Value} ({Path.GetFileName(file)}): {text} -> {redactor.Redact(text)}");
+            }
+        }
+        Assert.True(checkedIds.Count > 50, $"only {checkedIds.Count} messages found: the pattern no longer matches the code");
+        Assert.Contains("PineconeApiKeyMissing", checkedIds);
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
     }
 
     [Fact]
