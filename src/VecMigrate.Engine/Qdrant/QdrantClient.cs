@@ -361,6 +361,7 @@ public sealed partial class QdrantClient : IDisposable
 
     public void Dispose()
     {
+        DisposeGrpc();
         if (_ownsTransport) _transport.Dispose();
     }
 }

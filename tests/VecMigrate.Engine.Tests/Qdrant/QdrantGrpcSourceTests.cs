@@ -170,4 +170,26 @@ public sealed class QdrantGrpcSourceTests(QdrantStandInFixture fx) : IClassFixtu
         Assert.Equal(injected + 3, fx.Server.Faults.Injected);
         AssertSameFloats([49f, -49f, 0.5f], ((DenseVector)page.Points[49].Vectors![""]).Values);
     }
+
+    [Fact]
+    public async Task The_request_is_the_official_ScrollPoints()
+    {
+        var name = MixedCollection(3, 2);
+        using var grpc = GrpcClient();
+        var offset = PointId.FromUuid(Guid.Parse("6f1a8c5e-0000-4000-8000-00000000abcd"));
+        await grpc.ScrollAsync(name, new QdrantScrollRequest
+        {
+            Limit = 300,
+            Offset = offset,
+            WithPayload = QdrantSelection.None,
+            WithVector = QdrantSelection.Only("img", "bm25"),
+        });
+        var sent = global::Qdrant.Client.Grpc.ScrollPoints.Parser.ParseFrom(fx.Server.GrpcScrollBodies[^1]);
+        Assert.Equal(name, sent.CollectionName);
+        Assert.Equal(300u, sent.Limit);
+        Assert.Equal("6f1a8c5e-0000-4000-8000-00000000abcd", sent.Offset.Uuid);
+        Assert.False(sent.WithPayload.Enable);
+        Assert.Equal(["img", "bm25"], sent.WithVectors.Include.Names);
+        Assert.Null(sent.Filter);
+    }
 }
