@@ -23,11 +23,13 @@ public sealed partial class QdrantClient
     private readonly object _grpcGate = new();
     private GrpcChannel? _grpcChannel;
     private QdrantGrpcClient? _grpc;
+    private (string Json, Filter Filter)? _grpcFilter;
 
     /// <summary>
     /// Qdrant's gRPC root (usually port 6334), or null (the default) to scroll over REST. <c>http</c> speaks HTTP/2
     /// without TLS (prior knowledge), <c>https</c> HTTP/2 over TLS. Credentials in the url are dropped; the API key
-    /// travels in the <c>api-key</c> header as for REST.
+    /// travels in the <c>api-key</c> header as for REST. A filter given as REST JSON is translated to the gRPC
+    /// filter (<see cref="QdrantGrpcFilter"/>).
     /// </summary>
     public Uri? GrpcUrl
     {
@@ -103,9 +105,16 @@ public sealed partial class QdrantClient
             WithVectors = QdrantGrpcRecords.VectorsSelector(request.WithVector),
         };
         if (request.Offset is { } offset) message.Offset = QdrantGrpcRecords.ToGrpc(offset);
-        if (request.FilterJson is not null)
+        if (request.FilterJson is { } json)
         {
-            message.Filter = QdrantGrpcFilter.FromJson(request.FilterJson, grpcUrl.GetLeftPart(UriPartial.Path));
+            // Made once per read: every page of a read carries the same filter (sending a message is read-only).
+            var last = _grpcFilter;
+            if (last is null || !string.Equals(last.Value.Json, json, StringComparison.Ordinal))
+            {
+                last = (json, QdrantGrpcFilter.FromJson(json, collection));
+                _grpcFilter = last;
+            }
+            message.Filter = last.Value.Filter;
         }
         var what = $"Scrolling Qdrant collection '{collection}' over gRPC";
         var target = new Uri(grpcUrl, "qdrant.Points/Scroll").GetLeftPart(UriPartial.Path);

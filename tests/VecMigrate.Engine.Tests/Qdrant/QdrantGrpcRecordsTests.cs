@@ -314,14 +314,4 @@ public sealed class QdrantGrpcRecordsTests
         using var client = new QdrantClient(host.BaseAddress, null, transport) { GrpcUrl = host.BaseAddress };
         await QdrantTestKit.ThrowsQdrant(errorId, () => client.ScrollAsync("c", new QdrantScrollRequest()));
     }
-
-    [Fact]
-    public async Task A_filter_is_refused_over_grpc()
-    {
-        using var client = new QdrantClient() { GrpcUrl = new Uri("http://127.0.0.1:1/") };
-        var ex = await Assert.ThrowsAsync<VecMigrateException>(() =>
-            client.ScrollAsync("c", new QdrantScrollRequest { FilterJson = "{\"must\":[]}" }));
-        Assert.Equal(FailureKind.InvalidArgument, ex.Kind);
-        Assert.Contains("filter", ex.Message);
-    }
 }
