@@ -126,6 +126,33 @@ public sealed partial class QdrantClient
     }
 
     /// <summary>
+    /// <c>qdrant.Points/Upsert</c> of a body <see cref="QdrantSink"/> built for REST (the same batches, the same checks):
+    /// the points inserted or replaced whole, answered once applied when <paramref name="wait"/>.
+    /// </summary>
+    private async Task<QdrantUpdateResult> UpsertGrpcAsync(Uri grpcUrl, string collection, ReadOnlyMemory<byte> body, bool wait, string what,
+        CancellationToken cancellationToken)
+    {
+        var target = new Uri(grpcUrl, "qdrant.Points/Upsert").GetLeftPart(UriPartial.Path);
+        var message = QdrantGrpcRecords.Upsert(collection, body.Span, wait, where => new VecMigrateException(FailureKind.InvalidArgument,
+            "QdrantPayloadNumberUnsupported",
+            $"{what}: {where} holds an integer beyond int64, which Qdrant's gRPC payload (int64 or double) cannot carry exactly; " +
+            "nothing of this batch was sent. Write over REST (no gRPC url) to keep it.", target));
+        var answer = await CallGrpcAsync(
+            (headers, deadline, ct) => Grpc.Points.UpsertAsync(message, headers, deadline, ct),
+            what, target, collection, cancellationToken).ConfigureAwait(false);
+        var result = answer.Result ?? throw InvalidResponse(what, target, "the answer has no `result`", null);
+        var status = result.Status switch
+        {
+            UpdateStatus.Completed => "completed",
+            UpdateStatus.Acknowledged => "acknowledged",
+            UpdateStatus.WaitTimeout => "wait_timeout",
+            UpdateStatus.ClockRejected => "clock_rejected",
+            var other => other.ToString(),
+        };
+        return new QdrantUpdateResult(result.HasOperationId ? result.OperationId : null, status);
+    }
+
+    /// <summary>
     /// One unary call through the official client, asked again (after the retry policy's wait, honouring a
     /// <c>retry-after</c> entry) while Qdrant answers UNAVAILABLE, RESOURCE_EXHAUSTED or DEADLINE_EXCEEDED (a
     /// connection refused or cut is UNAVAILABLE too); any other status is an error at once. Each attempt has the

@@ -262,4 +262,98 @@ internal static class QdrantGrpcRecords
                 break;
         }
     }
+
+    // ---- upserts: the REST body the sink built, as the official client's UpsertPoints ----
+
+    /// <summary>
+    /// The <c>{"points":[{id, vector, payload}]}</c> body <see cref="QdrantSink"/> builds (checked, batched and sized
+    /// for REST) as an UpsertPoints message: the same points, vectors and payloads. Floats in the body are the shortest
+    /// text of each float32, so they parse back bit for bit. A payload integer beyond int64 cannot travel in
+    /// qdrant.Value (it has only int64 and double): the batch is refused naming the point, before anything is sent,
+    /// rather than storing a rounded number.
+    /// </summary>
+    public static UpsertPoints Upsert(string collection, ReadOnlySpan<byte> body, bool wait, Func<string, Exception> invalid)
+    {
+        var message = new UpsertPoints { CollectionName = collection, Wait = wait };
+        var reader = new Utf8JsonReader(body);
+        using var doc = JsonDocument.ParseValue(ref reader);
+        foreach (var p in doc.RootElement.GetProperty("points").EnumerateArray())
+        {
+            var point = new PointStruct();
+            var id = p.GetProperty("id");
+            point.Id = id.ValueKind == JsonValueKind.Number ? new GrpcPointId { Num = id.GetUInt64() } : new GrpcPointId { Uuid = id.GetString()! };
+            var vector = p.GetProperty("vector");
+            point.Vectors = new Vectors();
+            if (vector.ValueKind == JsonValueKind.Array)
+            {
+                point.Vectors.Vector = ToGrpcVector(vector);
+            }
+            else
+            {
+                point.Vectors.Vectors_ = new NamedVectors();
+                foreach (var v in vector.EnumerateObject()) point.Vectors.Vectors_.Vectors.Add(v.Name, ToGrpcVector(v.Value));
+            }
+            if (p.TryGetProperty("payload", out var payload))
+            {
+                foreach (var f in payload.EnumerateObject())
+                    point.Payload[f.Name] = ToValue(f.Value, () => invalid($"point {(id.ValueKind == JsonValueKind.Number ? id.GetRawText() : id.GetString())}: payload field '{f.Name}'"));
+            }
+            message.Points.Add(point);
+        }
+        return message;
+    }
+
+    private static Vector ToGrpcVector(JsonElement v)
+    {
+        if (v.ValueKind == JsonValueKind.Object)
+        {
+            var sparse = new global::Qdrant.Client.Grpc.SparseVector();
+            foreach (var i in v.GetProperty("indices").EnumerateArray()) sparse.Indices.Add(i.GetUInt32());
+            foreach (var x in v.GetProperty("values").EnumerateArray()) sparse.Values.Add(x.GetSingle());
+            return new Vector { Sparse = sparse };
+        }
+        if (v.GetArrayLength() > 0 && v[0].ValueKind == JsonValueKind.Array)
+        {
+            var multi = new MultiDenseVector();
+            foreach (var row in v.EnumerateArray()) multi.Vectors.Add(Dense(row));
+            return new Vector { MultiDense = multi };
+        }
+        return new Vector { Dense = Dense(v) };
+    }
+
+    private static global::Qdrant.Client.Grpc.DenseVector Dense(JsonElement array)
+    {
+        var dense = new global::Qdrant.Client.Grpc.DenseVector();
+        dense.Data.Capacity = array.GetArrayLength();
+        foreach (var x in array.EnumerateArray()) dense.Data.Add(x.GetSingle());
+        return dense;
+    }
+
+    /// <summary>JSON as qdrant.Value, as Qdrant's json_to_proto maps it: an integer that fits int64 is an integer, other numbers doubles.</summary>
+    private static Value ToValue(JsonElement e, Func<Exception> tooBig)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Number:
+                var raw = e.GetRawText();
+                if (raw == "-0") return new Value { DoubleValue = -0.0 }; // serde_json, over REST, reads -0 as a float
+                if (e.TryGetInt64(out var l)) return new Value { IntegerValue = l };
+                if (raw.AsSpan().IndexOfAny('.', 'e', 'E') < 0) throw tooBig(); // an integer that int64 cannot hold
+                return new Value { DoubleValue = e.GetDouble() };
+            case JsonValueKind.String:
+                return new Value { StringValue = e.GetString()! };
+            case JsonValueKind.True or JsonValueKind.False:
+                return new Value { BoolValue = e.ValueKind == JsonValueKind.True };
+            case JsonValueKind.Object:
+                var s = new Struct();
+                foreach (var p in e.EnumerateObject()) s.Fields[p.Name] = ToValue(p.Value, tooBig);
+                return new Value { StructValue = s };
+            case JsonValueKind.Array:
+                var list = new ListValue();
+                foreach (var x in e.EnumerateArray()) list.Values.Add(ToValue(x, tooBig));
+                return new Value { ListValue = list };
+            default:
+                return new Value { NullValue = NullValue.NullValue };
+        }
+    }
 }

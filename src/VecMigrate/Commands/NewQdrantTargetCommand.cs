@@ -35,10 +35,15 @@ public sealed class NewQdrantTargetCommand : QdrantCmdlet
     [ValidateNotNullOrEmpty]
     public string NamespaceField { get; set; } = QdrantSinkOptions.DefaultNamespaceField;
 
+    /// <summary>Qdrant's gRPC url (port 6334): points are upserted over gRPC, the collection's schema still over REST at -Url.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? GrpcUrl { get; set; }
+
     protected override void ProcessRecord() =>
         WriteObject(Create(() => new QdrantTargetSpec(Url, ResolveApiKey(ApiKey, Secrets.QdrantApiKeyVariable), Collection)
         {
             Distance = Distance, BatchSize = BatchSize, CreateCollection = !NoCreate.IsPresent,
-            OriginalIdField = OriginalIdField, NamespaceField = NamespaceField,
+            OriginalIdField = OriginalIdField, NamespaceField = NamespaceField, GrpcUrl = GrpcUrl,
         }));
 }

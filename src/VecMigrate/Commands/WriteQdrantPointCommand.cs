@@ -51,6 +51,11 @@ public sealed class WriteQdrantPointCommand : QdrantCmdlet
     [ValidateNotNullOrEmpty]
     public string NamespaceField { get; set; } = QdrantSinkOptions.DefaultNamespaceField;
 
+    /// <summary>Qdrant's gRPC url (port 6334): points are upserted over gRPC, the collection's schema still over REST at -Url.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? GrpcUrl { get; set; }
+
     protected override void ProcessRecord()
     {
         if (_declined || (_sink is null && !Start(InputObject))) return;
@@ -72,7 +77,7 @@ public sealed class WriteQdrantPointCommand : QdrantCmdlet
             Distance = Distance, BatchSize = BatchSize, MaxRequestBytes = MaxRequestBytes, CreateCollection = !NoCreate,
             OriginalIdField = OriginalIdField, NamespaceField = NamespaceField,
         };
-        var client = OpenClient();
+        var client = OpenClient(GrpcUrl);
         var writer = _writer = Create(() => new QdrantSink(client, options, LoggerFactory.CreateLogger<QdrantSink>()));
         if (NeedsConfirmation(ConfirmImpact.Medium, force: false))
         {

@@ -19,7 +19,8 @@ using SparseVector = VecMigrate.Engine.Records.SparseVector;
 namespace VecMigrate.Testing.StandIns;
 
 /// <summary>
-/// The Qdrant stand-in's gRPC side (real Qdrant serves it on port 6334): <c>POST /qdrant.Points/Scroll</c> on a second
+/// The Qdrant stand-in's gRPC side (real Qdrant serves it on port 6334): <c>qdrant.Points/Scroll</c> and
+/// <c>qdrant.Points/Upsert</c> (POST /qdrant.Points/{method}) on a second
 /// Kestrel listener that speaks cleartext HTTP/2 only (prior knowledge, as gRPC clients do). Requests are read and
 /// answers written with the message types Qdrant.Client generates from Qdrant's own .proto files
 /// (<c>Qdrant.Client.Grpc</c>), so the engine's client and this server cannot agree on a wrong field number.
@@ -67,9 +68,13 @@ public sealed partial class QdrantStandIn
     private readonly ConcurrentQueue<byte[]> _grpcScrollBodies = new();
     private StandInHost? _grpcHost;
     private int _grpcScrolls;
+    private int _grpcUpserts;
 
     /// <summary>http://127.0.0.1:PORT/ of the gRPC listener (cleartext HTTP/2 only).</summary>
     public Uri GrpcBaseAddress => _grpcHost!.BaseAddress;
+
+    /// <summary>gRPC Upsert requests applied (faults and refusals not counted).</summary>
+    public int GrpcUpsertRequests => Volatile.Read(ref _grpcUpserts);
 
     /// <summary>gRPC Scroll requests answered (faults and refusals not counted).</summary>
     public int GrpcScrollRequests => Volatile.Read(ref _grpcScrolls);
@@ -118,12 +123,21 @@ public sealed partial class QdrantStandIn
                 if (given != key)
                     throw new GrpcError(GrpcUnauthenticated, given is null ? "Must provide an API key or an Authorization bearer token" : "Invalid API key or JWT");
             }
-            if (path != "/qdrant.Points/Scroll" || ctx.Request.Method != "POST") throw new GrpcError(GrpcUnimplemented, "");
+            if (path is not ("/qdrant.Points/Scroll" or "/qdrant.Points/Upsert") || ctx.Request.Method != "POST") throw new GrpcError(GrpcUnimplemented, "");
             var request = await ReadGrpcMessageAsync(ctx).ConfigureAwait(false);
-            var answer = AnswerScroll(request, started);
-            Interlocked.Increment(ref _grpcScrolls);
-            _grpcScrollBodies.Enqueue(request);
-            Interlocked.Add(ref _pointsServed, answer.Result.Count);
+            IMessage answer;
+            if (path == "/qdrant.Points/Scroll")
+            {
+                var scrolled = AnswerScroll(request, started);
+                Interlocked.Increment(ref _grpcScrolls);
+                _grpcScrollBodies.Enqueue(request);
+                Interlocked.Add(ref _pointsServed, scrolled.Result.Count);
+                answer = scrolled;
+            }
+            else
+            {
+                answer = AnswerUpsert(request, started);
+            }
 
             var size = answer.CalculateSize();
             var body = new byte[5 + size];
@@ -249,6 +263,105 @@ public sealed partial class QdrantStandIn
         }
         answer.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return answer;
+    }
+
+    // ---------------------------------------------------------------- Upsert
+
+    /// <summary>
+    /// UpsertPoints as the REST upsert does it (the same checks, Qdrant's wording, the same preprocessing); the payload
+    /// is kept as JSON, Value by Value as lib/api/src/conversions/json.rs proto_to_json writes it.
+    /// </summary>
+    private PointsOperationResponse AnswerUpsert(byte[] message, long started)
+    {
+        var request = Parse(UpsertPoints.Parser, message);
+        if (request.ShardKeySelector is not null) throw GrpcUnsupported("`shard_key_selector`");
+        if (request.UpdateFilter is not null) throw GrpcUnsupported("`update_filter`");
+        if (!Find(request.CollectionName, out var c)) throw new GrpcError(GrpcNotFound, $"Not found: Collection `{request.CollectionName}` doesn't exist!");
+        var points = new List<Point>(request.Points.Count);
+        foreach (var p in request.Points)
+        {
+            if (p.Id is null) throw new GrpcError(GrpcInvalidArgument, "Malformed PointId type");
+            var vectors = new Dictionary<string, VectorValue>(StringComparer.Ordinal);
+            switch (p.Vectors?.VectorsOptionsCase)
+            {
+                case Vectors.VectorsOptionsOneofCase.Vector:
+                    vectors[""] = FromGrpc(p.Vectors.Vector);
+                    break;
+                case Vectors.VectorsOptionsOneofCase.Vectors_:
+                    foreach (var (name, v) in p.Vectors.Vectors_.Vectors) vectors[name] = FromGrpc(v);
+                    break;
+                default:
+                    throw new GrpcError(GrpcInvalidArgument, "Vectors is required");
+            }
+            var error = c.Check(vectors);
+            if (error is not null) throw new GrpcError(GrpcInvalidArgument, "Wrong input: " + error);
+            points.Add(new Point(ReadPointId(p.Id), c.Preprocess(vectors), p.Payload.Count == 0 ? null : PayloadJson(p.Payload)));
+        }
+        var operation = c.Upsert(points);
+        _upserts.Enqueue(new QdrantStandInUpsert(message.Length, points.Count));
+        Interlocked.Increment(ref _grpcUpserts);
+        return new PointsOperationResponse
+        {
+            Result = new UpdateResult { OperationId = (ulong)operation, Status = request.Wait ? UpdateStatus.Completed : UpdateStatus.Acknowledged },
+            Time = Stopwatch.GetElapsedTime(started).TotalSeconds,
+        };
+    }
+
+#pragma warning disable CS0612 // the deprecated flat form is still accepted, as Qdrant does
+    private static VectorValue FromGrpc(Vector v) => v.VectorCase switch
+    {
+        Vector.VectorOneofCase.Dense => new DenseVector(v.Dense.Data.ToArray()),
+        Vector.VectorOneofCase.Sparse => new SparseVector(v.Sparse.Indices.ToArray(), v.Sparse.Values.ToArray()),
+        Vector.VectorOneofCase.MultiDense => new MultiVector(v.MultiDense.Vectors.Select(d => d.Data.ToArray()).ToArray()),
+        Vector.VectorOneofCase.None when v.Indices is not null => new SparseVector(v.Indices.Data.ToArray(), v.Data.ToArray()),
+        Vector.VectorOneofCase.None => new DenseVector(v.Data.ToArray()),
+        _ => throw GrpcUnsupported($"the vector `{v.VectorCase}`"),
+    };
+#pragma warning restore CS0612
+
+    private static byte[] PayloadJson(Google.Protobuf.Collections.MapField<string, Value> payload)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            WriteJsonObject(w, payload);
+        }
+        return buffer.ToArray();
+    }
+
+    private static void WriteJsonObject(Utf8JsonWriter w, Google.Protobuf.Collections.MapField<string, Value> fields)
+    {
+        w.WriteStartObject();
+        foreach (var (key, value) in fields)
+        {
+            w.WritePropertyName(key);
+            WriteJson(w, value);
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteJson(Utf8JsonWriter w, Value v)
+    {
+        switch (v.KindCase)
+        {
+            case Value.KindOneofCase.IntegerValue: w.WriteNumberValue(v.IntegerValue); break;
+            case Value.KindOneofCase.DoubleValue:
+                // serde_json writes a whole f64 with ".0" (1.0, -0.0), so a float stays a float.
+                var d = v.DoubleValue;
+                if (double.IsFinite(d) && Math.Abs(d) < 1e16 && Math.Floor(d) == d)
+                    w.WriteRawValue((double.IsNegative(d) && d == 0 ? "-0" : d.ToString("F0", CultureInfo.InvariantCulture)) + ".0");
+                else w.WriteNumberValue(d);
+                break;
+            case Value.KindOneofCase.StringValue: w.WriteStringValue(v.StringValue); break;
+            case Value.KindOneofCase.BoolValue: w.WriteBooleanValue(v.BoolValue); break;
+            case Value.KindOneofCase.StructValue: WriteJsonObject(w, v.StructValue.Fields); break;
+            case Value.KindOneofCase.ListValue:
+                w.WriteStartArray();
+                foreach (var x in v.ListValue.Values) WriteJson(w, x);
+                w.WriteEndArray();
+                break;
+            default: w.WriteNullValue(); break;
+        }
     }
 
     private static GrpcPointId ToGrpcId(PointId id) => id.Kind == PointIdKind.Unsigned
