@@ -197,12 +197,30 @@ internal static class QdrantGrpcRecords
         return new SparseVector(idx, ToArray(values));
     }
 
-    /// <summary>One block copy out of the message's list; the message is dropped right after.</summary>
+    /// <summary>
+    /// The floats of a message's list as an array. The message is dropped right after it is read, so when the list's
+    /// own array holds exactly its values (Google.Protobuf sizes it exactly for a packed run of 8 or more) that array
+    /// is taken as it is; otherwise one block copy. Measured on the benchmark's gRPC case (200,000 × 1,024-d): the
+    /// copy doubled what a read allocates (2.47 GB against 1.05 GB for the hand-written reader before) and took
+    /// more CPU in the collector than in the parser.
+    /// </summary>
     private static float[] ToArray(RepeatedField<float> values)
     {
+        if (FloatArrayOf is { } take && take(values) is { } own && own.Length == values.Count) return own;
         var array = new float[values.Count];
         values.CopyTo(array, 0);
         return array;
+    }
+
+    /// <summary>RepeatedField&lt;float&gt;'s private array, or null where this version of Google.Protobuf has none by that name.</summary>
+    private static readonly Func<RepeatedField<float>, float[]>? FloatArrayOf = MakeArrayAccessor();
+
+    private static Func<RepeatedField<float>, float[]>? MakeArrayAccessor()
+    {
+        var field = typeof(RepeatedField<float>).GetField("array", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic);
+        if (field is null || field.FieldType != typeof(float[])) return null;
+        var list = System.Linq.Expressions.Expression.Parameter(typeof(RepeatedField<float>));
+        return System.Linq.Expressions.Expression.Lambda<Func<RepeatedField<float>, float[]>>(System.Linq.Expressions.Expression.Field(list, field), list).Compile();
     }
 
     // ---- payload ----

@@ -140,24 +140,32 @@ public sealed partial class QdrantStandIn
             }
 
             var size = answer.CalculateSize();
-            var body = new byte[5 + size];
-            BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(1), (uint)size);
-            answer.WriteTo(body.AsSpan(5));
-
-            ctx.Response.StatusCode = 200;
-            ctx.Response.ContentType = "application/grpc";
-            if (cutAt is { } fraction)
+            var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(5 + size); // a page of vectors is megabytes: no new array each time
+            var body = rented.AsMemory(0, 5 + size);
+            rented[0] = 0;
+            BinaryPrimitives.WriteUInt32BigEndian(rented.AsSpan(1), (uint)size);
+            answer.WriteTo(rented.AsSpan(5, size));
+            try
             {
-                // A part of the answer, and the connection reset.
-                await ctx.Response.BodyWriter.WriteAsync(body.AsMemory(0, (int)(body.Length * fraction)), ctx.RequestAborted).ConfigureAwait(false);
-                await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
-                await Task.Delay(50, ctx.RequestAborted).ConfigureAwait(false);
-                ctx.Abort();
-                return;
+                ctx.Response.StatusCode = 200;
+                ctx.Response.ContentType = "application/grpc";
+                if (cutAt is { } fraction)
+                {
+                    // A part of the answer, and the connection reset.
+                    await ctx.Response.BodyWriter.WriteAsync(body[..(int)(body.Length * fraction)], ctx.RequestAborted).ConfigureAwait(false);
+                    await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+                    await Task.Delay(50, ctx.RequestAborted).ConfigureAwait(false);
+                    ctx.Abort();
+                    return;
+                }
+                var result = await ctx.Response.BodyWriter.WriteAsync(body, ctx.RequestAborted).ConfigureAwait(false);
+                if (result.IsCanceled || result.IsCompleted) throw new OperationCanceledException();
+                ctx.Response.AppendTrailer("grpc-status", "0");
             }
-            var result = await ctx.Response.BodyWriter.WriteAsync(body, ctx.RequestAborted).ConfigureAwait(false);
-            if (result.IsCanceled || result.IsCompleted) throw new OperationCanceledException();
-            ctx.Response.AppendTrailer("grpc-status", "0");
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
         }
         catch (GrpcError e)
         {
