@@ -245,20 +245,13 @@ internal static class QdrantGrpcFilter
                     field.GeoPolygon = polygon;
                     break;
                 case "values_count":
-                    Expect(p.Value, JsonValueKind.Object, at, "an object of `lt`, `gt`, `gte`, `lte`");
                     var count = new ValuesCount();
-                    foreach (var c in p.Value.EnumerateObject())
+                    foreach (var (bound, n) in Bounds(p.Value, at, (v, where) => UInt64(v, where)))
                     {
-                        if (c.Value.ValueKind == JsonValueKind.Null) continue;
-                        var n = UInt64(c.Value, at + "." + c.Name);
-                        switch (c.Name)
-                        {
-                            case "lt": count.Lt = n; break;
-                            case "gt": count.Gt = n; break;
-                            case "gte": count.Gte = n; break;
-                            case "lte": count.Lte = n; break;
-                            default: throw Unknown(at, c.Name);
-                        }
+                        if (bound == "lt") count.Lt = n;
+                        else if (bound == "gt") count.Gt = n;
+                        else if (bound == "gte") count.Gte = n;
+                        else count.Lte = n;
                     }
                     field.ValuesCount = count;
                     break;
@@ -330,20 +323,13 @@ internal static class QdrantGrpcFilter
 
     private static Range ReadRange(JsonElement e, string path)
     {
-        Expect(e, JsonValueKind.Object, path, "an object of `lt`, `gt`, `gte`, `lte`");
         var range = new Range();
-        foreach (var p in e.EnumerateObject())
+        foreach (var (bound, v) in Bounds(e, path, Float))
         {
-            if (p.Value.ValueKind == JsonValueKind.Null) continue;
-            var v = Float(p.Value, path + "." + p.Name);
-            switch (p.Name)
-            {
-                case "lt": range.Lt = v; break;
-                case "gt": range.Gt = v; break;
-                case "gte": range.Gte = v; break;
-                case "lte": range.Lte = v; break;
-                default: throw Unknown(path, p.Name, "`lt`, `gt`, `gte`, `lte`");
-            }
+            if (bound == "lt") range.Lt = v;
+            else if (bound == "gt") range.Gt = v;
+            else if (bound == "gte") range.Gte = v;
+            else range.Lte = v;
         }
         return range;
     }
@@ -351,20 +337,27 @@ internal static class QdrantGrpcFilter
     private static DatetimeRange ReadDatetimeRange(JsonElement e, string path)
     {
         var range = new DatetimeRange();
-        foreach (var p in e.EnumerateObject())
+        foreach (var (bound, v) in Bounds(e, path, Timestamp))
         {
-            if (p.Value.ValueKind == JsonValueKind.Null) continue;
-            var v = Timestamp(p.Value, path + "." + p.Name);
-            switch (p.Name)
-            {
-                case "lt": range.Lt = v; break;
-                case "gt": range.Gt = v; break;
-                case "gte": range.Gte = v; break;
-                case "lte": range.Lte = v; break;
-                default: throw Unknown(path, p.Name, "`lt`, `gt`, `gte`, `lte`");
-            }
+            if (bound == "lt") range.Lt = v;
+            else if (bound == "gt") range.Gt = v;
+            else if (bound == "gte") range.Gte = v;
+            else range.Lte = v;
         }
         return range;
+    }
+
+    /// <summary>The bounds of a range or values_count (<c>lt</c>, <c>gt</c>, <c>gte</c>, <c>lte</c>; null ones left out), each read by <paramref name="read"/>.</summary>
+    private static List<(string Bound, T Value)> Bounds<T>(JsonElement e, string path, Func<JsonElement, string, T> read)
+    {
+        Expect(e, JsonValueKind.Object, path, "an object of `lt`, `gt`, `gte`, `lte`");
+        var bounds = new List<(string, T)>(4);
+        foreach (var p in e.EnumerateObject())
+        {
+            if (p.Name is not ("lt" or "gt" or "gte" or "lte")) throw Unknown(path, p.Name, "`lt`, `gt`, `gte`, `lte`");
+            if (p.Value.ValueKind != JsonValueKind.Null) bounds.Add((p.Name, read(p.Value, path + "." + p.Name)));
+        }
+        return bounds;
     }
 
     /// <summary>

@@ -212,6 +212,9 @@ internal static class QdrantGrpcRecords
         return array;
     }
 
+    /// <summary>Whether vectors are taken from the messages without a copy (a test keeps this from being lost unseen on an upgrade).</summary>
+    internal static bool TakesListArrays => FloatArrayOf is not null;
+
     /// <summary>RepeatedField&lt;float&gt;'s private array, or null where this version of Google.Protobuf has none by that name.</summary>
     private static readonly Func<RepeatedField<float>, float[]>? FloatArrayOf = MakeArrayAccessor();
 

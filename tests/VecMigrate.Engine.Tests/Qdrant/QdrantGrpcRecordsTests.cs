@@ -314,4 +314,13 @@ public sealed class QdrantGrpcRecordsTests
         using var client = new QdrantClient(host.BaseAddress, null, transport) { GrpcUrl = host.BaseAddress };
         await QdrantTestKit.ThrowsQdrant(errorId, () => client.ScrollAsync("c", new QdrantScrollRequest()));
     }
+
+    [Fact]
+    public void Dense_vectors_are_taken_from_the_message_without_a_copy()
+    {
+        Assert.True(QdrantGrpcRecords.TakesListArrays, "Google.Protobuf's RepeatedField<float> no longer has its `array` field: every vector is copied again");
+        var floats = Enumerable.Range(0, 1024).Select(i => i * 0.5f).ToArray();
+        var page = Parse(Response(null, Point(NumId(1), Unnamed(Msg(o => Sub(o, 101, Dense(floats)))))));
+        AssertBits(floats, ((DenseVector)page.Points[0].Vectors![""]).Values);
+    }
 }
