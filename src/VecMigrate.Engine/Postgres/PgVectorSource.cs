@@ -141,17 +141,8 @@ public sealed class PgVectorSource
     {
         var cols = new List<string>();
         cols.AddRange(layout.Keys.Select(k => $"{PgTablePlan.Quote(k.Column)}::text"));
-        foreach (var v in layout.Vectors)
-        {
-            var fn = v.Storage switch
-            {
-                PgVectorStorage.Vector => "vector_send",
-                PgVectorStorage.HalfVec => "halfvec_send",
-                PgVectorStorage.SparseVec => "sparsevec_send",
-                _ => "array_send",
-            };
-            cols.Add($"{fn}(t.{PgTablePlan.Quote(v.Column)})");
-        }
+        // The vector columns as they are: Npgsql reads them in binary with Pgvector's converters (PgVectorTypes).
+        foreach (var v in layout.Vectors) cols.Add($"t.{PgTablePlan.Quote(v.Column)}");
         cols.Add(layout.PayloadExpression is null ? "NULL::text" : $"({layout.PayloadExpression})::text");
         var keyList = string.Join(", ", layout.Keys.Select(k => "t." + PgTablePlan.Quote(k.Column)));
         var conditions = new List<string>();
@@ -184,7 +175,7 @@ public sealed class PgVectorSource
                 var vectors = new Dictionary<string, VectorValue>(layout.Vectors.Count, StringComparer.Ordinal);
                 foreach (var v in layout.Vectors)
                 {
-                    if (!r.IsDBNull(col)) vectors[v.VectorName] = Decode(v, r.GetFieldValue<byte[]>(col));
+                    if (!r.IsDBNull(col)) vectors[v.VectorName] = Decode(v, r, col);
                     col++;
                 }
                 var payload = r.IsDBNull(col) ? null : new JsonPayload(Encoding.UTF8.GetBytes(r.GetString(col)));
@@ -207,17 +198,35 @@ public sealed class PgVectorSource
         return page;
     }
 
-    private static VectorValue Decode(VectorCol v, byte[] bytes) => v.Storage switch
+    private static VectorValue Decode(VectorCol v, NpgsqlDataReader r, int col) => v.Storage switch
     {
-        PgVectorStorage.Vector => new DenseVector(PgVectorCodec.ReadVector(bytes)),
-        PgVectorStorage.HalfVec => new DenseVector(PgVectorCodec.ReadHalfVec(bytes)),
-        PgVectorStorage.SparseVec => ToSparse(PgVectorCodec.ReadSparseVec(bytes)),
-        PgVectorStorage.RealArray => new DenseVector(PgVectorCodec.ReadRealArray(bytes)),
-        PgVectorStorage.HalfVecArray => new MultiVector(PgVectorCodec.ReadVectorArray(bytes, half: true)),
-        _ => new MultiVector(PgVectorCodec.ReadVectorArray(bytes, half: false)),
+        PgVectorStorage.Vector => new DenseVector(PgVectorTypes.Floats(r.GetFieldValue<Pgvector.Vector>(col))),
+        PgVectorStorage.HalfVec => new DenseVector(PgVectorTypes.Floats(r.GetFieldValue<Pgvector.HalfVector>(col))),
+        PgVectorStorage.SparseVec => PgVectorTypes.Sparse(r.GetFieldValue<Pgvector.SparseVector>(col)),
+        PgVectorStorage.RealArray => new DenseVector(RealArray(r, col)),
+        PgVectorStorage.HalfVecArray => new MultiVector(Rows(r.GetFieldValue<Pgvector.HalfVector?[]>(col), PgVectorTypes.Floats)),
+        _ => new MultiVector(Rows(r.GetFieldValue<Pgvector.Vector?[]>(col), PgVectorTypes.Floats)),
     };
 
-    private static SparseVector ToSparse((int Dim, uint[] Indices, float[] Values) s) => new(s.Indices, s.Values);
+    private static float[] RealArray(NpgsqlDataReader r, int col)
+    {
+        try
+        {
+            return r.GetFieldValue<float[]>(col);
+        }
+        catch (InvalidCastException ex)
+        {
+            throw new FormatException("A real[] vector holds a NULL element or more than one dimension.", ex);
+        }
+    }
+
+    private static float[][] Rows<T>(T?[] rows, Func<T, float[]> floats) where T : class
+    {
+        var result = new float[rows.Length][];
+        for (var i = 0; i < rows.Length; i++)
+            result[i] = floats(rows[i] ?? throw new FormatException("A multivector holds a NULL element."));
+        return result;
+    }
 
     private PointId ParseId(Layout layout, string text)
     {
@@ -454,7 +463,7 @@ public sealed class PgVectorSource
 
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
     {
-        var conn = new NpgsqlConnection(_options.ConnectionString);
+        var conn = PgVectorTypes.CreateConnection(_options.ConnectionString);
         try
         {
             await conn.OpenAsync(ct).ConfigureAwait(false);

@@ -138,6 +138,7 @@ public sealed partial class QdrantClient
 
     /// <summary>Sends a body built elsewhere (the sink builds it while it checks the batch's size).</summary>
     internal Task<QdrantUpdateResult> UpsertAsync(string collection, QdrantUpsertBody body, bool wait, string what, CancellationToken cancellationToken) =>
+        _grpcUrl is { } grpcUrl ? UpsertGrpcAsync(grpcUrl, collection, body.Finish(), wait, what + " over gRPC", cancellationToken) :
         SendAsync(HttpMethod.Put, CollectionPath(collection) + "/points?wait=" + (wait ? "true" : "false"), body.Finish(), what, collection,
             (answer, invalid) =>
             {

@@ -159,35 +159,6 @@ public sealed partial class QdrantClient : IDisposable
         return request;
     }
 
-    /// <summary>
-    /// For the hand-written gRPC scroll only (QdrantClient.Grpc.cs, which its replacement by Qdrant.Client retires):
-    /// reads the whole answer, or waits and returns null when it broke off and may be asked for again.
-    /// </summary>
-    private async Task<(byte[] Buffer, int Length)?> ReadAnswerOrWaitAsync(HttpContent content, string what, string target, int attempt,
-        CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_transport.Timeout);
-        try
-        {
-            return await ReadAnswerAsync(content, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is IOException or HttpRequestException or OperationCanceledException)
-        {
-            var reason = ex is OperationCanceledException ? $"no complete answer within {_transport.Timeout.TotalSeconds:0.#} s" : ex.Message;
-            if (attempt >= _transport.Retry.MaxAttempts)
-            {
-                throw ex is OperationCanceledException
-                    ? new VecMigrateException(FailureKind.Timeout, ErrorPrefix + "Timeout", $"{what}: {reason} after {attempt} attempt(s).", target, ex)
-                    : new VecMigrateException(FailureKind.Unreachable, ErrorPrefix + "Unreachable", $"{what}: the answer from {target} broke off after {attempt} attempt(s): {Scrub(reason)}", target, ex);
-            }
-            var delay = _transport.Retry.DelayFor(attempt, null);
-            QdrantLog.BodyRetry(_logger, what, Scrub(reason), attempt, _transport.Retry.MaxAttempts, delay.TotalMilliseconds);
-            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-    }
-
     /// <summary>Reads the whole answer into a pooled buffer (within the attempt's timeout, which the token carries).</summary>
     private async Task<(byte[] Buffer, int Length)> ReadAnswerAsync(HttpContent content, CancellationToken cancellationToken)
     {
@@ -355,6 +326,7 @@ public sealed partial class QdrantClient : IDisposable
 
     public void Dispose()
     {
+        DisposeGrpc();
         if (_ownsTransport) _transport.Dispose();
     }
 }

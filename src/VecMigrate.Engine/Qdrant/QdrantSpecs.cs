@@ -74,11 +74,14 @@ public sealed class QdrantTargetSpec : MigrationTargetSpec
     /// <summary>How the copy writes (never a secret).</summary>
     public QdrantSinkOptions Options { get; }
 
+    /// <summary>Qdrant's gRPC url, to upsert over gRPC (the collection's schema stays REST); null for REST only.</summary>
+    public Uri? GrpcUrl { get; init; }
+
     /// <summary>Whether a key is set (never the key).</summary>
     public bool HasApiKey => _apiKey is not null;
 
-    public override string Description => $"Qdrant {Url} collection '{Collection}'";
+    public override string Description => $"Qdrant {Url} collection '{Collection}'{(GrpcUrl is null ? "" : " over gRPC")}";
 
     public override IRecordSink Open(RestTransport transport, ILoggerFactory loggers) =>
-        new QdrantSink(new QdrantClient(Url, _apiKey, transport), Options, loggers.CreateLogger<QdrantSink>());
+        new QdrantSink(new QdrantClient(Url, _apiKey, transport) { GrpcUrl = GrpcUrl }, Options, loggers.CreateLogger<QdrantSink>());
 }

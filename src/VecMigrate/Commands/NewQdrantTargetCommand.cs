@@ -10,5 +10,5 @@ namespace VecMigrate.Commands;
 public sealed class NewQdrantTargetCommand : QdrantWriteCmdlet
 {
     protected override void ProcessRecord() =>
-        WriteObject(Create(() => new QdrantTargetSpec(Url, ResolveApiKey(ApiKey, Secrets.QdrantApiKeyVariable), SinkOptions())));
+        WriteObject(Create(() => new QdrantTargetSpec(Url, ResolveApiKey(ApiKey, Secrets.QdrantApiKeyVariable), SinkOptions()) { GrpcUrl = GrpcUrl }));
 }

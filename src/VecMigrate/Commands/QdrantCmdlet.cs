@@ -143,6 +143,11 @@ public abstract class QdrantWriteCmdlet : QdrantCmdlet
     [ValidateNotNullOrEmpty]
     public string NamespaceField { get; set; } = QdrantSinkOptions.DefaultNamespaceField;
 
+    /// <summary>Qdrant's gRPC url (port 6334): points are upserted over gRPC, the collection's schema still over REST at -Url.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? GrpcUrl { get; set; }
+
     /// <summary>The write these parameters ask for.</summary>
     private protected QdrantSinkOptions SinkOptions() => new(Collection)
     {

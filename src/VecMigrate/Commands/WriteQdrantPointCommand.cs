@@ -40,7 +40,7 @@ public sealed class WriteQdrantPointCommand : QdrantWriteCmdlet
     private bool Start(VectorRecord first)
     {
         var options = SinkOptions();
-        var client = OpenClient();
+        var client = OpenClient(GrpcUrl);
         var writer = _writer = OpenSink(() => new QdrantSink(client, options, LoggerFactory.CreateLogger<QdrantSink>()));
         var plan = QdrantWritePlanText.Describe(Await(token => writer.PlanAsync(first, token)), client.Endpoint, options);
         if (!ShouldWrite(plan, $"Write-QdrantPoint {Collection}", destroys: false, force: false)) return false;

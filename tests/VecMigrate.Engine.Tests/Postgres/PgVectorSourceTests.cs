@@ -108,6 +108,32 @@ public sealed class PgVectorSourceTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task Halfvec_halfvec_arrays_and_sparsevec_read_through_pgvector()
+    {
+        var cs = await pg.NewDatabaseAsync();
+        await ExecAsync(cs, """
+            CREATE TABLE h (id bigint PRIMARY KEY, half halfvec(3), rows halfvec(2)[], sparse sparsevec(100));
+            INSERT INTO h VALUES
+              (1, '[0.5,-2,65504]', ARRAY['[1,2]'::halfvec(2), '[0.25,-0.125]'::halfvec(2)], '{7:0.5,99:-1}/100'),
+              (2, NULL, NULL, NULL);
+            """);
+        var back = await ReadAllAsync(new PgReadOptions { ConnectionString = cs, Table = "h" });
+        Assert.Equal(2, back.Count);
+        Assert.Equal(new[] { 0.5f, -2f, 65504f }, ((DenseVector)back[0].Vectors["half"]).Values);
+        var rows = (MultiVector)back[0].Vectors["rows"];
+        Assert.Equal(new[] { 1f, 2f }, rows.Vectors[0]);
+        Assert.Equal(new[] { 0.25f, -0.125f }, rows.Vectors[1]);
+        var sparse = (SparseVector)back[0].Vectors["sparse"];
+        Assert.Equal(new uint[] { 6, 98 }, sparse.Indices); // sparsevec's text form counts from 1
+        Assert.Equal(new[] { 0.5f, -1f }, sparse.Values);
+        Assert.Empty(back[1].Vectors);
+
+        await ExecAsync(cs, "INSERT INTO h VALUES (3, NULL, ARRAY['[1,2]'::halfvec(2), NULL], NULL)");
+        var ex = await Assert.ThrowsAsync<FormatException>(() => ReadAllAsync(new PgReadOptions { ConnectionString = cs, Table = "h", VectorColumns = ["rows"] }));
+        Assert.Contains("NULL element", ex.Message);
+    }
+
+    [Fact]
     public async Task Tables_that_cannot_be_read_say_why()
     {
         var cs = await pg.NewDatabaseAsync();

@@ -170,4 +170,55 @@ public sealed class QdrantGrpcSourceTests(QdrantStandInFixture fx) : IClassFixtu
         Assert.Equal(injected + 3, fx.Server.Faults.Injected);
         AssertSameFloats([49f, -49f, 0.5f], ((DenseVector)page.Points[49].Vectors![""]).Values);
     }
+
+    [Fact]
+    public async Task The_request_is_the_official_ScrollPoints()
+    {
+        var name = MixedCollection(3, 2);
+        using var grpc = GrpcClient();
+        var offset = PointId.FromUuid(Guid.Parse("6f1a8c5e-0000-4000-8000-00000000abcd"));
+        await grpc.ScrollAsync(name, new QdrantScrollRequest
+        {
+            Limit = 300,
+            Offset = offset,
+            WithPayload = QdrantSelection.None,
+            WithVector = QdrantSelection.Only("img", "bm25"),
+        });
+        var sent = global::Qdrant.Client.Grpc.ScrollPoints.Parser.ParseFrom(fx.Server.GrpcScrollBodies[^1]);
+        Assert.Equal(name, sent.CollectionName);
+        Assert.Equal(300u, sent.Limit);
+        Assert.Equal("6f1a8c5e-0000-4000-8000-00000000abcd", sent.Offset.Uuid);
+        Assert.False(sent.WithPayload.Enable);
+        Assert.Equal(["img", "bm25"], sent.WithVectors.Include.Names);
+        Assert.Null(sent.Filter);
+    }
+
+    [Fact]
+    public async Task A_filter_reads_the_same_points_over_grpc_as_over_rest()
+    {
+        var name = MixedCollection(40, 25);
+        const string filter = """
+            {"should": [{"key": "o.x", "match": {"value": "never"}}, {"must_not": {"key": "i", "match": {"value": 3}}}],
+             "must_not": [{"has_id": [0, 18446744073709551615, 5]}]}
+            """;
+        var options = new QdrantReadOptions(name) { PageSize = 7, FilterJson = filter };
+        using var rest = fx.Client();
+        using var grpc = GrpcClient();
+        var overRest = await new QdrantSource(rest).ReadAsync(options).ToListAsync();
+        var overGrpc = await new QdrantSource(grpc).ReadAsync(options).ToListAsync();
+        Assert.Equal(65 - 3, overRest.Count); // i = 3 and ids 0 and 2^64-1 left out (there is no point 5)
+        AssertSameRecords(overRest, overGrpc);
+        var sent = global::Qdrant.Client.Grpc.ScrollPoints.Parser.ParseFrom(fx.Server.GrpcScrollBodies[^1]);
+        Assert.Equal(3, sent.Filter.MustNot[0].HasId.HasId.Count);
+    }
+
+    [Fact]
+    public async Task A_filter_that_cannot_be_sent_is_refused_before_any_request()
+    {
+        using var grpc = GrpcClient();
+        var before = fx.Server.Requests;
+        var ex = await ThrowsQdrant("QdrantInvalidFilter", () => grpc.ScrollAsync("c", new QdrantScrollRequest { FilterJson = """{"must": {"key": "a", "near": 1}}""" }));
+        Assert.Contains("`filter.must`", ex.Message);
+        Assert.Equal(before, fx.Server.Requests);
+    }
 }

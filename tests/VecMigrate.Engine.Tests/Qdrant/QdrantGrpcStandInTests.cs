@@ -2,21 +2,34 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Headers;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Qdrant.Client.Grpc;
 using VecMigrate.Engine.Records;
+using DenseVector = VecMigrate.Engine.Records.DenseVector;
+using PointId = VecMigrate.Engine.Records.PointId;
+using SparseVector = VecMigrate.Engine.Records.SparseVector;
+using GrpcPointId = Qdrant.Client.Grpc.PointId;
 using VecMigrate.Testing.StandIns;
 using static VecMigrate.Engine.Tests.Qdrant.QdrantTestKit;
 
 namespace VecMigrate.Engine.Tests.Qdrant;
 
 /// <summary>
-/// The Qdrant stand-in's gRPC Scroll, spoken to with a plain HttpClient over cleartext HTTP/2 and protobuf encoded
-/// and decoded by hand (field numbers from Qdrant's points.proto and json_with_int.proto).
+/// The Qdrant stand-in's gRPC Scroll, spoken to with the official client's generated stubs and messages
+/// (Qdrant.Client.Grpc, from Qdrant's own .proto files) over cleartext HTTP/2; the trailers-only framing of errors
+/// is checked with a plain HttpClient.
 /// </summary>
 public sealed class QdrantGrpcStandInTests : IDisposable
 {
     private readonly HttpClient _http = new();
+    private readonly List<GrpcChannel> _channels = [];
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        foreach (var c in _channels) c.Dispose();
+    }
 
     // ---------------------------------------------------------------- pages
 
@@ -50,7 +63,7 @@ public sealed class QdrantGrpcStandInTests : IDisposable
         Assert.Equal(5, pages);
         Assert.Equal(5, server.GrpcScrollRequests);
         Assert.Equal(5, server.GrpcScrollBodies.Count);
-        Assert.Equal(Scroll("c", limit: 2), server.GrpcScrollBodies[0]);
+        Assert.Equal(Scroll("c", limit: 2), ScrollPoints.Parser.ParseFrom(server.GrpcScrollBodies[0]));
         Assert.Equal(0, server.ScrollRequests);
         Assert.Equal(9, server.PointsServed);
     }
@@ -206,12 +219,25 @@ public sealed class QdrantGrpcStandInTests : IDisposable
     public async Task Missing_collection_is_not_found_trailers_only()
     {
         await using var server = await QdrantStandIn.StartAsync();
-        var answer = await CallAsync(server, Scroll("nope"));
-        Assert.Equal(HttpStatusCode.OK, answer.Http);
-        Assert.Equal("application/grpc", answer.ContentType);
-        Assert.True(answer.TrailersOnly);
-        Assert.Equal(5, answer.Status);
-        Assert.Equal("Not found: Collection `nope` doesn't exist!", answer.Message2);
+        var body = Scroll("nope").ToByteArray();
+        var framed = new byte[body.Length + 5];
+        BinaryPrimitives.WriteUInt32BigEndian(framed.AsSpan(1), (uint)body.Length);
+        body.CopyTo(framed, 5);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.GrpcBaseAddress, "qdrant.Points/Scroll"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(framed),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        request.Headers.TryAddWithoutValidation("te", "trailers");
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/grpc", response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal("5", response.Headers.GetValues("grpc-status").Single()); // trailers-only: the status is in the headers
+        Assert.Equal("Not found: Collection `nope` doesn't exist!", Uri.UnescapeDataString(response.Headers.GetValues("grpc-message").Single()));
+        Assert.Equal(5, (await CallAsync(server, Scroll("nope"))).Status);
     }
 
     [Fact]
@@ -240,19 +266,23 @@ public sealed class QdrantGrpcStandInTests : IDisposable
         var zero = await CallAsync(server, Scroll("c", limit: 0));
         Assert.Equal(3, zero.Status);
         Assert.Equal("Validation error in body: [limit: value 0 invalid, must be 1 or larger]", zero.Message2);
-        var filtered = await CallAsync(server, Scroll("c", filter: true));
+        var ranged = new Filter { Must = { Conditions.Range("a", new global::Qdrant.Client.Grpc.Range { Gte = 1 }) } };
+        var filtered = await CallAsync(server, Scroll("c", filter: ranged));
         Assert.Equal(3, filtered.Status);
         Assert.Contains("stand-in", filtered.Message2);
-        Assert.Equal(0, (await CallAsync(server, Scroll("c", emptyFilter: true))).Status);
+        Assert.Equal(0, (await CallAsync(server, Scroll("c", filter: new Filter()))).Status);
+        Assert.Equal(0, (await CallAsync(server, Scroll("c", filter: new Filter { Must = { Conditions.MatchKeyword("a", "b") } }))).Status);
         var unnamed = await CallAsync(server, Scroll(""));
         Assert.Equal(3, unnamed.Status);
         Assert.Equal("Validation error in body: [collection_name: value \"\" invalid, must be from 1 to 255 characters]", unnamed.Message2);
-        var noSelector = await CallAsync(server, [.. Scroll("c"), 0x32, 0x00]); // with_payload = WithPayloadSelector {}
+        var empty = Scroll("c");
+        empty.WithPayload = new WithPayloadSelector();
+        var noSelector = await CallAsync(server, empty);
         Assert.Equal(3, noSelector.Status);
         Assert.Equal("No PayloadSelector", noSelector.Message2);
         var unknown = await CallAsync(server, Scroll("c"), method: "qdrant.Points/Search");
         Assert.Equal(12, unknown.Status);
-        Assert.Equal(1, server.GrpcScrollRequests);
+        Assert.Equal(2, server.GrpcScrollRequests); // the two filtered reads
     }
 
     [Fact]
@@ -270,120 +300,63 @@ public sealed class QdrantGrpcStandInTests : IDisposable
         var unavailable = await CallAsync(server, Scroll("c"));
         Assert.Equal(14, unavailable.Status);
         server.Faults.CutNext(1, 0.5);
-        await Assert.ThrowsAnyAsync<Exception>(() => CallAsync(server, Scroll("c", limit: 50, withVectors: true)));
+        Assert.NotEqual(0, (await CallAsync(server, Scroll("c", limit: 50, withVectors: true))).Status);
         Assert.Equal(0, (await CallAsync(server, Scroll("c"))).Status);
         Assert.Equal(3, server.Faults.Injected);
     }
 
-    // ---------------------------------------------------------------- a hand-made gRPC client
+    // ---------------------------------------------------------------- through the official client
 
-    private sealed record Answer(HttpStatusCode Http, string? ContentType, int Status, string? Message2, bool TrailersOnly, ByteString Message, string? RetryAfter);
+    private sealed record Answer(int Status, string? Message2, ScrollResponse? Message, string? RetryAfter);
 
-    private async Task<Answer> CallAsync(QdrantStandIn server, byte[] request, string? apiKey = null, string? bearer = null,
+    private async Task<Answer> CallAsync(QdrantStandIn server, ScrollPoints request, string? apiKey = null, string? bearer = null,
         string method = "qdrant.Points/Scroll")
     {
-        var framed = new byte[request.Length + 5];
-        BinaryPrimitives.WriteUInt32BigEndian(framed.AsSpan(1), (uint)request.Length);
-        request.CopyTo(framed, 5);
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(server.GrpcBaseAddress, method))
+        var channel = GrpcChannel.ForAddress(server.GrpcBaseAddress);
+        _channels.Add(channel);
+        var client = new QdrantGrpcClient(channel);
+        var headers = new Metadata();
+        if (apiKey is not null) headers.Add("api-key", apiKey);
+        if (bearer is not null) headers.Add("authorization", "Bearer " + bearer);
+        try
         {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(framed),
-        };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
-        message.Headers.TryAddWithoutValidation("te", "trailers");
-        if (apiKey is not null) message.Headers.Add("api-key", apiKey);
-        if (bearer is not null) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        using var response = await _http.SendAsync(message);
-        Assert.Equal(HttpVersion.Version20, response.Version);
-        var body = await response.Content.ReadAsByteArrayAsync();
-        var trailersOnly = response.Headers.Contains("grpc-status");
-        var headers = trailersOnly ? (HttpHeaders)response.Headers : response.TrailingHeaders;
-        var status = int.Parse(headers.GetValues("grpc-status").Single());
-        var text = headers.TryGetValues("grpc-message", out var m) ? Uri.UnescapeDataString(m.Single()) : null;
-        var payload = ByteString.Empty;
-        if (body.Length > 0)
-        {
-            Assert.Equal(0, body[0]);
-            var length = BinaryPrimitives.ReadUInt32BigEndian(body.AsSpan(1));
-            Assert.Equal(body.Length - 5, (int)length); // exactly one message
-            payload = ByteString.CopyFrom(body, 5, body.Length - 5);
+            if (method == "qdrant.Points/Search")
+            {
+                await client.Points.SearchAsync(new SearchPoints { CollectionName = request.CollectionName, Limit = 1 }, headers);
+                return new Answer(0, null, null, null);
+            }
+            Assert.Equal("qdrant.Points/Scroll", method);
+            var answer = await client.Points.ScrollAsync(request, headers);
+            return new Answer(0, null, answer, null);
         }
-        var retryAfter = headers.TryGetValues("retry-after", out var ra) ? ra.Single() : null;
-        return new Answer(response.StatusCode, response.Content.Headers.ContentType?.MediaType, status, text, trailersOnly, payload, retryAfter);
-    }
-
-    private static byte[] Message(Action<CodedOutputStream> write)
-    {
-        using var ms = new MemoryStream();
-        var o = new CodedOutputStream(ms, leaveOpen: true);
-        write(o);
-        o.Flush();
-        return ms.ToArray();
-    }
-
-    private static void Nested(CodedOutputStream o, int field, byte[] content)
-    {
-        o.WriteTag(field, WireFormat.WireType.LengthDelimited);
-        o.WriteBytes(ByteString.CopyFrom(content));
-    }
-
-    private static byte[] Strings(IEnumerable<string> values) => Message(o =>
-    {
-        foreach (var v in values)
+        catch (RpcException e)
         {
-            o.WriteTag(1, WireFormat.WireType.LengthDelimited);
-            o.WriteString(v);
+            return new Answer((int)e.StatusCode, e.Status.Detail, null, e.Trailers.GetValue("retry-after"));
         }
-    });
+    }
 
-    /// <summary>A ScrollPoints message (points.proto).</summary>
-    private static byte[] Scroll(string collection, PointId? offset = null, uint? limit = null, bool? withPayload = null,
+    /// <summary>A ScrollPoints message.</summary>
+    private static ScrollPoints Scroll(string collection, PointId? offset = null, uint? limit = null, bool? withPayload = null,
         string[]? include = null, string[]? exclude = null, bool? withVectors = null, string[]? vectorNames = null,
-        bool filter = false, bool emptyFilter = false) => Message(o =>
+        Filter? filter = null)
     {
-        o.WriteTag(1, WireFormat.WireType.LengthDelimited);
-        o.WriteString(collection);
-        if (filter)
-        {
-            // Filter { must: [Condition { field: FieldCondition { key: "a", match: Match { keyword: "b" } } }] }
-            var match = Message(m => { m.WriteTag(1, WireFormat.WireType.LengthDelimited); m.WriteString("b"); });
-            var field = Message(f => { f.WriteTag(1, WireFormat.WireType.LengthDelimited); f.WriteString("a"); Nested(f, 2, match); });
-            var condition = Message(c => Nested(c, 1, field));
-            Nested(o, 2, Message(f => Nested(f, 2, condition)));
-        }
-        if (emptyFilter) Nested(o, 2, []);
-        if (offset is { } id) Nested(o, 3, PointIdMessage(id));
-        if (limit is { } l)
-        {
-            o.WriteTag(4, WireFormat.WireType.Varint);
-            o.WriteUInt32(l);
-        }
-        if (withPayload is { } wp) Nested(o, 6, Message(s => { s.WriteTag(1, WireFormat.WireType.Varint); s.WriteBool(wp); }));
-        if (include is not null) Nested(o, 6, Message(s => Nested(s, 2, Strings(include))));
-        if (exclude is not null) Nested(o, 6, Message(s => Nested(s, 3, Strings(exclude))));
-        if (withVectors is { } wv) Nested(o, 7, Message(s => { s.WriteTag(1, WireFormat.WireType.Varint); s.WriteBool(wv); }));
-        if (vectorNames is not null) Nested(o, 7, Message(s => Nested(s, 2, Strings(vectorNames))));
-        o.WriteTag(11, WireFormat.WireType.Varint); // timeout: read and ignored
-        o.WriteUInt64(30);
-    });
+        var request = new ScrollPoints { CollectionName = collection, Timeout = 30 };
+        if (filter is not null) request.Filter = filter;
+        if (offset is { } id) request.Offset = GrpcId(id);
+        if (limit is { } l) request.Limit = l;
+        if (withPayload is { } wp) request.WithPayload = new WithPayloadSelector { Enable = wp };
+        if (include is not null) request.WithPayload = new WithPayloadSelector { Include = new PayloadIncludeSelector { Fields = { include } } };
+        if (exclude is not null) request.WithPayload = new WithPayloadSelector { Exclude = new PayloadExcludeSelector { Fields = { exclude } } };
+        if (withVectors is { } wv) request.WithVectors = new WithVectorsSelector { Enable = wv };
+        if (vectorNames is not null) request.WithVectors = new WithVectorsSelector { Include = new VectorsSelector { Names = { vectorNames } } };
+        return request;
+    }
 
-    private static byte[] PointIdMessage(PointId id) => Message(o =>
-    {
-        if (id.Kind == PointIdKind.Unsigned)
-        {
-            o.WriteTag(1, WireFormat.WireType.Varint);
-            o.WriteUInt64(id.AsUnsigned);
-        }
-        else
-        {
-            o.WriteTag(2, WireFormat.WireType.LengthDelimited);
-            o.WriteString(id.AsUuid.ToString("D"));
-        }
-    });
+    private static GrpcPointId GrpcId(PointId id) => id.Kind == PointIdKind.Unsigned
+        ? new GrpcPointId { Num = id.AsUnsigned }
+        : new GrpcPointId { Uuid = id.AsUuid.ToString("D") };
 
-    // ---------------------------------------------------------------- decoding ScrollResponse
+    // ---------------------------------------------------------------- ScrollResponse as plain values
 
     private static readonly object JsonNull = new();
 
@@ -393,179 +366,56 @@ public sealed class QdrantGrpcStandInTests : IDisposable
 
     private sealed record Page(PointId? Next, List<Retrieved> Points, double Time);
 
-    private static IEnumerable<(int Field, WireFormat.WireType Type, CodedInputStream Input)> Fields(ByteString message)
+    private static Page Response(ScrollResponse? message)
     {
-        var input = message.CreateCodedInput();
-        uint tag;
-        while ((tag = input.ReadTag()) != 0) yield return (WireFormat.GetTagFieldNumber(tag), WireFormat.GetTagWireType(tag), input);
+        Assert.NotNull(message);
+        return new Page(message.NextPageOffset is { } n ? ReadId(n) : (PointId?)null, message.Result.Select(ReadPoint).ToList(), message.Time);
     }
 
-    private static Page Response(ByteString message)
+    private static PointId ReadId(GrpcPointId id) => id.PointIdOptionsCase switch
     {
-        PointId? next = null;
-        var points = new List<Retrieved>();
-        var time = 0d;
-        foreach (var (field, _, input) in Fields(message))
+        GrpcPointId.PointIdOptionsOneofCase.Num => PointId.FromUnsigned(id.Num),
+        GrpcPointId.PointIdOptionsOneofCase.Uuid => PointId.FromUuid(Guid.Parse(id.Uuid)),
+        _ => throw new Xunit.Sdk.XunitException("empty PointId"),
+    };
+
+    private static Retrieved ReadPoint(RetrievedPoint p) => new(ReadId(p.Id),
+        p.Payload.ToDictionary(e => e.Key, e => ReadValue(e.Value), StringComparer.Ordinal),
+        p.Vectors is null ? null : ReadVectors(p.Vectors));
+
+    private static object? ReadValue(Value v) => v.KindCase switch
+    {
+        Value.KindOneofCase.NullValue => JsonNull,
+        Value.KindOneofCase.DoubleValue => v.DoubleValue,
+        Value.KindOneofCase.IntegerValue => v.IntegerValue,
+        Value.KindOneofCase.StringValue => v.StringValue,
+        Value.KindOneofCase.BoolValue => v.BoolValue,
+        Value.KindOneofCase.StructValue => v.StructValue.Fields.ToDictionary(e => e.Key, e => ReadValue(e.Value)),
+        Value.KindOneofCase.ListValue => v.ListValue.Values.Select(ReadValue).ToList(),
+        _ => throw new Xunit.Sdk.XunitException("a Value with no kind"),
+    };
+
+    private static Vectors ReadVectors(VectorsOutput v) => v.VectorsOptionsCase switch
+    {
+        VectorsOutput.VectorsOptionsOneofCase.Vector => new Vectors(true, new Dictionary<string, VectorValue> { [""] = ReadVectorOutput(v.Vector) }),
+        VectorsOutput.VectorsOptionsOneofCase.Vectors => new Vectors(false, v.Vectors.Vectors.ToDictionary(e => e.Key, e => ReadVectorOutput(e.Value))),
+        _ => throw new Xunit.Sdk.XunitException("empty VectorsOutput"),
+    };
+
+    /// <summary>VectorOutput: only the oneof (dense, sparse, multi_dense); the deprecated fields empty.</summary>
+    private static VectorValue ReadVectorOutput(VectorOutput v)
+    {
+#pragma warning disable CS0612
+        Assert.Empty(v.Data);
+        Assert.Null(v.Indices);
+        Assert.False(v.HasVectorsCount);
+#pragma warning restore CS0612
+        return v.VectorCase switch
         {
-            switch (field)
-            {
-                case 1: next = ReadId(input.ReadBytes()); break;
-                case 2: points.Add(ReadPoint(input.ReadBytes())); break;
-                case 3: time = input.ReadDouble(); break;
-                default: throw new Xunit.Sdk.XunitException($"unexpected ScrollResponse field {field}");
-            }
-        }
-        return new Page(next, points, time);
-    }
-
-    private static PointId ReadId(ByteString message)
-    {
-        PointId? id = null;
-        foreach (var (field, _, input) in Fields(message))
-        {
-            id = field switch
-            {
-                1 => PointId.FromUnsigned(input.ReadUInt64()),
-                2 => PointId.FromUuid(Guid.Parse(input.ReadString())),
-                _ => throw new Xunit.Sdk.XunitException($"unexpected PointId field {field}"),
-            };
-        }
-        return id ?? throw new Xunit.Sdk.XunitException("empty PointId");
-    }
-
-    private static Retrieved ReadPoint(ByteString message)
-    {
-        PointId? id = null;
-        var payload = new Dictionary<string, object?>(StringComparer.Ordinal);
-        Vectors? vectors = null;
-        foreach (var (field, _, input) in Fields(message))
-        {
-            switch (field)
-            {
-                case 1: id = ReadId(input.ReadBytes()); break;
-                case 2:
-                    var (key, value) = ReadEntry(input.ReadBytes());
-                    payload[key] = ReadValue(value);
-                    break;
-                case 4: vectors = ReadVectors(input.ReadBytes()); break;
-                default: throw new Xunit.Sdk.XunitException($"unexpected RetrievedPoint field {field}");
-            }
-        }
-        return new Retrieved(id!.Value, payload, vectors);
-    }
-
-    /// <summary>A map entry: key = 1 (absent when empty), value = 2.</summary>
-    private static (string Key, ByteString Value) ReadEntry(ByteString message)
-    {
-        var key = "";
-        var value = ByteString.Empty;
-        foreach (var (field, _, input) in Fields(message))
-        {
-            if (field == 1) key = input.ReadString();
-            else if (field == 2) value = input.ReadBytes();
-        }
-        return (key, value);
-    }
-
-    /// <summary>qdrant.Value (json_with_int.proto).</summary>
-    private static object? ReadValue(ByteString message)
-    {
-        object? result = null;
-        var kinds = 0;
-        foreach (var (field, _, input) in Fields(message))
-        {
-            kinds++;
-            result = field switch
-            {
-                1 => input.ReadEnum() == 0 ? JsonNull : throw new Xunit.Sdk.XunitException("bad NullValue"),
-                2 => input.ReadDouble(),
-                3 => input.ReadInt64(),
-                4 => input.ReadString(),
-                5 => input.ReadBool(),
-                6 => Fields(input.ReadBytes()).Select(f => ReadEntry(f.Input.ReadBytes())).ToDictionary(e => e.Key, e => ReadValue(e.Value)),
-                7 => Fields(input.ReadBytes()).Select(f => ReadValue(f.Input.ReadBytes())).ToList(),
-                _ => throw new Xunit.Sdk.XunitException($"unexpected Value field {field}"),
-            };
-        }
-        Assert.Equal(1, kinds);
-        return result;
-    }
-
-    private static Vectors ReadVectors(ByteString message)
-    {
-        Vectors? result = null;
-        foreach (var (field, _, input) in Fields(message))
-        {
-            if (field == 1)
-            {
-                result = new Vectors(true, new Dictionary<string, VectorValue> { [""] = ReadVectorOutput(input.ReadBytes()) });
-            }
-            else if (field == 2)
-            {
-                var named = new Dictionary<string, VectorValue>(StringComparer.Ordinal);
-                foreach (var entry in Fields(input.ReadBytes()))
-                {
-                    Assert.Equal(1, entry.Field);
-                    var (name, value) = ReadEntry(entry.Input.ReadBytes());
-                    named.Add(name, ReadVectorOutput(value));
-                }
-                result = new Vectors(false, named);
-            }
-        }
-        return result ?? throw new Xunit.Sdk.XunitException("empty VectorsOutput");
-    }
-
-    /// <summary>VectorOutput: only the oneof (dense 101, sparse 102, multi_dense 103); the deprecated fields empty.</summary>
-    private static VectorValue ReadVectorOutput(ByteString message)
-    {
-        VectorValue? result = null;
-        foreach (var (field, _, input) in Fields(message))
-        {
-            result = field switch
-            {
-                101 => new DenseVector(ReadDense(input.ReadBytes())),
-                102 => ReadSparse(input.ReadBytes()),
-                103 => new MultiVector(Fields(input.ReadBytes()).Select(f => ReadDense(f.Input.ReadBytes())).ToArray()),
-                _ => throw new Xunit.Sdk.XunitException($"unexpected VectorOutput field {field} (deprecated data/indices/vectors_count are left empty)"),
-            };
-        }
-        return result ?? throw new Xunit.Sdk.XunitException("empty VectorOutput");
-    }
-
-    private static float[] ReadDense(ByteString message)
-    {
-        var values = Array.Empty<float>();
-        foreach (var (field, type, input) in Fields(message))
-        {
-            Assert.Equal(1, field);
-            Assert.Equal(WireFormat.WireType.LengthDelimited, type); // packed
-            values = Floats(input.ReadBytes());
-        }
-        return values;
-    }
-
-    private static float[] Floats(ByteString packed)
-    {
-        var span = packed.Span;
-        var values = new float[span.Length / 4];
-        for (var i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(span[(4 * i)..]);
-        return values;
-    }
-
-    private static SparseVector ReadSparse(ByteString message)
-    {
-        float[] values = [];
-        var indices = new List<uint>();
-        foreach (var (field, type, input) in Fields(message))
-        {
-            Assert.Equal(WireFormat.WireType.LengthDelimited, type); // packed
-            if (field == 1) values = Floats(input.ReadBytes());
-            else
-            {
-                var inner = input.ReadBytes().CreateCodedInput();
-                while (!inner.IsAtEnd) indices.Add(inner.ReadUInt32());
-            }
-        }
-        return new SparseVector(indices.ToArray(), values);
+            VectorOutput.VectorOneofCase.Dense => new DenseVector(v.Dense.Data.ToArray()),
+            VectorOutput.VectorOneofCase.Sparse => new SparseVector(v.Sparse.Indices.ToArray(), v.Sparse.Values.ToArray()),
+            VectorOutput.VectorOneofCase.MultiDense => new MultiVector(v.MultiDense.Vectors.Select(d => d.Data.ToArray()).ToArray()),
+            _ => throw new Xunit.Sdk.XunitException("empty VectorOutput"),
+        };
     }
 }

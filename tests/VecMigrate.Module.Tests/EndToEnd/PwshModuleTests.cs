@@ -43,10 +43,11 @@ public sealed class PwshModuleTests(ModuleServices services)
     }
 
     [PwshFact]
-    public async Task Qdrant_points_read_over_gRPC_arrive_exactly_as_over_REST_piped_or_copied()
+    public async Task Qdrant_points_read_and_written_over_gRPC_arrive_exactly_as_over_REST_piped_or_copied()
     {
         var cs = await services.NewDatabaseAsync();
         var grpcBefore = services.Qdrant.GrpcScrollRequests;
+        var grpcUpsertsBefore = services.Qdrant.GrpcUpsertRequests;
         var run = services.Run("""
             $s = Get-QdrantPoint -Url $qurl -GrpcUrl $qgrpc -ApiKey $qkey -Collection docs -PageSize 128 | Write-PgVector -ConnectionString $pg -Table piped
             "PIPED=$($s.RecordsWritten) $($s.RecordsRejected)"
@@ -54,13 +55,20 @@ public sealed class PwshModuleTests(ModuleServices services)
             "COPIED=$($m.Completed) $($m.RecordsWritten)"
             try { Get-QdrantPoint -Url $qurl -GrpcUrl $qgrpc -ApiKey $qkey -Collection nope; 'MISSING=no' } catch { "MISSING=$($_.FullyQualifiedErrorId)" }
             try { Get-QdrantPoint -Url $qurl -GrpcUrl 'ftp://x/' -Collection docs; 'BADURL=no' } catch { "BADURL=$($_.FullyQualifiedErrorId) $($_.TargetObject)" }
+            $f = Get-QdrantPoint -Url $qurl -GrpcUrl $qgrpc -ApiKey $qkey -Collection docs -NoVector -Filter @{ must = @(@{ key = 'city'; match = @{ value = 'Oslo' } }) }
+            "FILTERED=$($f.Count)"
+            $w = Get-PgVector -ConnectionString $pg -Table piped | Write-QdrantPoint -Url $qurl -GrpcUrl $qgrpc -ApiKey $qkey -Collection grpc_back -Distance Cosine -BatchSize 300
+            "WRITTEN=$($w.RecordsWritten) $($w.BatchesCommitted)"
             """, cs).Completed();
 
         Assert.Equal("1000 0", run["PIPED"]);
         Assert.Equal("True 1000", run["COPIED"]);
         Assert.StartsWith("QdrantCollectionNotFound,", run["MISSING"]);
         Assert.Equal("QdrantUrlInvalid,VecMigrate.Commands.GetQdrantPointCommand ftp://x/", run["BADURL"]);
+        Assert.Equal("250", run["FILTERED"]);
+        Assert.Equal("1000 4", run["WRITTEN"]);
         Assert.True(services.Qdrant.GrpcScrollRequests - grpcBefore >= 8 + 4, "the pages were not read over gRPC");
+        Assert.True(services.Qdrant.GrpcUpsertRequests - grpcUpsertsBefore == 4, "the points were not written over gRPC");
         RecordAssert.SameSet(services.Docs, await ModuleServices.ReadBackAsync(cs, "piped"));
         RecordAssert.SameSet(services.Docs, await ModuleServices.ReadBackAsync(cs, "copied"));
     }

@@ -28,9 +28,10 @@ public class LoadContextTests
     }
 
     [Fact]
-    public void Npgsql_and_the_engine_in_the_module_are_not_the_sessions_copies()
+    public void Npgsql_gRPC_and_the_engine_in_the_module_are_not_the_sessions_copies()
     {
-        foreach (var name in new[] { "Npgsql", "VecMigrate.Engine", "Microsoft.Extensions.Logging.Abstractions" })
+        foreach (var name in new[] { "Npgsql", "VecMigrate.Engine", "Microsoft.Extensions.Logging.Abstractions",
+                     "Qdrant.Client", "Google.Protobuf", "Grpc.Net.Client", "Grpc.Net.Common", "Grpc.Core.Api", "Pgvector" })
         {
             var ours = ModuleContext.LoadFromAssemblyName(new AssemblyName(name));
             var theirs = AssemblyLoadContext.Default.LoadFromAssemblyName(new AssemblyName(name));

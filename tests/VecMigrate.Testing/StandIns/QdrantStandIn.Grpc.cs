@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -8,19 +7,25 @@ using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
+using Qdrant.Client.Grpc;
 using VecMigrate.Engine.Records;
+using DenseVector = VecMigrate.Engine.Records.DenseVector;
+using GrpcDense = Qdrant.Client.Grpc.DenseVector;
+using GrpcPointId = Qdrant.Client.Grpc.PointId;
+using GrpcSparse = Qdrant.Client.Grpc.SparseVector;
+using PointId = VecMigrate.Engine.Records.PointId;
+using SparseVector = VecMigrate.Engine.Records.SparseVector;
 
 namespace VecMigrate.Testing.StandIns;
 
 /// <summary>
-/// The Qdrant stand-in's gRPC side (real Qdrant serves it on port 6334): <c>POST /qdrant.Points/Scroll</c> on a second
-/// Kestrel listener that speaks cleartext HTTP/2 only (prior knowledge, as gRPC clients do).
+/// The Qdrant stand-in's gRPC side (real Qdrant serves it on port 6334): <c>qdrant.Points/Scroll</c> and
+/// <c>qdrant.Points/Upsert</c> (POST /qdrant.Points/{method}) on a second
+/// Kestrel listener that speaks cleartext HTTP/2 only (prior knowledge, as gRPC clients do). Requests are read and
+/// answers written with the message types Qdrant.Client generates from Qdrant's own .proto files
+/// (<c>Qdrant.Client.Grpc</c>), so the engine's client and this server cannot agree on a wrong field number.
 /// </summary>
 /// <remarks>
-/// Wire format per qdrant/qdrant lib/api/src/grpc/proto (points.proto, points_service.proto, json_with_int.proto):
-/// the request is one length-prefixed <c>ScrollPoints</c>, the answer one length-prefixed <c>ScrollResponse</c> and the
-/// trailer <c>grpc-status: 0</c>; fields are written in field-number order, as prost does, and fields of a oneof are
-/// written even when they hold their default value (prost again), while a map entry leaves out an empty key.
 /// Behaviour followed, by where it is in Qdrant's source:
 /// <list type="bullet">
 /// <item>lib/api/src/conversions/vectors.rs (VectorInternal → grpc VectorOutput): each vector goes only into the
@@ -40,32 +45,36 @@ namespace VecMigrate.Testing.StandIns;
 /// (INVALID_ARGUMENT "Validation error in body: [..]"), the default page is 10, payload is shown unless asked not
 /// to, vectors only when asked; <c>time</c> is always set, <c>usage</c> left out (hardware reporting off).</item>
 /// </list>
-/// Where it differs: filters (other than an empty one), <c>order_by</c>, <c>shard_key_selector</c> and nested payload
-/// paths answer INVALID_ARGUMENT naming the stand-in; malformed protobuf answers INTERNAL with a text of our own.
+/// Where it differs: filters support what the REST side supports (keyword, integer and boolean <c>match</c> on a
+/// dotted key, <c>has_id</c>, nested filters); other conditions, <c>min_should</c>, <c>order_by</c>,
+/// <c>shard_key_selector</c> and nested payload paths answer INVALID_ARGUMENT naming the stand-in; a message that is
+/// not protobuf answers INTERNAL with the parser's text.
 /// <para>
 /// <see cref="Faults"/> serve both listeners, the first matching request taking each (a gRPC path is
 /// <c>/qdrant.Points/Scroll</c>, so <c>pathEndsWith: "/Scroll"</c> picks gRPC alone): a 429 becomes RESOURCE_EXHAUSTED
 /// with <c>retry-after</c>, any other status UNAVAILABLE, a cut sends part of the body and resets the stream.
-/// <see cref="PreRender"/> also encodes each vector's protobuf once when seeded.
+/// <see cref="PreRender"/> also makes each vector's message once when seeded.
 /// </para>
 /// </remarks>
 public sealed partial class QdrantStandIn
 {
-    private const int GrpcOk = 0, GrpcInvalidArgument = 3, GrpcNotFound = 5, GrpcResourceExhausted = 8,
+    private const int GrpcInvalidArgument = 3, GrpcNotFound = 5, GrpcResourceExhausted = 8,
         GrpcUnimplemented = 12, GrpcInternal = 13, GrpcUnavailable = 14, GrpcUnauthenticated = 16;
-
-    private const int ChunkBytes = 64 * 1024;
 
     private static readonly JsonSerializerOptions QuotedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private readonly ConditionalWeakTable<VectorValue, ByteString> _grpcRendered = new();
+    private readonly ConditionalWeakTable<VectorValue, VectorOutput> _grpcRendered = new();
     private readonly ConditionalWeakTable<byte[], PayloadEntry[]> _grpcPayloads = new();
     private readonly ConcurrentQueue<byte[]> _grpcScrollBodies = new();
     private StandInHost? _grpcHost;
     private int _grpcScrolls;
+    private int _grpcUpserts;
 
     /// <summary>http://127.0.0.1:PORT/ of the gRPC listener (cleartext HTTP/2 only).</summary>
     public Uri GrpcBaseAddress => _grpcHost!.BaseAddress;
+
+    /// <summary>gRPC Upsert requests applied (faults and refusals not counted).</summary>
+    public int GrpcUpsertRequests => Volatile.Read(ref _grpcUpserts);
 
     /// <summary>gRPC Scroll requests answered (faults and refusals not counted).</summary>
     public int GrpcScrollRequests => Volatile.Read(ref _grpcScrolls);
@@ -73,8 +82,8 @@ public sealed partial class QdrantStandIn
     /// <summary>The ScrollPoints messages of the gRPC scrolls answered (without the 5-byte frame), oldest first.</summary>
     public IReadOnlyList<byte[]> GrpcScrollBodies => _grpcScrollBodies.ToArray();
 
-    /// <summary>One payload key, encoded as the content of a <c>map&lt;string, Value&gt;</c> entry.</summary>
-    private sealed record PayloadEntry(string Key, ByteString Entry);
+    /// <summary>One payload key and its value, made once per stored payload.</summary>
+    private sealed record PayloadEntry(string Key, Value Value);
 
     private sealed class GrpcError(int code, string message) : Exception(message)
     {
@@ -83,8 +92,6 @@ public sealed partial class QdrantStandIn
     }
 
     private static GrpcError GrpcUnsupported(string what) => new(GrpcInvalidArgument, $"Bad request: the Qdrant stand-in does not support {what}");
-
-    private static GrpcError Malformed(string what) => new(GrpcInternal, "failed to decode Protobuf message: " + what);
 
     // ---------------------------------------------------------------- gRPC over HTTP/2
 
@@ -116,34 +123,49 @@ public sealed partial class QdrantStandIn
                 if (given != key)
                     throw new GrpcError(GrpcUnauthenticated, given is null ? "Must provide an API key or an Authorization bearer token" : "Invalid API key or JWT");
             }
-            if (path != "/qdrant.Points/Scroll" || ctx.Request.Method != "POST") throw new GrpcError(GrpcUnimplemented, "");
+            if (path is not ("/qdrant.Points/Scroll" or "/qdrant.Points/Upsert") || ctx.Request.Method != "POST") throw new GrpcError(GrpcUnimplemented, "");
             var request = await ReadGrpcMessageAsync(ctx).ConfigureAwait(false);
-            var answer = PrepareGrpcScroll(request);
-            Interlocked.Increment(ref _grpcScrolls);
-            _grpcScrollBodies.Enqueue(request);
-            Interlocked.Add(ref _pointsServed, answer.Page.Count);
-
-            ctx.Response.StatusCode = 200;
-            ctx.Response.ContentType = "application/grpc";
-            if (cutAt is { } fraction)
+            IMessage answer;
+            if (path == "/qdrant.Points/Scroll")
             {
-                // The whole answer into a buffer, then a part of it, and the connection reset.
-                using var buffer = new MemoryStream();
-                await WriteGrpcScrollAsync(answer, started, m => { buffer.Write(m.Span); return ValueTask.CompletedTask; }).ConfigureAwait(false);
-                var body = buffer.ToArray();
-                await ctx.Response.BodyWriter.WriteAsync(body.AsMemory(0, (int)(body.Length * fraction)), ctx.RequestAborted).ConfigureAwait(false);
-                await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
-                await Task.Delay(50, ctx.RequestAborted).ConfigureAwait(false);
-                ctx.Abort();
-                return;
+                var scrolled = AnswerScroll(request, started);
+                Interlocked.Increment(ref _grpcScrolls);
+                _grpcScrollBodies.Enqueue(request);
+                Interlocked.Add(ref _pointsServed, scrolled.Result.Count);
+                answer = scrolled;
             }
-            var writer = ctx.Response.BodyWriter;
-            await WriteGrpcScrollAsync(answer, started, async m =>
+            else
             {
-                var result = await writer.WriteAsync(m, ctx.RequestAborted).ConfigureAwait(false);
+                answer = AnswerUpsert(request, started);
+            }
+
+            var size = answer.CalculateSize();
+            var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(5 + size); // a page of vectors is megabytes: no new array each time
+            var body = rented.AsMemory(0, 5 + size);
+            rented[0] = 0;
+            BinaryPrimitives.WriteUInt32BigEndian(rented.AsSpan(1), (uint)size);
+            answer.WriteTo(rented.AsSpan(5, size));
+            try
+            {
+                ctx.Response.StatusCode = 200;
+                ctx.Response.ContentType = "application/grpc";
+                if (cutAt is { } fraction)
+                {
+                    // A part of the answer, and the connection reset.
+                    await ctx.Response.BodyWriter.WriteAsync(body[..(int)(body.Length * fraction)], ctx.RequestAborted).ConfigureAwait(false);
+                    await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+                    await Task.Delay(50, ctx.RequestAborted).ConfigureAwait(false);
+                    ctx.Abort();
+                    return;
+                }
+                var result = await ctx.Response.BodyWriter.WriteAsync(body, ctx.RequestAborted).ConfigureAwait(false);
                 if (result.IsCanceled || result.IsCompleted) throw new OperationCanceledException();
-            }).ConfigureAwait(false);
-            ctx.Response.AppendTrailer("grpc-status", "0");
+                ctx.Response.AppendTrailer("grpc-status", "0");
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
         }
         catch (GrpcError e)
         {
@@ -169,7 +191,7 @@ public sealed partial class QdrantStandIn
         return sb.ToString();
     }
 
-    private async Task<byte[]> ReadGrpcMessageAsync(HttpContext ctx)
+    private static async Task<byte[]> ReadGrpcMessageAsync(HttpContext ctx)
     {
         using var buffer = new MemoryStream();
         await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted).ConfigureAwait(false);
@@ -187,430 +209,299 @@ public sealed partial class QdrantStandIn
         return body[5..].ToArray();
     }
 
-    // ---------------------------------------------------------------- ScrollPoints
-
-    private sealed record GrpcScroll(Collection Collection, List<Point> Page, PointId? Next, bool Payload, string[]? Include, string[]? Exclude, string[] VectorNames);
-
-    private GrpcScroll PrepareGrpcScroll(byte[] message)
+    private static T Parse<T>(MessageParser<T> parser, byte[] message) where T : IMessage<T>
     {
-        string name = "";
-        PointId? offset = null;
-        uint? limit = null;
-        bool payload = true; // with_payload left out: all of it (query_common.rs scroll defaults as REST does)
-        string[]? include = null, exclude = null;
-        bool? allVectors = false;
-        string[]? vectorNames = null;
         try
         {
-            var input = new CodedInputStream(message);
-            uint tag;
-            while ((tag = input.ReadTag()) != 0)
-            {
-                var field = WireFormat.GetTagFieldNumber(tag);
-                var type = WireFormat.GetTagWireType(tag);
-                switch (field)
-                {
-                    case 1 when type == WireFormat.WireType.LengthDelimited:
-                        name = input.ReadString();
-                        break;
-                    case 2 when type == WireFormat.WireType.LengthDelimited:
-                        if (input.ReadBytes().Length > 0) throw GrpcUnsupported("filters over gRPC");
-                        break; // an empty Filter matches every point
-                    case 3 when type == WireFormat.WireType.LengthDelimited:
-                        offset = ReadPointId(input.ReadBytes());
-                        break;
-                    case 4 when type == WireFormat.WireType.Varint:
-                        limit = input.ReadUInt32();
-                        break;
-                    case 6 when type == WireFormat.WireType.LengthDelimited:
-                        (payload, include, exclude) = ReadPayloadSelector(input.ReadBytes());
-                        break;
-                    case 7 when type == WireFormat.WireType.LengthDelimited:
-                        (allVectors, vectorNames) = ReadVectorsSelector(input.ReadBytes());
-                        break;
-                    case 9 when type == WireFormat.WireType.LengthDelimited:
-                        throw GrpcUnsupported("`shard_key_selector`");
-                    case 10 when type == WireFormat.WireType.LengthDelimited:
-                        throw GrpcUnsupported("`order_by`");
-                    case 1 or 2 or 3 or 4 or 6 or 7 or 9 or 10:
-                        throw Malformed($"invalid wire type {type} for field {field}");
-                    default:
-                        input.SkipLastField(); // read_consistency, timeout, unknown fields
-                        break;
-                }
-            }
+            return parser.ParseFrom(message);
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw Malformed(e.Message);
+            throw new GrpcError(GrpcInternal, "failed to decode Protobuf message: " + e.Message);
         }
+    }
 
+    // ---------------------------------------------------------------- Scroll
+
+    private ScrollResponse AnswerScroll(byte[] message, long started)
+    {
+        var request = Parse(ScrollPoints.Parser, message);
+        var name = request.CollectionName;
+        if (request.ShardKeySelector is not null) throw GrpcUnsupported("`shard_key_selector`");
+        if (request.OrderBy is not null) throw GrpcUnsupported("`order_by`");
+        var filter = request.Filter is { } f ? GrpcFilter(f) : null;
         if (name.Length is 0 or > 255)
             throw new GrpcError(GrpcInvalidArgument, // lib/collection/src/operations/validation.rs words a length error so
                 $"Validation error in body: [collection_name: value {JsonSerializer.Serialize(name, QuotedJson)} invalid, must be from 1 to 255 characters]");
-        if (limit == 0)
+        if (request.HasLimit && request.Limit == 0)
             throw new GrpcError(GrpcInvalidArgument, "Validation error in body: [limit: value 0 invalid, must be 1 or larger]");
         if (!Find(name, out var c)) throw new GrpcError(GrpcNotFound, $"Not found: Collection `{name}` doesn't exist!");
 
-        string[] names;
-        if (vectorNames is not null)
+        // with_payload left out: all of it (query_common.rs scroll defaults as REST does).
+        var (payload, include, exclude) = request.WithPayload is { } wp ? GrpcPayloadSelection(wp) : (true, null, null);
+        var names = VectorSelection(request.WithVectors, c);
+        var offset = request.Offset is { } o ? ReadPointId(o) : (PointId?)null;
+        var (page, next) = c.Scroll(offset, (int)Math.Min(request.HasLimit ? request.Limit : 10, int.MaxValue - 1), filter);
+
+        var answer = new ScrollResponse();
+        if (next is { } n) answer.NextPageOffset = ToGrpcId(n);
+        foreach (var p in page)
         {
-            foreach (var n in vectorNames)
+            var point = new RetrievedPoint { Id = ToGrpcId(p.Id) };
+            if (payload)
             {
-                if (!c.VectorNames.Contains(n)) throw new GrpcError(GrpcInvalidArgument, $"Wrong input: Not existing vector name error: {n}");
+                foreach (var e in SelectPayload(p.Payload, include, exclude)) point.Payload.Add(e.Key, e.Value);
             }
-            names = c.VectorNames.Where(vectorNames.Contains).ToArray();
+            if (names.Length > 0)
+            {
+                var shown = names.Where(p.Vectors.ContainsKey).ToArray();
+                var output = new VectorsOutput();
+                if (shown is [""])
+                {
+                    output.Vector = Rendered(p.Vectors[""]);
+                }
+                else
+                {
+                    output.Vectors = new NamedVectorsOutput();
+                    foreach (var v in shown) output.Vectors.Vectors.Add(v, Rendered(p.Vectors[v]));
+                }
+                point.Vectors = output;
+            }
+            answer.Result.Add(point);
         }
-        else
-        {
-            names = allVectors == true ? c.VectorNames : [];
-        }
-        var (page, next) = c.Scroll(offset, (int)Math.Min(limit ?? 10, int.MaxValue - 1), null);
-        return new GrpcScroll(c, page, next, payload, include, exclude, names);
+        answer.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return answer;
     }
 
-    private static PointId ReadPointId(ByteString bytes)
+    // ---------------------------------------------------------------- Upsert
+
+    /// <summary>
+    /// UpsertPoints as the REST upsert does it (the same checks, Qdrant's wording, the same preprocessing); the payload
+    /// is kept as JSON, Value by Value as lib/api/src/conversions/json.rs proto_to_json writes it.
+    /// </summary>
+    private PointsOperationResponse AnswerUpsert(byte[] message, long started)
     {
-        var input = bytes.CreateCodedInput();
-        PointId? id = null;
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
+        var request = Parse(UpsertPoints.Parser, message);
+        if (request.ShardKeySelector is not null) throw GrpcUnsupported("`shard_key_selector`");
+        if (request.UpdateFilter is not null) throw GrpcUnsupported("`update_filter`");
+        if (!Find(request.CollectionName, out var c)) throw new GrpcError(GrpcNotFound, $"Not found: Collection `{request.CollectionName}` doesn't exist!");
+        var points = new List<Point>(request.Points.Count);
+        foreach (var p in request.Points)
         {
-            switch (tag)
+            if (p.Id is null) throw new GrpcError(GrpcInvalidArgument, "Malformed PointId type");
+            var vectors = new Dictionary<string, VectorValue>(StringComparer.Ordinal);
+            switch (p.Vectors?.VectorsOptionsCase)
             {
-                case 8: // num, varint
-                    id = PointId.FromUnsigned(input.ReadUInt64());
+                case Vectors.VectorsOptionsOneofCase.Vector:
+                    vectors[""] = FromGrpc(p.Vectors.Vector);
                     break;
-                case 18: // uuid, string
-                    var text = input.ReadString();
-                    if (!Guid.TryParse(text, out var g)) throw new GrpcError(GrpcInvalidArgument, $"Unable to parse UUID: {text}");
-                    id = PointId.FromUuid(g);
+                case Vectors.VectorsOptionsOneofCase.Vectors_:
+                    foreach (var (name, v) in p.Vectors.Vectors_.Vectors) vectors[name] = FromGrpc(v);
                     break;
                 default:
-                    input.SkipLastField();
-                    break;
+                    throw new GrpcError(GrpcInvalidArgument, "Vectors is required");
             }
+            var error = c.Check(vectors);
+            if (error is not null) throw new GrpcError(GrpcInvalidArgument, "Wrong input: " + error);
+            points.Add(new Point(ReadPointId(p.Id), c.Preprocess(vectors), p.Payload.Count == 0 ? null : PayloadJson(p.Payload)));
         }
-        return id ?? throw new GrpcError(GrpcInvalidArgument, "No ID options provided");
+        var operation = c.Upsert(points);
+        _upserts.Enqueue(new QdrantStandInUpsert(message.Length, points.Count));
+        Interlocked.Increment(ref _grpcUpserts);
+        return new PointsOperationResponse
+        {
+            Result = new UpdateResult { OperationId = (ulong)operation, Status = request.Wait ? UpdateStatus.Completed : UpdateStatus.Acknowledged },
+            Time = Stopwatch.GetElapsedTime(started).TotalSeconds,
+        };
     }
 
-    private static (bool Enabled, string[]? Include, string[]? Exclude) ReadPayloadSelector(ByteString bytes)
+#pragma warning disable CS0612 // the deprecated flat form is still accepted, as Qdrant does
+    private static VectorValue FromGrpc(Vector v) => v.VectorCase switch
     {
-        var input = bytes.CreateCodedInput();
-        (bool, string[]?, string[]?)? result = null;
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
-        {
-            switch (tag)
-            {
-                case 8:
-                    result = (input.ReadBool(), null, null);
-                    break;
-                case 18:
-                    result = (true, ReadFields(input.ReadBytes()), null);
-                    break;
-                case 26:
-                    result = (true, null, ReadFields(input.ReadBytes()));
-                    break;
-                default:
-                    input.SkipLastField();
-                    break;
-            }
-        }
-        return result ?? throw new GrpcError(GrpcInvalidArgument, "No PayloadSelector");
+        Vector.VectorOneofCase.Dense => new DenseVector(v.Dense.Data.ToArray()),
+        Vector.VectorOneofCase.Sparse => new SparseVector(v.Sparse.Indices.ToArray(), v.Sparse.Values.ToArray()),
+        Vector.VectorOneofCase.MultiDense => new MultiVector(v.MultiDense.Vectors.Select(d => d.Data.ToArray()).ToArray()),
+        Vector.VectorOneofCase.None when v.Indices is not null => new SparseVector(v.Indices.Data.ToArray(), v.Data.ToArray()),
+        Vector.VectorOneofCase.None => new DenseVector(v.Data.ToArray()),
+        _ => throw GrpcUnsupported($"the vector `{v.VectorCase}`"),
+    };
+#pragma warning restore CS0612
 
-        static string[] ReadFields(ByteString bytes)
+    private static byte[] PayloadJson(Google.Protobuf.Collections.MapField<string, Value> payload)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
-            var fields = new List<string>();
-            var input = bytes.CreateCodedInput();
-            uint tag;
-            while ((tag = input.ReadTag()) != 0)
-            {
-                if (tag == 10) fields.Add(input.ReadString());
-                else input.SkipLastField();
-            }
+            WriteJsonObject(w, payload);
+        }
+        return buffer.ToArray();
+    }
+
+    private static void WriteJsonObject(Utf8JsonWriter w, Google.Protobuf.Collections.MapField<string, Value> fields)
+    {
+        w.WriteStartObject();
+        foreach (var (key, value) in fields)
+        {
+            w.WritePropertyName(key);
+            WriteJson(w, value);
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteJson(Utf8JsonWriter w, Value v)
+    {
+        switch (v.KindCase)
+        {
+            case Value.KindOneofCase.IntegerValue: w.WriteNumberValue(v.IntegerValue); break;
+            case Value.KindOneofCase.DoubleValue:
+                // serde_json writes a whole f64 with ".0" (1.0, -0.0), so a float stays a float.
+                var d = v.DoubleValue;
+                if (double.IsFinite(d) && Math.Abs(d) < 1e16 && Math.Floor(d) == d)
+                    w.WriteRawValue((double.IsNegative(d) && d == 0 ? "-0" : d.ToString("F0", CultureInfo.InvariantCulture)) + ".0");
+                else w.WriteNumberValue(d);
+                break;
+            case Value.KindOneofCase.StringValue: w.WriteStringValue(v.StringValue); break;
+            case Value.KindOneofCase.BoolValue: w.WriteBooleanValue(v.BoolValue); break;
+            case Value.KindOneofCase.StructValue: WriteJsonObject(w, v.StructValue.Fields); break;
+            case Value.KindOneofCase.ListValue:
+                w.WriteStartArray();
+                foreach (var x in v.ListValue.Values) WriteJson(w, x);
+                w.WriteEndArray();
+                break;
+            default: w.WriteNullValue(); break;
+        }
+    }
+
+    private static GrpcPointId ToGrpcId(PointId id) => id.Kind == PointIdKind.Unsigned
+        ? new GrpcPointId { Num = id.AsUnsigned }
+        : new GrpcPointId { Uuid = id.AsUuid.ToString("D") }; // Qdrant writes UUIDs hyphenated, lower case
+
+    private static PointId ReadPointId(GrpcPointId id) => id.PointIdOptionsCase switch
+    {
+        GrpcPointId.PointIdOptionsOneofCase.Num => PointId.FromUnsigned(id.Num),
+        GrpcPointId.PointIdOptionsOneofCase.Uuid => Guid.TryParse(id.Uuid, out var g)
+            ? PointId.FromUuid(g)
+            : throw new GrpcError(GrpcInvalidArgument, $"Unable to parse UUID: {id.Uuid}"),
+        _ => throw new GrpcError(GrpcInvalidArgument, "No ID options provided"),
+    };
+
+    private static (bool Enabled, string[]? Include, string[]? Exclude) GrpcPayloadSelection(WithPayloadSelector selector)
+    {
+        static string[] Fields(IEnumerable<string> fields)
+        {
             foreach (var f in fields)
             {
                 if (f.Contains('.') || f.Contains('[')) throw GrpcUnsupported($"nested payload paths (`{f}`)");
             }
             return fields.ToArray();
         }
+
+        return selector.SelectorOptionsCase switch
+        {
+            WithPayloadSelector.SelectorOptionsOneofCase.Enable => (selector.Enable, null, null),
+            WithPayloadSelector.SelectorOptionsOneofCase.Include => (true, Fields(selector.Include.Fields), null),
+            WithPayloadSelector.SelectorOptionsOneofCase.Exclude => (true, null, Fields(selector.Exclude.Fields)),
+            _ => throw new GrpcError(GrpcInvalidArgument, "No PayloadSelector"),
+        };
     }
 
-    private static (bool? All, string[]? Names) ReadVectorsSelector(ByteString bytes)
+    /// <summary>The vector names to show, in the collection's order; none unless asked (a selector with no option: none).</summary>
+    private static string[] VectorSelection(WithVectorsSelector? selector, Collection c)
     {
-        var input = bytes.CreateCodedInput();
-        (bool?, string[]?) result = (false, null); // a selector with no option: no vectors
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
+        switch (selector?.SelectorOptionsCase)
         {
-            switch (tag)
-            {
-                case 8:
-                    result = (input.ReadBool(), null);
-                    break;
-                case 18:
-                    var names = new List<string>();
-                    var inner = input.ReadBytes().CreateCodedInput();
-                    uint t;
-                    while ((t = inner.ReadTag()) != 0)
-                    {
-                        if (t == 10) names.Add(inner.ReadString());
-                        else inner.SkipLastField();
-                    }
-                    result = (null, names.ToArray());
-                    break;
-                default:
-                    input.SkipLastField();
-                    break;
-            }
-        }
-        return result;
-    }
-
-    // ---------------------------------------------------------------- ScrollResponse
-
-    private static int LenField(int field, int contentLength) =>
-        CodedOutputStream.ComputeTagSize(field) + CodedOutputStream.ComputeLengthSize(contentLength) + contentLength;
-
-    private static int PointIdSize(PointId id) => id.Kind == PointIdKind.Unsigned
-        ? 1 + CodedOutputStream.ComputeUInt64Size(id.AsUnsigned)
-        : 1 + CodedOutputStream.ComputeLengthSize(36) + 36;
-
-    private static void WritePointId(CodedOutputStream o, int field, PointId id)
-    {
-        o.WriteTag(field, WireFormat.WireType.LengthDelimited);
-        o.WriteLength(PointIdSize(id));
-        if (id.Kind == PointIdKind.Unsigned)
-        {
-            o.WriteTag(1, WireFormat.WireType.Varint);
-            o.WriteUInt64(id.AsUnsigned);
-        }
-        else
-        {
-            o.WriteTag(2, WireFormat.WireType.LengthDelimited);
-            o.WriteString(id.AsUuid.ToString("D")); // Qdrant writes UUIDs hyphenated, lower case
-        }
-    }
-
-    /// <summary>Sizes everything first (the message's length prefix comes before it), then writes in 64 KB chunks.</summary>
-    private async Task WriteGrpcScrollAsync(GrpcScroll s, long started, Func<ReadOnlyMemory<byte>, ValueTask> send)
-    {
-        var page = s.Page;
-        var sizes = new int[page.Count];
-        var payloads = new PayloadEntry[page.Count][];
-        var vectors = new ByteString?[page.Count * s.VectorNames.Length];
-        var singles = new bool[page.Count];
-        long total = s.Next is { } next ? LenField(1, PointIdSize(next)) : 0;
-        var largest = 0;
-        for (var i = 0; i < page.Count; i++)
-        {
-            var p = page[i];
-            var size = LenField(1, PointIdSize(p.Id));
-            if (s.Payload)
-            {
-                payloads[i] = SelectPayload(p.Payload, s.Include, s.Exclude);
-                foreach (var e in payloads[i]) size += LenField(2, e.Entry.Length);
-            }
-            if (s.VectorNames.Length > 0)
-            {
-                var shown = 0;
-                for (var k = 0; k < s.VectorNames.Length; k++)
+            case WithVectorsSelector.SelectorOptionsOneofCase.Enable:
+                return selector.Enable ? c.VectorNames : [];
+            case WithVectorsSelector.SelectorOptionsOneofCase.Include:
+                foreach (var n in selector.Include.Names)
                 {
-                    if (!p.Vectors.TryGetValue(s.VectorNames[k], out var v)) continue;
-                    vectors[i * s.VectorNames.Length + k] = _grpcRendered.TryGetValue(v, out var pre) ? pre : RenderGrpc(v);
-                    shown++;
+                    if (!c.VectorNames.Contains(n)) throw new GrpcError(GrpcInvalidArgument, $"Wrong input: Not existing vector name error: {n}");
                 }
-                singles[i] = shown == 1 && s.VectorNames.Contains("") && p.Vectors.ContainsKey("");
-                size += LenField(4, VectorsOutputSize(s, vectors, i, singles[i]));
-            }
-            sizes[i] = size;
-            total += LenField(2, size);
-            largest = Math.Max(largest, LenField(2, size));
-        }
-        total += 9; // time: tag + double
-
-        var prefix = new byte[5];
-        BinaryPrimitives.WriteUInt32BigEndian(prefix.AsSpan(1), checked((uint)total));
-        await send(prefix).ConfigureAwait(false);
-
-        var chunk = ArrayPool<byte>.Shared.Rent(Math.Max(ChunkBytes, largest + 64));
-        try
-        {
-            var o = new CodedOutputStream(chunk);
-            if (s.Next is { } n) WritePointId(o, 1, n);
-            for (var i = 0; i < page.Count; i++)
-            {
-                if (o.SpaceLeft < LenField(2, sizes[i]))
-                {
-                    await send(chunk.AsMemory(0, (int)o.Position)).ConfigureAwait(false);
-                    o = new CodedOutputStream(chunk);
-                }
-                var p = page[i];
-                o.WriteTag(2, WireFormat.WireType.LengthDelimited);
-                o.WriteLength(sizes[i]);
-                WritePointId(o, 1, p.Id);
-                if (s.Payload)
-                {
-                    foreach (var e in payloads[i])
-                    {
-                        o.WriteTag(2, WireFormat.WireType.LengthDelimited);
-                        o.WriteBytes(e.Entry);
-                    }
-                }
-                if (s.VectorNames.Length > 0) WriteVectorsOutput(o, s, vectors, i, singles[i]);
-            }
-            if (o.SpaceLeft < 9)
-            {
-                await send(chunk.AsMemory(0, (int)o.Position)).ConfigureAwait(false);
-                o = new CodedOutputStream(chunk);
-            }
-            o.WriteTag(3, WireFormat.WireType.Fixed64);
-            o.WriteDouble(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            await send(chunk.AsMemory(0, (int)o.Position)).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
+                return c.VectorNames.Where(selector.Include.Names.Contains).ToArray();
+            default:
+                return [];
         }
     }
 
-    private static int NamedEntrySize(string name, ByteString vector) =>
-        (name.Length == 0 ? 0 : 1 + CodedOutputStream.ComputeStringSize(name)) + LenField(2, vector.Length);
+    private VectorOutput Rendered(VectorValue v) => _grpcRendered.TryGetValue(v, out var pre) ? pre : RenderGrpc(v);
 
-    /// <summary>The content size of a point's VectorsOutput: the bare <c>vector</c>, or the <c>vectors</c> map.</summary>
-    private static int VectorsOutputSize(GrpcScroll s, ByteString?[] vectors, int i, bool single)
+    /// <summary>A stored vector as VectorOutput: only the oneof (dense, sparse, multi_dense) is set.</summary>
+    private static VectorOutput RenderGrpc(VectorValue v)
     {
-        var names = s.VectorNames;
-        if (single) return LenField(1, vectors[i * names.Length + Array.IndexOf(names, "")]!.Length);
-        var map = 0;
-        for (var k = 0; k < names.Length; k++)
+        static GrpcDense Dense(float[] values)
         {
-            if (vectors[i * names.Length + k] is { } v) map += LenField(1, NamedEntrySize(names[k], v));
-        }
-        return LenField(2, map);
-    }
-
-    private static void WriteVectorsOutput(CodedOutputStream o, GrpcScroll s, ByteString?[] vectors, int i, bool single)
-    {
-        var names = s.VectorNames;
-        o.WriteTag(4, WireFormat.WireType.LengthDelimited);
-        o.WriteLength(VectorsOutputSize(s, vectors, i, single));
-        if (single)
-        {
-            o.WriteTag(1, WireFormat.WireType.LengthDelimited);
-            o.WriteBytes(vectors[i * names.Length + Array.IndexOf(names, "")]!);
-            return;
-        }
-        var map = 0;
-        for (var k = 0; k < names.Length; k++)
-        {
-            if (vectors[i * names.Length + k] is { } v) map += LenField(1, NamedEntrySize(names[k], v));
-        }
-        o.WriteTag(2, WireFormat.WireType.LengthDelimited);
-        o.WriteLength(map);
-        for (var k = 0; k < names.Length; k++)
-        {
-            if (vectors[i * names.Length + k] is not { } v) continue;
-            o.WriteTag(1, WireFormat.WireType.LengthDelimited);
-            o.WriteLength(NamedEntrySize(names[k], v));
-            if (names[k].Length > 0)
-            {
-                o.WriteTag(1, WireFormat.WireType.LengthDelimited);
-                o.WriteString(names[k]);
-            }
-            o.WriteTag(2, WireFormat.WireType.LengthDelimited);
-            o.WriteBytes(v);
-        }
-    }
-
-    /// <summary>The content of a VectorOutput: only the oneof (dense 101, sparse 102, multi_dense 103) is set.</summary>
-    private static ByteString RenderGrpc(VectorValue v)
-    {
-        int PackedFloats(float[] f) => f.Length == 0 ? 0 : LenField(1, 4 * f.Length);
-        int SparseSize(SparseVector sv)
-        {
-            var size = PackedFloats(sv.Values);
-            if (sv.Indices.Length > 0)
-            {
-                var idx = 0;
-                foreach (var x in sv.Indices) idx += CodedOutputStream.ComputeUInt32Size(x);
-                size += LenField(2, idx);
-            }
-            return size;
-        }
-        void WriteFloats(CodedOutputStream o, int field, float[] f)
-        {
-            if (f.Length == 0) return;
-            o.WriteTag(field, WireFormat.WireType.LengthDelimited);
-            o.WriteLength(4 * f.Length);
-            foreach (var x in f) o.WriteFloat(x);
+            var d = new GrpcDense();
+            d.Data.AddRange(values);
+            return d;
         }
 
-        int content;
         switch (v)
         {
             case DenseVector d:
-                content = LenField(101, PackedFloats(d.Values));
-                break;
-            case SparseVector sv:
-                content = LenField(102, SparseSize(sv));
-                break;
+                return new VectorOutput { Dense = Dense(d.Values) };
+            case SparseVector s:
+                var sparse = new GrpcSparse();
+                sparse.Values.AddRange(s.Values);
+                sparse.Indices.AddRange(s.Indices);
+                return new VectorOutput { Sparse = sparse };
             case MultiVector m:
-                var rows = 0;
-                foreach (var row in m.Vectors) rows += LenField(1, PackedFloats(row));
-                content = LenField(103, rows);
-                break;
+                var multi = new MultiDenseVector();
+                foreach (var row in m.Vectors) multi.Vectors.Add(Dense(row));
+                return new VectorOutput { MultiDense = multi };
             default:
                 throw new NotSupportedException(v.GetType().Name);
         }
-        var bytes = new byte[content];
-        var o = new CodedOutputStream(bytes);
-        switch (v)
+    }
+
+    // ---------------------------------------------------------------- filters (the REST side's subset)
+
+    private static Func<Point, bool> GrpcFilter(Qdrant.Client.Grpc.Filter filter)
+    {
+        if (filter.MinShould is not null) throw GrpcUnsupported("`min_should`");
+        var must = filter.Must.Select(GrpcCondition).ToArray();
+        var should = filter.Should.Select(GrpcCondition).ToArray();
+        var mustNot = filter.MustNot.Select(GrpcCondition).ToArray();
+        return p => must.All(c => c(p)) && (should.Length == 0 || should.Any(c => c(p))) && !mustNot.Any(c => c(p));
+    }
+
+    private static Func<Point, bool> GrpcCondition(Condition condition)
+    {
+        switch (condition.ConditionOneOfCase)
         {
-            case DenseVector d:
-                o.WriteTag(101, WireFormat.WireType.LengthDelimited);
-                o.WriteLength(PackedFloats(d.Values));
-                WriteFloats(o, 1, d.Values);
-                break;
-            case SparseVector sv:
-                o.WriteTag(102, WireFormat.WireType.LengthDelimited);
-                o.WriteLength(SparseSize(sv));
-                WriteFloats(o, 1, sv.Values);
-                if (sv.Indices.Length > 0)
+            case Condition.ConditionOneOfOneofCase.HasId:
+                var ids = condition.HasId.HasId.Select(ReadPointId).ToHashSet();
+                return p => ids.Contains(p.Id);
+            case Condition.ConditionOneOfOneofCase.Filter:
+                return GrpcFilter(condition.Filter);
+            case Condition.ConditionOneOfOneofCase.Field:
+                var field = condition.Field;
+                if (field.Match is null || field.Range is not null || field.GeoBoundingBox is not null || field.GeoRadius is not null
+                    || field.GeoPolygon is not null || field.ValuesCount is not null || field.DatetimeRange is not null
+                    || field.HasIsEmpty || field.HasIsNull)
+                    throw GrpcUnsupported("field conditions other than `match`");
+                var match = field.Match;
+                JsonElement wanted = match.MatchValueCase switch
                 {
-                    var idx = 0;
-                    foreach (var x in sv.Indices) idx += CodedOutputStream.ComputeUInt32Size(x);
-                    o.WriteTag(2, WireFormat.WireType.LengthDelimited);
-                    o.WriteLength(idx);
-                    foreach (var x in sv.Indices) o.WriteUInt32(x);
-                }
-                break;
-            case MultiVector m:
-                var rows = 0;
-                foreach (var row in m.Vectors) rows += LenField(1, PackedFloats(row));
-                o.WriteTag(103, WireFormat.WireType.LengthDelimited);
-                o.WriteLength(rows);
-                foreach (var row in m.Vectors)
-                {
-                    o.WriteTag(1, WireFormat.WireType.LengthDelimited);
-                    o.WriteLength(PackedFloats(row));
-                    WriteFloats(o, 1, row);
-                }
-                break;
+                    Match.MatchValueOneofCase.Keyword => JsonSerializer.SerializeToElement(match.Keyword),
+                    Match.MatchValueOneofCase.Integer => JsonSerializer.SerializeToElement(match.Integer),
+                    Match.MatchValueOneofCase.Boolean => JsonSerializer.SerializeToElement(match.Boolean),
+                    _ => throw GrpcUnsupported($"the match `{match.MatchValueCase}`"),
+                };
+                var path = field.Key.Split('.');
+                return p => p.Payload is not null && Filter.MatchesValue(p.Payload, path, wanted);
+            default:
+                throw GrpcUnsupported($"the condition `{condition.ConditionOneOfCase}`");
         }
-        o.CheckNoSpaceLeft();
-        return UnsafeByteOperations.UnsafeWrap(bytes);
     }
 
     // ---------------------------------------------------------------- payload: JSON → qdrant.Value
 
-    private PayloadEntry[] SelectPayload(byte[]? payload, string[]? include, string[]? exclude)
+    private IEnumerable<PayloadEntry> SelectPayload(byte[]? payload, string[]? include, string[]? exclude)
     {
         if (payload is null) return [];
         var all = _grpcPayloads.GetValue(payload, EncodePayload);
-        if (include is not null) return all.Where(e => include.Contains(e.Key)).ToArray();
-        if (exclude is not null) return all.Where(e => !exclude.Contains(e.Key)).ToArray();
+        if (include is not null) return all.Where(e => include.Contains(e.Key));
+        if (exclude is not null) return all.Where(e => !exclude.Contains(e.Key));
         return all;
     }
 
@@ -622,102 +513,35 @@ public sealed partial class QdrantStandIn
         foreach (var p in doc.RootElement.EnumerateObject())
         {
             entries.RemoveAll(e => e.Key == p.Name);
-            entries.Add(new PayloadEntry(p.Name, UnsafeByteOperations.UnsafeWrap(MapEntry(p.Name, Value(p.Value)))));
+            entries.Add(new PayloadEntry(p.Name, ToValue(p.Value)));
         }
         return entries.ToArray();
     }
 
-    /// <summary>A <c>map&lt;string, Value&gt;</c> entry's content: key (left out when empty) = 1, value = 2.</summary>
-    private static byte[] MapEntry(string key, byte[] value)
+    /// <summary>A qdrant.Value (json_with_int.proto), as lib/api/src/conversions/json.rs json_to_proto maps JSON.</summary>
+    private static Value ToValue(JsonElement e)
     {
-        var size = (key.Length == 0 ? 0 : 1 + CodedOutputStream.ComputeStringSize(key)) + LenField(2, value.Length);
-        var bytes = new byte[size];
-        var o = new CodedOutputStream(bytes);
-        if (key.Length > 0)
-        {
-            o.WriteTag(1, WireFormat.WireType.LengthDelimited);
-            o.WriteString(key);
-        }
-        o.WriteTag(2, WireFormat.WireType.LengthDelimited);
-        o.WriteBytes(UnsafeByteOperations.UnsafeWrap(value));
-        o.CheckNoSpaceLeft();
-        return bytes;
-    }
-
-    /// <summary>A qdrant.Value's content (json_with_int.proto), as lib/api/src/conversions/json.rs json_to_proto maps JSON.</summary>
-    private static byte[] Value(JsonElement e)
-    {
-        using var ms = new MemoryStream();
-        var o = new CodedOutputStream(ms, leaveOpen: true);
         switch (e.ValueKind)
         {
-            case JsonValueKind.Null:
-                o.WriteTag(1, WireFormat.WireType.Varint);
-                o.WriteEnum(0);
-                break;
             case JsonValueKind.Number:
                 var raw = e.GetRawText();
-                if (raw == "-0")
-                {
-                    o.WriteTag(2, WireFormat.WireType.Fixed64);
-                    o.WriteDouble(-0.0);
-                }
-                else if (e.TryGetInt64(out var l))
-                {
-                    o.WriteTag(3, WireFormat.WireType.Varint);
-                    o.WriteInt64(l);
-                }
-                else
-                {
-                    o.WriteTag(2, WireFormat.WireType.Fixed64);
-                    o.WriteDouble(double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture));
-                }
-                break;
+                if (raw == "-0") return new Value { DoubleValue = -0.0 };
+                if (e.TryGetInt64(out var l)) return new Value { IntegerValue = l };
+                return new Value { DoubleValue = double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture) };
             case JsonValueKind.String:
-                o.WriteTag(4, WireFormat.WireType.LengthDelimited);
-                o.WriteString(e.GetString()!);
-                break;
+                return new Value { StringValue = e.GetString()! };
             case JsonValueKind.True or JsonValueKind.False:
-                o.WriteTag(5, WireFormat.WireType.Varint);
-                o.WriteBool(e.ValueKind == JsonValueKind.True);
-                break;
+                return new Value { BoolValue = e.ValueKind == JsonValueKind.True };
             case JsonValueKind.Object:
-                using (var fields = new MemoryStream())
-                {
-                    var last = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-                    var order = new List<string>();
-                    foreach (var p in e.EnumerateObject())
-                    {
-                        if (!last.ContainsKey(p.Name)) order.Add(p.Name);
-                        last[p.Name] = MapEntry(p.Name, Value(p.Value));
-                    }
-                    var inner = new CodedOutputStream(fields, leaveOpen: true);
-                    foreach (var k in order)
-                    {
-                        inner.WriteTag(1, WireFormat.WireType.LengthDelimited);
-                        inner.WriteBytes(UnsafeByteOperations.UnsafeWrap(last[k]));
-                    }
-                    inner.Flush();
-                    o.WriteTag(6, WireFormat.WireType.LengthDelimited);
-                    o.WriteBytes(UnsafeByteOperations.UnsafeWrap(fields.ToArray()));
-                }
-                break;
+                var s = new Struct();
+                foreach (var p in e.EnumerateObject()) s.Fields[p.Name] = ToValue(p.Value); // the last of a repeated key wins
+                return new Value { StructValue = s };
             case JsonValueKind.Array:
-                using (var values = new MemoryStream())
-                {
-                    var inner = new CodedOutputStream(values, leaveOpen: true);
-                    foreach (var x in e.EnumerateArray())
-                    {
-                        inner.WriteTag(1, WireFormat.WireType.LengthDelimited);
-                        inner.WriteBytes(UnsafeByteOperations.UnsafeWrap(Value(x)));
-                    }
-                    inner.Flush();
-                    o.WriteTag(7, WireFormat.WireType.LengthDelimited);
-                    o.WriteBytes(UnsafeByteOperations.UnsafeWrap(values.ToArray()));
-                }
-                break;
+                var list = new ListValue();
+                foreach (var x in e.EnumerateArray()) list.Values.Add(ToValue(x));
+                return new Value { ListValue = list };
+            default:
+                return new Value { NullValue = NullValue.NullValue };
         }
-        o.Flush();
-        return ms.ToArray();
     }
 }

@@ -801,7 +801,7 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
             if (root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null) throw Unsupported($"`{key}`");
         }
 
-        var (page, next) = c.Scroll(offset, limit, filter);
+        var (page, next) = c.Scroll(offset, limit, filter is null ? null : filter.Matches);
         Interlocked.Add(ref _pointsServed, page.Count);
 
         ctx.Response.StatusCode = 200;
@@ -1062,7 +1062,7 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
             throw Format("data did not match any variant of untagged enum Condition");
         }
 
-        private static bool MatchesValue(byte[] payload, string[] path, JsonElement wanted)
+        internal static bool MatchesValue(byte[] payload, string[] path, JsonElement wanted)
         {
             using var doc = JsonDocument.Parse(payload);
             var e = doc.RootElement;
@@ -1203,7 +1203,7 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
         }
 
         /// <summary>Qdrant's scroll: limit + 1 matching points from offset (inclusive); the extra one's id is next_page_offset.</summary>
-        public (List<Point> Page, PointId? Next) Scroll(PointId? offset, int limit, Filter? filter)
+        public (List<Point> Page, PointId? Next) Scroll(PointId? offset, int limit, Func<Point, bool>? filter)
         {
             lock (_gate)
             {
@@ -1218,7 +1218,7 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
                 for (var i = start; i < ids.Length; i++)
                 {
                     var p = _points[ids[i]];
-                    if (filter is not null && !filter.Matches(p)) continue;
+                    if (filter is not null && !filter(p)) continue;
                     if (page.Count == limit) return (page, p.Id);
                     page.Add(p);
                 }
