@@ -21,7 +21,7 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
     {
         var cs = await services.NewDatabaseAsync();
         var dir = NewStateDirectory();
-        services.Qdrant.Faults.Delay = TimeSpan.FromMilliseconds(150); // each upsert takes a while, so the time limit falls mid-copy
+        services.Qdrant.Faults.Delay = TimeSpan.FromMilliseconds(400); // each upsert takes a while, so the time limit falls mid-copy (with room for a loaded machine: at 150 ms and 1 s nothing was written once under load)
         PwshRun run;
         try
         {
@@ -31,7 +31,7 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
                 $to = New-QdrantTarget -Url $qurl -ApiKey $qkey -Collection docs_copy -Distance Dot -BatchSize 50
                 "SPEC=$($to.GetType().Name) $($to.System) $($to.HasApiKey) $("$to" -like "Qdrant *collection 'docs_copy'*")"
                 $to; $to | Format-List * | Out-String; $to | ConvertTo-Json -Depth 3 # none of it shows the key
-                $a = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-qdrant -Resume -StateDirectory $dir -TimeLimit ([timespan]::FromSeconds(1))
+                $a = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-qdrant -Resume -StateDirectory $dir -TimeLimit ([timespan]::FromSeconds(3))
                 $cp = Get-VecMigrateCheckpoint -StateDirectory $dir -Name pg-to-qdrant
                 "FIRST=$($a.Completed) $($a.RecordsWritten -gt 0 -and $a.RecordsWritten -lt 1000) $($cp.Records -eq $a.RecordsWritten) $($cp.Completed)"
                 $b = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-qdrant -Resume -StateDirectory $dir
@@ -63,7 +63,7 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
         var cs = await services.NewDatabaseAsync();
         var dir = NewStateDirectory();
         await services.Pinecone.CreateIndexAsync("docs_target", ModuleServices.DocsDimension, "dotproduct");
-        services.Pinecone.ResponseDelay = TimeSpan.FromMilliseconds(150); // each upsert takes a while, so the time limit falls mid-copy
+        services.Pinecone.ResponseDelay = TimeSpan.FromMilliseconds(400); // each upsert takes a while, so the time limit falls mid-copy (with room for a loaded machine: at 150 ms and 1 s nothing was written once under load)
         PwshRun run;
         try
         {
@@ -73,7 +73,7 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
                 $to = New-PineconeTarget -Url $purl -ApiKey $pkey -IndexName docs_target -Namespace prod -BatchSize 50
                 "SPEC=$($to.GetType().Name) $($to.System) $("$to" -eq "Pinecone index 'docs_target' namespace 'prod'")"
                 $to; $to | Format-List * | Out-String; $to | ConvertTo-Json -Depth 3 # none of it shows the key
-                $a = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-pinecone -Resume -StateDirectory $dir -TimeLimit ([timespan]::FromSeconds(1))
+                $a = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-pinecone -Resume -StateDirectory $dir -TimeLimit ([timespan]::FromSeconds(3))
                 $cp = Get-VecMigrateCheckpoint -StateDirectory $dir -Name pg-to-pinecone
                 "FIRST=$($a.Completed) $($a.RecordsWritten -gt 0 -and $a.RecordsWritten -lt 1000) $($cp.Records -eq $a.RecordsWritten) $($cp.Completed)"
                 $b = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-pinecone -Resume -StateDirectory $dir

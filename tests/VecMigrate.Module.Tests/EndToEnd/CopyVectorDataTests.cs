@@ -24,7 +24,7 @@ public sealed class CopyVectorDataTests(ModuleServices services)
     public async Task A_time_limited_run_stops_incomplete_the_same_command_completes_exactly_then_does_nothing_and_another_source_is_refused()
     {
         var cs = await services.NewDatabaseAsync();
-        services.Qdrant.Faults.Delay = TimeSpan.FromMilliseconds(150); // each page takes a while, so the time limit falls mid-copy
+        services.Qdrant.Faults.Delay = TimeSpan.FromMilliseconds(400); // each page takes a while, so the time limit falls mid-copy (with room for a loaded machine: at 150 ms and 1 s nothing was written once under load)
         PwshRun run;
         try
         {
@@ -32,7 +32,7 @@ public sealed class CopyVectorDataTests(ModuleServices services)
                 $from = New-QdrantSource -Url $qurl -ApiKey $qkey -Collection docs -PageSize 100
                 $to = New-PgVectorTarget -ConnectionString $pg -Table docs -BatchSize 100
                 Copy-VectorData -Source $from -Target (New-PgVectorTarget -ConnectionString $pg -Table planned) -Checkpoint planned -Resume -WhatIf
-                $a = Copy-VectorData -Source $from -Target $to -Checkpoint docs-copy -Resume -TimeLimit ([timespan]::FromSeconds(1))
+                $a = Copy-VectorData -Source $from -Target $to -Checkpoint docs-copy -Resume -TimeLimit ([timespan]::FromSeconds(3))
                 $cp = Get-VecMigrateCheckpoint -ConnectionString $pg -Name docs-copy
                 "FIRST=$($a.GetType().Name) $($a.Completed) $($a.RecordsWritten -gt 0 -and $a.RecordsWritten -lt 1000) $($cp.Records -eq $a.RecordsWritten) $($cp.Completed)"
                 $b = Copy-VectorData -Source $from -Target $to -Checkpoint docs-copy -Resume
