@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Pinecone;
@@ -64,6 +65,17 @@ public sealed class PineconeSource
         ArgumentException.ThrowIfNullOrWhiteSpace(options.IndexName);
         _client = client;
         _options = options;
+    }
+
+    /// <summary>This index for a <see cref="Migration"/>, namespace by namespace in list order.</summary>
+    public MigrationSource AsMigrationSource(PineconeReadOptions? options = null)
+    {
+        options ??= new PineconeReadOptions();
+        var d = new StringBuilder($"Pinecone index '{IndexName}'");
+        if (options.Namespaces is { } ns) d.Append(" namespaces ").Append(string.Join(",", ns.Select(n => $"'{PineconeNamespace.Normalize(n)}'")));
+        if (!string.IsNullOrEmpty(options.IdPrefix)) d.Append(" prefix '").Append(options.IdPrefix).Append('\'');
+        if (options.Ids is { } ids) d.Append(" ids #").Append(MigrationSource.Digest(string.Join("\n", ids)));
+        return new MigrationSource(d.ToString(), after => ReadAsync(options.WithStartAfter(after)));
     }
 
     public string IndexName => _options.IndexName;

@@ -46,7 +46,7 @@ public sealed class PineconeSourceSpec : MigrationSourceSpec
     {
         var client = new PineconeClient(_apiKey, transport, new PineconeClientOptions { ControlPlaneUrl = Url, DataPlaneScheme = Url.Scheme });
         var source = new PineconeSource(client, new PineconeSourceOptions { IndexName = IndexName, IndexHost = IndexHost });
-        return MigrationSource.Pinecone(source, new PineconeReadOptions { Namespaces = Namespace, IdPrefix = Prefix });
+        return source.AsMigrationSource(new PineconeReadOptions { Namespaces = Namespace, IdPrefix = Prefix });
     }
 }
 

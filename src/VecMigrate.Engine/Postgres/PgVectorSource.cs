@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Postgres;
@@ -55,6 +56,66 @@ public sealed class PgVectorSource
         if (options.PageSize is < 1 or > 100_000) throw Invalid($"The page size must be between 1 and 100,000 (got {options.PageSize}).");
         _options = options;
         _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// A Postgres table for a <see cref="Migration"/>, in key order. The description names host, port and database,
+    /// never user or password; a connection lost while reading becomes <c>PgUnreachable</c>.
+    /// </summary>
+    public static MigrationSource AsMigrationSource(PgReadOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var server = Server(options.ConnectionString);
+        var d = new StringBuilder($"Postgres {server} table {options.Schema}.{options.Table}");
+        if (options.KeyColumn is { } key) d.Append(" key ").Append(key);
+        if (options.VectorColumns is { } vectors) d.Append(" vectors ").Append(string.Join(",", vectors));
+        if (options.Columns is { } columns) d.Append(" columns ").Append(string.Join(",", columns));
+        if (!string.IsNullOrWhiteSpace(options.Where)) d.Append(" where #").Append(MigrationSource.Digest(options.Where));
+        return new MigrationSource(d.ToString(), after => LossAsUnreachable(new PgVectorSource(options.WithStartAfter(after), logger).ReadAsync(), server));
+    }
+
+    /// <summary>
+    /// A connection lost while reading becomes <c>PgUnreachable</c> (kind Unreachable), which the runner answers by
+    /// reading again after the last record it handed on.
+    /// </summary>
+    private static async IAsyncEnumerable<VectorRecord> LossAsUnreachable(IAsyncEnumerable<VectorRecord> records, string server,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var e = records.GetAsyncEnumerator(cancellationToken);
+        await using (e.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await e.MoveNextAsync().ConfigureAwait(false)) yield break;
+                }
+                catch (Exception ex) when (ex is not VecMigrateException && PgConnections.IsConnectionLoss(ex))
+                {
+                    throw new VecMigrateException(FailureKind.Unreachable, "PgUnreachable",
+                        $"Lost the connection to Postgres at {server} while reading: {(ex is PostgresException pg ? pg.MessageText : ex.Message)}", server, ex);
+                }
+                yield return e.Current;
+            }
+        }
+    }
+
+    /// <summary>host:port/database: the user is left out so that rotating credentials does not orphan a checkpoint.</summary>
+    private static string Server(string connectionString)
+    {
+        try
+        {
+            var b = new NpgsqlConnectionStringBuilder(connectionString);
+            var host = b.Host ?? Environment.GetEnvironmentVariable("PGHOST") ?? "localhost";
+            var port = b.Port != NpgsqlConnection.DefaultPort ? b.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : Environment.GetEnvironmentVariable("PGPORT") ?? "5432";
+            var db = b.Database ?? Environment.GetEnvironmentVariable("PGDATABASE") ?? b.Username ?? Environment.GetEnvironmentVariable("PGUSER");
+            return $"{host}:{port}/{db}";
+        }
+        catch (ArgumentException)
+        {
+            return "(unparseable connection string)";
+        }
     }
 
     private string Display => $"{_options.Schema}.{_options.Table}";

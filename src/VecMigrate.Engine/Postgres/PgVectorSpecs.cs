@@ -38,7 +38,7 @@ public sealed class PgVectorSourceSpec : MigrationSourceSpec
     public override string Description => $"Postgres {Server} table {Schema}.{Table}{(Where is null ? "" : " (where ...)")}";
 
     public override MigrationSource Open(RestTransport transport, ILoggerFactory loggers) =>
-        MigrationSource.PgVector(new PgReadOptions
+        PgVectorSource.AsMigrationSource(new PgReadOptions
         {
             ConnectionString = _connection.RevealConnectionString(), Schema = Schema, Table = Table, KeyColumn = KeyColumn, Where = Where,
         }, loggers.CreateLogger<PgVectorSource>());

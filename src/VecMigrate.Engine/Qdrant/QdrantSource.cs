@@ -1,7 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Qdrant;
@@ -101,6 +103,19 @@ public sealed class QdrantSource
     {
         _client = client ?? throw new ArgumentNullException(nameof(client));
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    }
+
+    /// <summary>A Qdrant collection for a <see cref="Migration"/>, scrolled in id order; the runner sets <see cref="QdrantReadOptions.StartAfter"/>.</summary>
+    public static MigrationSource AsMigrationSource(QdrantClient client, QdrantReadOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        var d = new StringBuilder($"Qdrant {client.Endpoint} collection '{options.Collection}'");
+        if (options.FilterJson is { } filter) d.Append(" filter #").Append(MigrationSource.Digest(filter));
+        if (options.Vectors != QdrantSelection.All) d.Append(" vectors ").Append(options.Vectors);
+        if (options.Payload != QdrantSelection.All) d.Append(" payload ").Append(options.Payload);
+        var source = new QdrantSource(client, logger);
+        return new MigrationSource(d.ToString(), after => source.ReadAsync(options.WithStartAfter(after)));
     }
 
     /// <summary>

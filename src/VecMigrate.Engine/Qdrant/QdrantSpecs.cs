@@ -42,7 +42,7 @@ public sealed class QdrantSourceSpec : MigrationSourceSpec
     public override string Description => $"Qdrant {Url} collection '{Collection}'{(Filter is null ? "" : " (filtered)")}{(GrpcUrl is null ? "" : " over gRPC")}";
 
     public override MigrationSource Open(RestTransport transport, ILoggerFactory loggers) =>
-        MigrationSource.Qdrant(new QdrantClient(Url, _apiKey, transport) { GrpcUrl = GrpcUrl },
+        QdrantSource.AsMigrationSource(new QdrantClient(Url, _apiKey, transport) { GrpcUrl = GrpcUrl },
             new QdrantReadOptions(Collection) { FilterJson = Filter, PageSize = PageSize }, loggers.CreateLogger<QdrantSource>());
 }
 
