@@ -398,7 +398,15 @@ public sealed class PgVectorSource
                 PgVectorStorage.VectorArray or PgVectorStorage.HalfVecArray => VectorKind.Multi,
                 _ => VectorKind.Dense,
             }, v.Storage == PgVectorStorage.SparseVec ? null : v.Dimension, v.Metric, v.Storage.ToString().ToLowerInvariant())).ToList(),
-            hasNamespaces: ns != null, payloadName);
+            hasNamespaces: ns != null, payloadName)
+        {
+            // The payload's columns with their types, for targets with typed fields (Milvus); null when the payload is
+            // a jsonb payload/metadata column (free-form) or named columns are chosen.
+            Fields = _options.Columns is null
+                ? columns.Values.Where(c => !used.Contains(c.Name) && !(c.Name == payloadName && c.TypeName == "jsonb"))
+                    .Select(c => new ScalarField(c.Name, c.TypeName, !c.NotNull, c.ElementTypeName)).ToList()
+                : null,
+        };
         return new Layout(keys, id, ns, vectors, payloadExpr, schema, qdrantIds);
     }
 
