@@ -449,8 +449,15 @@ public sealed class MilvusSink : IRecordSink
             }
             foreach (var (name, field) in _vectorByRecordName)
             {
-                if (!r.Vectors.ContainsKey(name) && !field.Nullable)
-                    throw Reject(r, MilvusErrorIds.InvalidVector, $"it has no {(name.Length == 0 ? "unnamed vector" : $"vector '{name}'")} for field '{field.Name}'");
+                if (r.Vectors.ContainsKey(name) || field.Nullable) continue;
+                if (field.Type == "SparseFloatVector")
+                {
+                    // Milvus needs a value in every vector field; an empty sparse row stands for "none" and reads back as none.
+                    w.WriteStartObject(field.Name);
+                    w.WriteEndObject();
+                    continue;
+                }
+                throw Reject(r, MilvusErrorIds.InvalidVector, $"it has no {(name.Length == 0 ? "unnamed vector" : $"vector '{name}'")} for field '{field.Name}'");
             }
             if (_namespaceField is not null) w.WriteString(_namespaceField, r.Namespace ?? "");
             // Payload: typed fields, the rest to the dynamic field

@@ -227,7 +227,11 @@ public sealed class MilvusSource
             var vectors = new Dictionary<string, VectorValue>(_vectors.Count, StringComparer.Ordinal);
             foreach (var (field, name) in _vectors)
             {
-                if (row.TryGetProperty(field.Name, out var v) && v.ValueKind != JsonValueKind.Null) vectors[name] = DecodeVector(field, v, position);
+                if (!row.TryGetProperty(field.Name, out var v) || v.ValueKind == JsonValueKind.Null) continue;
+                var value = DecodeVector(field, v, position);
+                // An empty sparse row is how a record without this sparse vector is written (Milvus wants every vector field).
+                if (value is SparseVector { Indices.Length: 0 }) continue;
+                vectors[name] = value;
             }
 
             string? ns = null;
