@@ -220,6 +220,42 @@ public sealed class MilvusStandInTests
     }
 
     [Fact]
+    public async Task Float16_BFloat16_and_sparse_fields_of_a_collection_made_elsewhere_are_read_exactly_as_named_vectors()
+    {
+        await using var m = await MilvusStandIn.StartAsync();
+        m.AddCollection("mixed",
+        [
+            new("id", "Int64", true, false, false, null, null, null, null),
+            new("half", "Float16Vector", false, false, false, 3, null, null, null),
+            new("brain", "BFloat16Vector", false, false, false, 2, null, null, null),
+            new("sp", "SparseFloatVector", false, false, false, null, null, null, null),
+            new("note", "JSON", false, true, false, null, null, null, null),
+        ], metrics: new() { ["half"] = "L2", ["brain"] = "IP", ["sp"] = "IP" });
+        static string B64(params ushort[] v) => Convert.ToBase64String(v.SelectMany(BitConverter.GetBytes).ToArray());
+        var half = new[] { (Half)1.5f, (Half)(-0.099975586f), Half.MaxValue };
+        m.AddRows("mixed",
+        [
+            new JsonObject
+            {
+                ["id"] = 9, ["half"] = B64(half.Select(BitConverter.HalfToUInt16Bits).ToArray()),
+                ["brain"] = B64((ushort)(BitConverter.SingleToInt32Bits(2.5f) >> 16), (ushort)(BitConverter.SingleToInt32Bits(-1f) >> 16)),
+                ["sp"] = new JsonObject { ["7"] = 0.5f, ["2"] = 1.25f }, ["note"] = new JsonObject { ["a"] = new JsonArray(1, "x") },
+            },
+        ]);
+        using var t = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, t);
+        var r = Assert.Single(await MilvusKit.ReadAllAsync(client, "mixed"));
+        Assert.Equal(half.Select(h => (float)h), ((DenseVector)r.Vectors["half"]).Values);
+        Assert.Equal([2.5f, -1f], ((DenseVector)r.Vectors["brain"]).Values);
+        var sp = (SparseVector)r.Vectors["sp"];
+        Assert.Equal([2u, 7u], sp.Indices);
+        Assert.Equal([1.25f, 0.5f], sp.Values);
+        Assert.True(JsonPayload.DeepEquals("""{"note":{"a":[1,"x"]}}"""u8, r.Payload!.Utf8Json.Span));
+        var schema = await new MilvusSource(client).DescribeAsync("mixed");
+        Assert.Equal([("half", DistanceMetric.Euclid), ("brain", DistanceMetric.Dot), ("sp", DistanceMetric.Dot)], schema.Vectors.Select(v => (v.Name, v.Metric)));
+    }
+
+    [Fact]
     public async Task Reading_resumes_after_a_position_and_VarChar_keys_page_by_their_UTF8_bytes()
     {
         await using var m = await MilvusStandIn.StartAsync();
