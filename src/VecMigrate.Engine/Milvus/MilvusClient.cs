@@ -317,7 +317,8 @@ public sealed class MilvusClient
             }
             if (MilvusCodes.IsRetriable(code) || (int)response.StatusCode == 429)
             {
-                if (attempt < _transport.Retry.MaxAttempts)
+                // HTTP 429/5xx were already retried by the transport; a retriable code in a 200 answer is retried here.
+                if (response.IsSuccessStatusCode && attempt < _transport.Retry.MaxAttempts)
                 {
                     var delay = _transport.Retry.DelayFor(attempt, null);
                     MilvusLog.Retrying(Logger, what, code, message, attempt, _transport.Retry.MaxAttempts, delay.TotalMilliseconds);
