@@ -34,6 +34,12 @@
         'Compare-VectorDigest'
         'New-QdrantTarget'
         'New-PineconeTarget'
+        # Milvus / Zilliz Cloud
+        'Get-MilvusCollection'
+        'Get-MilvusEntity'
+        'Write-MilvusEntity'
+        'New-MilvusSource'
+        'New-MilvusTarget'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -29,7 +29,7 @@ internal static class EngineRun
             {
                 using var transport = new RestTransport();
                 using var client = new QdrantClient(new Uri(o.Url!), null, transport) { GrpcUrl = o.GrpcUrl is null ? null : new Uri(o.GrpcUrl) };
-                var source = MigrationSource.Qdrant(client, new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize, Prefetch = o.Prefetch });
+                var source = QdrantSource.AsMigrationSource(client, new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize, Prefetch = o.Prefetch });
                 await using var writer = new PgVectorWriter(WriteOptions(o));
                 records = (await Migration.RunAsync(source, writer)).RecordsWritten;
                 break;

@@ -28,7 +28,7 @@ var page = int.Parse(options.GetValueOrDefault("page", "500"), CultureInfo.Invar
 using var transport = new RestTransport(new RetryPolicy { MaxAttempts = 5, BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(2) },
     TimeSpan.FromSeconds(30));
 using var client = new QdrantClient(new Uri(options["qdrant"]), null, transport);
-var source = MigrationSource.Qdrant(client, new QdrantReadOptions(options["collection"]) { PageSize = page });
+var source = QdrantSource.AsMigrationSource(client, new QdrantReadOptions(options["collection"]) { PageSize = page });
 await using var writer = new PgVectorWriter(new PgWriteOptions { ConnectionString = options["pg"], Table = options["table"], BatchSize = batch });
 try
 {

@@ -62,7 +62,7 @@ public class ManifestTests
             Assert.True(dash > 0, $"{name} is not Verb-Noun.");
             Assert.Contains(name[..dash], approved);
             // A product prefix (or the module's own), singular; Copy-VectorData spans the products and VectorDigest is about records of any product.
-            Assert.Matches("^((Qdrant|Pinecone|Pg|VecMigrate)[A-Z][A-Za-z]*[^s]|VectorData|VectorDigest)$", name[(dash + 1)..]);
+            Assert.Matches("^((Qdrant|Pinecone|Pg|Milvus|VecMigrate)[A-Z][A-Za-z]*[^s]|VectorData|VectorDigest)$", name[(dash + 1)..]);
         }
     }
 

@@ -1,3 +1,4 @@
+using VecMigrate.Engine.Milvus;
 using VecMigrate.Engine;
 using VecMigrate.Engine.Pinecone;
 using VecMigrate.Engine.Pipeline;
@@ -28,6 +29,13 @@ public static class SinkRuns
     }
 
     public static async Task<PineconeWriteSummary> WriteThroughRunnerAsync(this PineconeSink sink, IAsyncEnumerable<VectorRecord> records,
+        Action<RecordRejectedException>? onRejected = null, CancellationToken cancellationToken = default)
+    {
+        await RunAsync(sink, records, onRejected, cancellationToken);
+        return sink.Summary;
+    }
+
+    public static async Task<MilvusWriteSummary> WriteThroughRunnerAsync(this MilvusSink sink, IAsyncEnumerable<VectorRecord> records,
         Action<RecordRejectedException>? onRejected = null, CancellationToken cancellationToken = default)
     {
         await RunAsync(sink, records, onRejected, cancellationToken);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Pinecone;
@@ -77,6 +78,16 @@ public sealed class PineconeSource
         ArgumentException.ThrowIfNullOrWhiteSpace(options.IndexName);
         _client = client;
         _options = options;
+    }
+
+    /// <summary>This index for a <see cref="Migration"/>, namespace by namespace in list order.</summary>
+    public MigrationSource AsMigrationSource(PineconeReadOptions? options = null)
+    {
+        options ??= new PineconeReadOptions();
+        return new MigrationSource(options.Describe(IndexName), after => ReadAsync(options.WithStartAfter(after)))
+        {
+            EstimateCount = ct => EstimateCountAsync(options.WithStartAfter(null), ct),
+        };
     }
 
     public string IndexName => _options.IndexName;

@@ -44,7 +44,7 @@ public sealed class PineconeSourceSpec : MigrationSourceSpec
     {
         var client = new PineconeClient(_apiKey, transport, new PineconeClientOptions { ControlPlaneUrl = Url, DataPlaneScheme = Url.Scheme });
         var source = new PineconeSource(client, new PineconeSourceOptions { IndexName = IndexName, IndexHost = IndexHost });
-        return MigrationSource.Pinecone(source, Options);
+        return source.AsMigrationSource(Options);
     }
 }
 

@@ -1,16 +1,11 @@
-using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Logging;
-using Npgsql;
-using VecMigrate.Engine.Pinecone;
-using VecMigrate.Engine.Postgres;
-using VecMigrate.Engine.Qdrant;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Pipeline;
 
 /// <summary>
 /// What a <see cref="Migration"/> reads: a description for checkpoints to match, and a read that can start after
-/// any record's <see cref="VectorRecord.Position"/> (null: from the beginning).
+/// any record's <see cref="VectorRecord.Position"/> (null: from the beginning). Each system makes its own
+/// (QdrantSource.AsMigrationSource and the like); the pipeline knows none of them by name.
 /// </summary>
 public sealed class MigrationSource
 {
@@ -68,64 +63,4 @@ public sealed class MigrationSource
     /// </summary>
     public static string DescribeOrigin(VectorRecord record) =>
         record.Origin?.Read ?? record.Origin?.ToString() ?? "records built from objects";
-
-    /// <summary>A Qdrant collection, scrolled in id order; <see cref="QdrantReadOptions.StartAfter"/> is set by the runner.</summary>
-    public static MigrationSource Qdrant(QdrantClient client, QdrantReadOptions options, ILogger? logger = null)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(options);
-        var source = new QdrantSource(client, logger);
-        return new MigrationSource(options.Describe(client.Endpoint), after => source.ReadAsync(options.WithStartAfter(after)))
-        {
-            EstimateCount = ct => source.EstimateCountAsync(options.WithStartAfter(null), ct),
-        };
-    }
-
-    /// <summary>A Pinecone index, namespace by namespace in list order.</summary>
-    public static MigrationSource Pinecone(PineconeSource source, PineconeReadOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        options ??= new PineconeReadOptions();
-        return new MigrationSource(options.Describe(source.IndexName), after => source.ReadAsync(options.WithStartAfter(after)))
-        {
-            EstimateCount = ct => source.EstimateCountAsync(options.WithStartAfter(null), ct),
-        };
-    }
-
-    /// <summary>A Postgres table, in key order. The description names host, port and database, never user or password.</summary>
-    public static MigrationSource PgVector(PgReadOptions options, ILogger? logger = null)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var server = options.Server();
-        return new MigrationSource(options.Describe(), after => LossAsUnreachable(new PgVectorSource(options.WithStartAfter(after), logger).ReadAsync(), server))
-        {
-            EstimateCount = ct => new PgVectorSource(options.WithStartAfter(null), logger).EstimateCountAsync(ct),
-        };
-    }
-
-    /// <summary>
-    /// A connection lost while reading becomes <c>PgUnreachable</c> (kind Unreachable), which the runner answers by
-    /// reading again after the last record it handed on.
-    /// </summary>
-    private static async IAsyncEnumerable<VectorRecord> LossAsUnreachable(IAsyncEnumerable<VectorRecord> records, string server,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var e = records.GetAsyncEnumerator(cancellationToken);
-        await using (e.ConfigureAwait(false))
-        {
-            while (true)
-            {
-                try
-                {
-                    if (!await e.MoveNextAsync().ConfigureAwait(false)) yield break;
-                }
-                catch (Exception ex) when (ex is not VecMigrateException && PgConnections.IsConnectionLoss(ex))
-                {
-                    throw new VecMigrateException(FailureKind.Unreachable, "PgUnreachable",
-                        $"Lost the connection to Postgres at {server} while reading: {(ex is PostgresException pg ? pg.MessageText : ex.Message)}", server, ex);
-                }
-                yield return e.Current;
-            }
-        }
-    }
 }

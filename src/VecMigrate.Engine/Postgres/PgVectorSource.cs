@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Postgres;
@@ -92,6 +93,46 @@ public sealed class PgVectorSource
         if (options.PageSize is < 1 or > 100_000) throw Invalid($"The page size must be between 1 and 100,000 (got {options.PageSize}).");
         _options = options;
         _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// A Postgres table for a <see cref="Migration"/>, in key order. The description names host, port and database,
+    /// never user or password; a connection lost while reading becomes <c>PgUnreachable</c>.
+    /// </summary>
+    public static MigrationSource AsMigrationSource(PgReadOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var server = options.Server();
+        return new MigrationSource(options.Describe(), after => LossAsUnreachable(new PgVectorSource(options.WithStartAfter(after), logger).ReadAsync(), server))
+        {
+            EstimateCount = ct => new PgVectorSource(options.WithStartAfter(null), logger).EstimateCountAsync(ct),
+        };
+    }
+
+    /// <summary>
+    /// A connection lost while reading becomes <c>PgUnreachable</c> (kind Unreachable), which the runner answers by
+    /// reading again after the last record it handed on.
+    /// </summary>
+    private static async IAsyncEnumerable<VectorRecord> LossAsUnreachable(IAsyncEnumerable<VectorRecord> records, string server,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var e = records.GetAsyncEnumerator(cancellationToken);
+        await using (e.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await e.MoveNextAsync().ConfigureAwait(false)) yield break;
+                }
+                catch (Exception ex) when (ex is not VecMigrateException && PgConnections.IsConnectionLoss(ex))
+                {
+                    throw new VecMigrateException(FailureKind.Unreachable, "PgUnreachable",
+                        $"Lost the connection to Postgres at {server} while reading: {(ex is PostgresException pg ? pg.MessageText : ex.Message)}", server, ex);
+                }
+                yield return e.Current;
+            }
+        }
     }
 
     private string Display => $"{_options.Schema}.{_options.Table}";
@@ -383,7 +424,15 @@ public sealed class PgVectorSource
                 PgVectorStorage.VectorArray or PgVectorStorage.HalfVecArray => VectorKind.Multi,
                 _ => VectorKind.Dense,
             }, v.Storage == PgVectorStorage.SparseVec ? null : v.Dimension, v.Metric, v.Storage.ToString().ToLowerInvariant())).ToList(),
-            hasNamespaces: ns != null, payloadName);
+            hasNamespaces: ns != null, payloadName)
+        {
+            // The payload's columns with their types, for targets with typed fields (Milvus); null when the payload is
+            // a jsonb payload/metadata column (free-form) or named columns are chosen.
+            Fields = _options.Columns is null
+                ? columns.Values.Where(c => !used.Contains(c.Name) && !(c.Name == payloadName && c.TypeName == "jsonb"))
+                    .Select(c => new ScalarField(c.Name, c.TypeName, !c.NotNull, c.ElementTypeName)).ToList()
+                : null,
+        };
         return new Layout(keys, id, ns, vectors, payloadExpr, schema, qdrantIds);
     }
 

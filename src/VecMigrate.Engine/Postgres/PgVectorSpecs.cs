@@ -37,7 +37,7 @@ public sealed class PgVectorSourceSpec : MigrationSourceSpec
     public override string Description => $"Postgres {Server} table {Schema}.{Table}{(Options.Where is null ? "" : " (where ...)")}";
 
     public override MigrationSource Open(RestTransport transport, ILoggerFactory loggers) =>
-        MigrationSource.PgVector(Options.WithConnectionString(_connection.RevealConnectionString()), loggers.CreateLogger<PgVectorSource>());
+        PgVectorSource.AsMigrationSource(Options.WithConnectionString(_connection.RevealConnectionString()), loggers.CreateLogger<PgVectorSource>());
 }
 
 /// <summary>A Postgres table to write into with binary COPY; it keeps the checkpoint in the same database.</summary>

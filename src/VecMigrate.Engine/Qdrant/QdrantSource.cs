@@ -1,8 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Qdrant;
@@ -115,6 +117,18 @@ public sealed class QdrantSource
     {
         _client = client ?? throw new ArgumentNullException(nameof(client));
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    }
+
+    /// <summary>A Qdrant collection for a <see cref="Migration"/>, scrolled in id order; the runner sets <see cref="QdrantReadOptions.StartAfter"/>.</summary>
+    public static MigrationSource AsMigrationSource(QdrantClient client, QdrantReadOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        var source = new QdrantSource(client, logger);
+        return new MigrationSource(options.Describe(client.Endpoint), after => source.ReadAsync(options.WithStartAfter(after)))
+        {
+            EstimateCount = ct => source.EstimateCountAsync(options.WithStartAfter(null), ct),
+        };
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ public sealed class QdrantSourceSpec : MigrationSourceSpec
     public override string Description => Options.Describe(Url.ToString()) + (GrpcUrl is null ? "" : " over gRPC");
 
     public override MigrationSource Open(RestTransport transport, ILoggerFactory loggers) =>
-        MigrationSource.Qdrant(new QdrantClient(Url, _apiKey, transport) { GrpcUrl = GrpcUrl }, Options, loggers.CreateLogger<QdrantSource>());
+        QdrantSource.AsMigrationSource(new QdrantClient(Url, _apiKey, transport) { GrpcUrl = GrpcUrl }, Options, loggers.CreateLogger<QdrantSource>());
 }
 
 /// <summary>

@@ -8,6 +8,7 @@ public enum SourceKind : byte
     Qdrant = 1,
     Pinecone = 2,
     Postgres = 3,
+    Milvus = 4,
 }
 
 /// <summary>The similarity a vector space was built for; it picks the index operator class.</summary>
@@ -36,6 +37,13 @@ public enum IdKinds : byte
 /// <param name="Dimension">Dense dimension (dense, multi); null for sparse or where unknown.</param>
 /// <param name="Metric">The source's distance metric, where it has one.</param>
 /// <param name="Datatype">The source's storage type ("float32", "float16", "uint8"), informational.</param>
+/// <summary>
+/// One typed payload field of a source (a Postgres column, a Milvus scalar field): its name, the source's own type
+/// name (Postgres: <c>int8</c>, <c>text</c>, <c>_int4</c> for arrays, <c>jsonb</c>…; Milvus: <c>Int64</c>, <c>VarChar</c>…),
+/// whether it may be null, and for arrays the element type. Its values travel in the payload under its name.
+/// </summary>
+public sealed record ScalarField(string Name, string SourceType, bool Nullable, string? ElementType = null);
+
 public sealed record VectorField(string Name, VectorKind Kind, int? Dimension, DistanceMetric Metric = DistanceMetric.Unknown, string? Datatype = null);
 
 /// <summary>
@@ -70,6 +78,9 @@ public sealed class SourceSchema
 
     /// <summary>"payload" for Qdrant, "metadata" for Pinecone, as the source calls it.</summary>
     public string PayloadName { get; }
+
+    /// <summary>The payload's typed fields where the source has them (Postgres columns); null where payloads are free-form.</summary>
+    public IReadOnlyList<ScalarField>? Fields { get; init; }
 
     public VectorField? FindVector(string name)
     {

@@ -28,7 +28,7 @@ public sealed class QdrantToPgResumeTests(PostgresFixture pg, QdrantStandInFixtu
         var inOrder = q.Server.Points(collection); // Qdrant's scroll order: what a stopped run must hold a prefix of
         var cs = await pg.NewDatabaseAsync();
         using var client = q.Client();
-        var source = MigrationSource.Qdrant(client, new QdrantReadOptions(collection) { PageSize = 700 });
+        var source = QdrantSource.AsMigrationSource(client, new QdrantReadOptions(collection) { PageSize = 700 });
         var store = PgCheckpointStore.Open(cs);
 
         long readInAll = 0;
@@ -90,13 +90,13 @@ public sealed class QdrantToPgResumeTests(PostgresFixture pg, QdrantStandInFixtu
         using var client = q.Client();
         await using (var writer = Writer(cs))
         {
-            await Migration.RunAsync(MigrationSource.Qdrant(client, new QdrantReadOptions(a)), writer, Options());
+            await Migration.RunAsync(QdrantSource.AsMigrationSource(client, new QdrantReadOptions(a)), writer, Options());
         }
 
         await using (var writer = Writer(cs))
         {
             var ex = await Assert.ThrowsAsync<VecMigrateException>(() =>
-                Migration.RunAsync(MigrationSource.Qdrant(client, new QdrantReadOptions(b)), writer, Options()));
+                Migration.RunAsync(QdrantSource.AsMigrationSource(client, new QdrantReadOptions(b)), writer, Options()));
             Assert.Equal("MigrationCheckpointMismatch", ex.ErrorId);
             Assert.Contains($"collection '{a}' → public.docs", ex.Message);
             Assert.Contains($"collection '{b}' → public.docs", ex.Message);
@@ -104,7 +104,7 @@ public sealed class QdrantToPgResumeTests(PostgresFixture pg, QdrantStandInFixtu
         await using (var writer = Writer(cs, "other"))
         {
             var ex = await Assert.ThrowsAsync<VecMigrateException>(() =>
-                Migration.RunAsync(MigrationSource.Qdrant(client, new QdrantReadOptions(a)), writer, Options()));
+                Migration.RunAsync(QdrantSource.AsMigrationSource(client, new QdrantReadOptions(a)), writer, Options()));
             Assert.Equal("MigrationCheckpointMismatch", ex.ErrorId);
             Assert.Contains("public.other", ex.Message);
         }
@@ -116,7 +116,7 @@ public sealed class QdrantToPgResumeTests(PostgresFixture pg, QdrantStandInFixtu
         Assert.Empty(await store.ListAsync());
         await using (var writer = Writer(cs, "b_docs"))
         {
-            await Migration.RunAsync(MigrationSource.Qdrant(client, new QdrantReadOptions(b)), writer, Options(resume: false));
+            await Migration.RunAsync(QdrantSource.AsMigrationSource(client, new QdrantReadOptions(b)), writer, Options(resume: false));
         }
         RecordAssert.SameSet(bRecords, await ResumeKit.ReadTableAsync(cs, "b_docs"));
     }
@@ -128,7 +128,7 @@ public sealed class QdrantToPgResumeTests(PostgresFixture pg, QdrantStandInFixtu
         ResumeKit.SeedCollection(q.Server, name, 30, 4, seed: 3);
         var cs = await pg.NewDatabaseAsync();
         using var client = q.Client();
-        var source = MigrationSource.Qdrant(client, new QdrantReadOptions(name));
+        var source = QdrantSource.AsMigrationSource(client, new QdrantReadOptions(name));
         await using (var writer = Writer(cs))
         {
             await Migration.RunAsync(source, writer, Options());

@@ -26,7 +26,7 @@ public sealed class QdrantCountEstimateTests(Qdrant.QdrantStandInFixture fx) : I
         Assert.Null(await source.EstimateCountAsync(new QdrantReadOptions(name) { FilterJson = """{"must":[]}""" }));
         Assert.Null(await source.EstimateCountAsync(new QdrantReadOptions(name) { StartAfter = "17" }));
         // A copy counts the whole collection, also when it resumes (the runner knows what earlier runs wrote).
-        Assert.Equal(1_234, await MigrationSource.Qdrant(fx.Client(), new QdrantReadOptions(name)).EstimateCountAsync());
+        Assert.Equal(1_234, await QdrantSource.AsMigrationSource(fx.Client(), new QdrantReadOptions(name)).EstimateCountAsync());
     }
 }
 
@@ -47,7 +47,7 @@ public sealed class PineconeCountEstimateTests
         Assert.Equal(5, await source.EstimateCountAsync(new PineconeReadOptions { Namespaces = [""] }));
         Assert.Null(await source.EstimateCountAsync(new PineconeReadOptions { IdPrefix = "a" }));
         Assert.Null(await source.EstimateCountAsync(new PineconeReadOptions { Ids = ["a1"] }));
-        Assert.Equal(7, await MigrationSource.Pinecone(source, new PineconeReadOptions { Namespaces = ["alpha"] }).EstimateCountAsync());
+        Assert.Equal(7, await source.AsMigrationSource(new PineconeReadOptions { Namespaces = ["alpha"] }).EstimateCountAsync());
     }
 }
 
@@ -79,7 +79,7 @@ public sealed class PgCountEstimateTests(PostgresFixture pg)
             await analyze.ExecuteNonQueryAsync();
         }
         Assert.Equal(2_500, await new PgVectorSource(options).EstimateCountAsync());
-        Assert.Equal(2_500, await MigrationSource.PgVector(options).EstimateCountAsync());
+        Assert.Equal(2_500, await PgVectorSource.AsMigrationSource(options).EstimateCountAsync());
         Assert.Null(await new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = "counted", Where = "id > 5" }).EstimateCountAsync());
     }
 }

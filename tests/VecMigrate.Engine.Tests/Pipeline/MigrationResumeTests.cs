@@ -339,9 +339,9 @@ public sealed class MigrationResumeTests : IDisposable
     {
         using var transport = new RestTransport();
         using var client = new QdrantClient(new Uri("https://admin:hunter2@q.example.com:6333/?api_key=k3y"), new ApiSecret("k3y-secret"), transport);
-        var q = MigrationSource.Qdrant(client, new QdrantReadOptions("docs") { FilterJson = """{"must":[{"key":"tenant","match":{"value":"acme"}}]}""" });
+        var q = QdrantSource.AsMigrationSource(client, new QdrantReadOptions("docs") { FilterJson = """{"must":[{"key":"tenant","match":{"value":"acme"}}]}""" });
         Assert.StartsWith("Qdrant https://q.example.com:6333 collection 'docs' filter #", q.Description);
-        var pg = MigrationSource.PgVector(new PgReadOptions { ConnectionString = "Host=db.example.com;Port=5433;Database=vec;Username=migrator;Password=hunter2", Table = "t", Where = "tenant = 'acme'" });
+        var pg = PgVectorSource.AsMigrationSource(new PgReadOptions { ConnectionString = "Host=db.example.com;Port=5433;Database=vec;Username=migrator;Password=hunter2", Table = "t", Where = "tenant = 'acme'" });
         Assert.StartsWith("Postgres db.example.com:5433/vec table public.t where #", pg.Description);
         foreach (var d in new[] { q.Description, pg.Description })
         {
@@ -352,6 +352,6 @@ public sealed class MigrationResumeTests : IDisposable
             Assert.DoesNotContain("acme", d);
         }
         // Another filter is another source.
-        Assert.NotEqual(q.Description, MigrationSource.Qdrant(client, new QdrantReadOptions("docs") { FilterJson = "{}" }).Description);
+        Assert.NotEqual(q.Description, QdrantSource.AsMigrationSource(client, new QdrantReadOptions("docs") { FilterJson = "{}" }).Description);
     }
 }

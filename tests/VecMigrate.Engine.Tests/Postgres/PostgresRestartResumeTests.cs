@@ -41,7 +41,7 @@ public sealed class PostgresRestartResumeTests(RestartableCluster cluster) : ICl
         var collection = NewCollectionName();
         var records = ResumeKit.SeedCollection(cluster.Qdrant, collection, count, 32, seed: count);
         var client = new QdrantClient(cluster.Qdrant.BaseAddress, null, new VecMigrate.Engine.Http.RestTransport(FastRetry, TimeSpan.FromSeconds(30)));
-        return (MigrationSource.Qdrant(client, new QdrantReadOptions(collection) { PageSize = 250 }), client, records);
+        return (QdrantSource.AsMigrationSource(client, new QdrantReadOptions(collection) { PageSize = 250 }), client, records);
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class PostgresRestartResumeTests(RestartableCluster cluster) : ICl
             await Migration.RunAsync(qdrant, fill);
         }
         var expected = await ResumeKit.ReadTableAsync(from, "docs");
-        var source = MigrationSource.PgVector(new PgReadOptions { ConnectionString = from, Table = "docs", PageSize = 400 });
+        var source = PgVectorSource.AsMigrationSource(new PgReadOptions { ConnectionString = from, Table = "docs", PageSize = 400 });
         var logs = new CollectingLogger();
         var sink = new Pipeline.MemorySink(500);
         var summary = await Migration.RunAsync(source, sink, new MigrationOptions

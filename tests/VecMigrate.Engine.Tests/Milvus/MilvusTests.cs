@@ -1,0 +1,386 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using VecMigrate.Engine.Http;
+using VecMigrate.Engine.Milvus;
+using VecMigrate.Engine.Pipeline;
+using VecMigrate.Engine.Postgres;
+using VecMigrate.Engine.Records;
+using VecMigrate.Testing;
+using VecMigrate.Testing.StandIns;
+
+namespace VecMigrate.Engine.Tests.Milvus;
+
+internal static class MilvusKit
+{
+    public const string Token = "root:Milvus";
+
+    public static RestTransport Transport() => new(new RetryPolicy { MaxAttempts = 5, BaseDelay = TimeSpan.FromMilliseconds(2), MaxDelay = TimeSpan.FromMilliseconds(10) });
+
+    public static MilvusClient Client(MilvusStandIn m, RestTransport t, string? token = Token) => new(m.Url, token is null ? null : new ApiSecret(token), t);
+
+    public static async Task<List<VectorRecord>> ReadAllAsync(MilvusClient c, string collection, int page = 1000)
+    {
+        var list = new List<VectorRecord>();
+        await foreach (var r in new MilvusSource(c).ReadAsync(new MilvusReadOptions(collection) { PageSize = page })) list.Add(r);
+        return list;
+    }
+
+    public static async Task<List<VectorRecord>> ReadPgAsync(string cs, string table)
+    {
+        var list = new List<VectorRecord>();
+        await foreach (var r in new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = table, PageSize = 97 }).ReadAsync()) list.Add(r);
+        return list;
+    }
+
+    public static async Task ExecAsync(string cs, string sql)
+    {
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public static float[] Vec(Random rng, int dim) => Enumerable.Range(0, dim).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+}
+
+/// <summary>Postgres ↔ Milvus through the stand-in and real Postgres: exact round trips and the mapping table.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PgMilvusRoundTripTests(PostgresFixture pg)
+{
+    private const string TypedTable = """
+        CREATE EXTENSION IF NOT EXISTS vector;
+        CREATE TABLE docs (
+          id bigint PRIMARY KEY, embedding vector(8), title text NOT NULL, n4 integer, n2 smallint, d double precision, r real,
+          ok boolean, tags bigint[], names text[], meta jsonb, day date, amount numeric);
+        """;
+
+    private static async Task FillAsync(string cs, int rows)
+    {
+        var rng = new Random(7);
+        var values = string.Join(",\n", Enumerable.Range(0, rows).Select(i =>
+        {
+            var v = "[" + string.Join(",", MilvusKit.Vec(rng, 8).Select(x => x.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]";
+            var n4 = i % 5 == 0 ? "NULL" : (i * 1000).ToString();
+            return $"({i * 3 + 1}, '{v}', 'doc ü {i} \"q\"', {n4}, {i % 300}, {i * 0.25}, {i}.5, {(i % 2 == 0 ? "true" : "false")}, ARRAY[{i},{i + 1}]::bigint[], ARRAY['a{i}','b'], '{{\"k\":{i},\"deep\":{{\"x\":[1,2]}}}}', '2024-01-{1 + i % 28:00}', {i}.125)";
+        }));
+        await MilvusKit.ExecAsync(cs, $"INSERT INTO docs VALUES {values}");
+    }
+
+    [Fact]
+    public async Task A_typed_table_goes_to_Milvus_with_the_mapping_table_and_comes_back_to_Postgres_exactly()
+    {
+        var cs = await pg.NewDatabaseAsync();
+        await MilvusKit.ExecAsync(cs, TypedTable);
+        await FillAsync(cs, 500);
+        await using var m = await MilvusStandIn.StartAsync();
+        using var t = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, t);
+
+        var fromPg = await MilvusKit.ReadPgAsync(cs, "docs");
+        await using (var sink = new MilvusSink(client, new MilvusSinkOptions("docs") { BatchSize = 64 }))
+        {
+            var summary = await sink.WriteThroughRunnerAsync(PgVectorSource.AsMigrationSource(new PgReadOptions { ConnectionString = cs, Table = "docs", PageSize = 70 }).Read(null));
+            Assert.Equal(500, summary.RecordsWritten);
+            Assert.Equal(0, summary.RecordsRejected);
+        }
+
+        // One row of the mapping table each (docs/milvus.md).
+        var fields = m.Collections["docs"].Fields.ToDictionary(f => f.Name);
+        Assert.Equal(("Int64", true), (fields["id"].DataType, fields["id"].IsPrimary)); // single-column key → the key
+        Assert.Equal(("FloatVector", 8), (fields["vector"].DataType, fields["vector"].Dim)); // vector(n) → FLOAT_VECTOR(n)
+        Assert.Equal(("VarChar", false), (fields["title"].DataType, fields["title"].Nullable)); // text → VARCHAR, NOT NULL kept
+        Assert.Equal("VarChar", fields["day"].DataType); // date → VARCHAR
+        Assert.Equal(("Int32", true), (fields["n4"].DataType, fields["n4"].Nullable)); // integer → INT32, nullable
+        Assert.Equal("Int16", fields["n2"].DataType); // smallint → INT16
+        Assert.Equal("Double", fields["d"].DataType); // double precision → DOUBLE
+        Assert.Equal("Float", fields["r"].DataType); // real → FLOAT
+        Assert.Equal("Bool", fields["ok"].DataType); // boolean → BOOL
+        Assert.Equal(("Array", "Int64"), (fields["tags"].DataType, fields["tags"].ElementType)); // array → ARRAY
+        Assert.Equal(("Array", "VarChar"), (fields["names"].DataType, fields["names"].ElementType));
+        Assert.Equal("JSON", fields["meta"].DataType); // jsonb → JSON
+        Assert.False(fields.ContainsKey("amount")); // numeric: no typed counterpart → dynamic field
+        Assert.True(m.Collections["docs"].EnableDynamicField);
+        Assert.Equal("COSINE", m.Collections["docs"].Metrics["vector"]);
+
+        var fromMilvus = await MilvusKit.ReadAllAsync(client, "docs", page: 33);
+        RecordAssert.SameSet(fromPg, fromMilvus);
+        Assert.Equal(fromMilvus.Select(r => r.Id.AsUnsigned).Order(), fromMilvus.Select(r => r.Id.AsUnsigned)); // key order
+
+        await using (var w = new PgVectorWriter(new PgWriteOptions { ConnectionString = cs, Table = "back", BatchSize = 100 }))
+        {
+            await foreach (var r in new MilvusSource(client).ReadAsync(new MilvusReadOptions("docs") { PageSize = 50 })) await w.WriteAsync(r);
+            await w.FlushAsync();
+        }
+        RecordAssert.SameSet(fromPg, await MilvusKit.ReadPgAsync(cs, "back"));
+    }
+
+    [Fact]
+    public async Task A_partition_key_is_set_on_the_named_typed_field_and_a_wrong_one_is_refused_before_writing()
+    {
+        var cs = await pg.NewDatabaseAsync();
+        await MilvusKit.ExecAsync(cs, "CREATE EXTENSION IF NOT EXISTS vector; CREATE TABLE t (id text PRIMARY KEY, embedding vector(3), tenant text NOT NULL, d float8); INSERT INTO t VALUES ('a','[1,2,3]','acme',1.5),('b','[3,2,1]','zeta',2)");
+        await using var m = await MilvusStandIn.StartAsync();
+        using var tr = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, tr);
+        await using (var sink = new MilvusSink(client, new MilvusSinkOptions("t") { PartitionKey = "tenant", ShardsNum = 2 }))
+            await sink.WriteThroughRunnerAsync(new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = "t" }).ReadAsync());
+        var f = m.Collections["t"].Fields.Single(x => x.Name == "tenant");
+        Assert.True(f.PartitionKey);
+        Assert.False(f.Nullable);
+        Assert.Equal(2, m.Collections["t"].ShardsNum);
+        Assert.Equal("VarChar", m.Collections["t"].Pk.DataType); // text key → VARCHAR key
+        RecordAssert.SameSet(await MilvusKit.ReadPgAsync(cs, "t"), await MilvusKit.ReadAllAsync(client, "t"));
+
+        await using var bad = new MilvusSink(client, new MilvusSinkOptions("t2") { PartitionKey = "d" });
+        var ex = await Assert.ThrowsAsync<VecMigrateException>(() => bad.WriteThroughRunnerAsync(new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = "t" }).ReadAsync()));
+        Assert.Equal(MilvusErrorIds.Incompatible, ex.ErrorId);
+        Assert.Contains("partition key 'd' is Double", ex.Message);
+        Assert.False(m.Collections.ContainsKey("t2"));
+    }
+
+    [Fact]
+    public async Task Copy_from_Postgres_to_Milvus_resumes_after_an_interruption_without_losing_or_doubling()
+    {
+        var cs = await pg.NewDatabaseAsync();
+        await MilvusKit.ExecAsync(cs, TypedTable);
+        await FillAsync(cs, 900);
+        await using var m = await MilvusStandIn.StartAsync();
+        using var tr = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, tr);
+        var dir = Directory.CreateTempSubdirectory("vm-milvus-ckpt").FullName;
+        // The table as read once; the copy reads it again from any position (the Pg source itself is tested elsewhere).
+        var rows = await MilvusKit.ReadPgAsync(cs, "docs");
+        var read = 0;
+        var killAt = 430;
+        async IAsyncEnumerable<VectorRecord> From(string? after)
+        {
+            var start = after is null ? 0 : rows.FindIndex(r => r.Position == after) + 1;
+            foreach (var r in rows.Skip(start))
+            {
+                if (++read > killAt) throw new InvalidOperationException("killed");
+                await Task.Yield();
+                yield return r;
+            }
+        }
+        var real = new MigrationSource("Postgres docs (test)", From);
+        var options = new MigrationOptions { Checkpoint = "pg-milvus", Resume = true, CheckpointStore = new FileCheckpointStore(dir) };
+        await using (var sink = new MilvusSink(client, new MilvusSinkOptions("docs") { BatchSize = 100 }))
+            await Assert.ThrowsAsync<InvalidOperationException>(() => Migration.RunAsync(real, sink, options));
+        killAt = int.MaxValue;
+        var afterFirst = m.Collections["docs"].Rows.Count;
+        Assert.InRange(afterFirst, 400, 430);
+        var upsertsBefore = m.Exchanges.Count(e => e.Path.EndsWith("upsert"));
+        await using (var sink = new MilvusSink(client, new MilvusSinkOptions("docs") { BatchSize = 100 }))
+        {
+            var s = await Migration.RunAsync(real, sink, options);
+            Assert.True(s.Completed);
+            Assert.Equal(900 - afterFirst, s.RecordsWritten); // only what the checkpoint had not acknowledged
+        }
+        Assert.Equal(900, m.Collections["docs"].Rows.Count);
+        RecordAssert.SameSet(await MilvusKit.ReadPgAsync(cs, "docs"), await MilvusKit.ReadAllAsync(client, "docs"));
+        Assert.InRange(m.Exchanges.Count(e => e.Path.EndsWith("upsert")) - upsertsBefore, 5, 6);
+    }
+}
+
+/// <summary>Reading and writing Milvus through the stand-in: pages, faults, bad input, auth, contract.</summary>
+public sealed class MilvusStandInTests
+{
+    private static IEnumerable<MilvusStandInField> Fields(string pk = "Int64", int dim = 4) =>
+    [
+        new("pk", pk, true, false, false, null, pk == "VarChar" ? 64 : null, null, null),
+        new("emb", "FloatVector", false, false, false, dim, null, null, null),
+        new("title", "VarChar", false, true, false, null, 32, null, null),
+    ];
+
+    [Fact]
+    public async Task A_50000_entity_collection_is_read_whole_in_key_order_over_many_pages_without_offsets()
+    {
+        await using var m = await MilvusStandIn.StartAsync();
+        m.AddCollection("big", Fields());
+        var rng = new Random(3);
+        var keys = Enumerable.Range(0, 50_000).Select(i => (long)i * 7 + rng.Next(7)).OrderBy(_ => rng.Next()).ToList();
+        m.AddRows("big", keys.Select(k => new JsonObject { ["pk"] = k, ["emb"] = new JsonArray(1f, 2f, 3f, k), ["title"] = $"t{k}", ["extra"] = k % 3 }));
+        using var t = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, t);
+        var seen = 0L;
+        var last = -1L;
+        var source = new MilvusSource(client);
+        await foreach (var r in source.ReadAsync(new MilvusReadOptions("big") { PageSize = 1000 }))
+        {
+            var id = (long)r.Id.AsUnsigned;
+            Assert.True(id > last, $"{id} after {last}");
+            last = id;
+            Assert.Equal((float)id, r.Embedding![3]);
+            seen++;
+        }
+        Assert.Equal(50_000, seen);
+        Assert.Equal(51, m.QueryCount); // 50 full pages and the empty one that ends the read
+        Assert.DoesNotContain(m.Exchanges, e => e.Path.EndsWith("query") && e.RequestBody.Contains("offset"));
+    }
+
+    [Fact]
+    public async Task Float16_BFloat16_and_sparse_fields_of_a_collection_made_elsewhere_are_read_exactly_as_named_vectors()
+    {
+        await using var m = await MilvusStandIn.StartAsync();
+        m.AddCollection("mixed",
+        [
+            new("id", "Int64", true, false, false, null, null, null, null),
+            new("half", "Float16Vector", false, false, false, 3, null, null, null),
+            new("brain", "BFloat16Vector", false, false, false, 2, null, null, null),
+            new("sp", "SparseFloatVector", false, false, false, null, null, null, null),
+            new("note", "JSON", false, true, false, null, null, null, null),
+        ], metrics: new() { ["half"] = "L2", ["brain"] = "IP", ["sp"] = "IP" });
+        static string B64(params ushort[] v) => Convert.ToBase64String(v.SelectMany(BitConverter.GetBytes).ToArray());
+        var half = new[] { (Half)1.5f, (Half)(-0.099975586f), Half.MaxValue };
+        m.AddRows("mixed",
+        [
+            new JsonObject
+            {
+                ["id"] = 9, ["half"] = B64(half.Select(BitConverter.HalfToUInt16Bits).ToArray()),
+                ["brain"] = B64((ushort)(BitConverter.SingleToInt32Bits(2.5f) >> 16), (ushort)(BitConverter.SingleToInt32Bits(-1f) >> 16)),
+                ["sp"] = new JsonObject { ["7"] = 0.5f, ["2"] = 1.25f }, ["note"] = new JsonObject { ["a"] = new JsonArray(1, "x") },
+            },
+        ]);
+        using var t = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, t);
+        var r = Assert.Single(await MilvusKit.ReadAllAsync(client, "mixed"));
+        Assert.Equal(half.Select(h => (float)h), ((DenseVector)r.Vectors["half"]).Values);
+        Assert.Equal([2.5f, -1f], ((DenseVector)r.Vectors["brain"]).Values);
+        var sp = (SparseVector)r.Vectors["sp"];
+        Assert.Equal([2u, 7u], sp.Indices);
+        Assert.Equal([1.25f, 0.5f], sp.Values);
+        Assert.True(JsonPayload.DeepEquals("""{"note":{"a":[1,"x"]}}"""u8, r.Payload!.Utf8Json.Span));
+        var schema = await new MilvusSource(client).DescribeAsync("mixed");
+        Assert.Equal([("half", DistanceMetric.Euclid), ("brain", DistanceMetric.Dot), ("sp", DistanceMetric.Dot)], schema.Vectors.Select(v => (v.Name, v.Metric)));
+    }
+
+    [Fact]
+    public async Task Reading_resumes_after_a_position_and_VarChar_keys_page_by_their_UTF8_bytes()
+    {
+        await using var m = await MilvusStandIn.StartAsync();
+        m.AddCollection("s", Fields("VarChar"));
+        var keys = new[] { "a", "b\"q", "é", "z", "\uE000", "😀", "back\\slash" };
+        m.AddRows("s", keys.Select(k => new JsonObject { ["pk"] = k, ["emb"] = new JsonArray(1f, 0f, 0f, 0f) }));
+        using var t = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, t);
+        var all = await MilvusKit.ReadAllAsync(client, "s", page: 2);
+        var expected = keys.OrderBy(k => k, Comparer<string>.Create(MilvusTypeMap.CompareUtf8)).ToList();
+        Assert.Equal(expected, all.Select(r => r.Id.AsString));
+        var rest = new List<string>();
+        await foreach (var r in new MilvusSource(client).ReadAsync(new MilvusReadOptions("s") { PageSize = 2, StartAfter = all[2].Position })) rest.Add(r.Id.AsString);
+        Assert.Equal(expected.Skip(3), rest);
+    }
+
+    [Fact]
+    public async Task Rate_limit_and_unavailable_answers_are_retried_for_reads_and_writes()
+    {
+        await using var m = await MilvusStandIn.StartAsync();
+        using var t = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, t);
+        var records = Enumerable.Range(0, 30).Select(i => new VectorRecord((ulong)i, new Dictionary<string, VectorValue> { [""] = new DenseVector([i, 1, 2]) }, JsonPayload.FromString($$"""{"i":{{i}}}"""))).ToList();
+        await using (var sink = new MilvusSink(client, new MilvusSinkOptions("r") { BatchSize = 10 }))
+        {
+            await sink.WriteAsync(records[0]); // plans and creates
+            m.FailNext(8, 2);
+            m.FailNext(2, 1);
+            m.FailNext(8, 1, httpStatus: 429);
+            foreach (var r in records.Skip(1)) await sink.WriteAsync(r);
+            await sink.FlushAsync();
+        }
+        m.FailNext(8, 3);
+        RecordAssert.SameSet(records, await MilvusKit.ReadAllAsync(client, "r", page: 7));
+        Assert.Equal(4 + 3, m.Exchanges.Count(e => e.ResponseBody.Contains("\"code\":8") || e.ResponseBody.Contains("\"code\":2,")));
+
+        m.FailNext(8, 10);
+        var ex = await Assert.ThrowsAsync<VecMigrateException>(() => MilvusKit.ReadAllAsync(client, "r"));
+        Assert.Equal(MilvusErrorIds.RateLimited, ex.ErrorId);
+    }
+
+    [Fact]
+    public async Task Bad_records_are_named_one_by_one_and_the_good_ones_still_go_in()
+    {
+        await using var m = await MilvusStandIn.StartAsync();
+        using var t = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, t);
+        var schema = new SourceSchema(SourceKind.Postgres, "x", IdKinds.Unsigned, [new VectorField("", VectorKind.Dense, 3)], false, "payload")
+        {
+            Fields = [new ScalarField("title", "varchar", true)],
+        };
+        VectorRecord R(ulong id, float[] v, string? payload = null) =>
+            new(id, new Dictionary<string, VectorValue> { [""] = new DenseVector(v) }, payload is null ? null : JsonPayload.FromString(payload)) { Schema = schema };
+        var rejected = new List<RecordRejectedException>();
+        await using (var sink = new MilvusSink(client, new MilvusSinkOptions("bad")))
+        {
+            await sink.WriteThroughRunnerAsync(new[]
+            {
+                R(1, [1, 2, 3], """{"title":"ok"}"""),
+                R(2, [1, float.NaN, 3]),
+                R(3, [1, 2]),
+                R((ulong)long.MaxValue + 1, [1, 2, 3]),
+                R(5, [1, 2, 3], $$"""{"title":"{{new string('x', 70_000)}}"}"""),
+                R(6, [1, 2, 3], """{"gone":null}"""),
+                R(7, [1, 2, 3], """{"big":1e30}"""),
+                R(8, [1, 2, 3], """{"title":"fine","n":12}"""),
+            }.ToAsyncEnumerable(), rejected.Add);
+        }
+        Assert.Equal(["2", "3", "9223372036854775808", "5", "6", "7"], rejected.Select(e => e.Record.Id.ToString()));
+        Assert.Equal([MilvusErrorIds.InvalidVector, MilvusErrorIds.DimensionMismatch, MilvusErrorIds.IdOutOfRange, MilvusErrorIds.ValueTooLong,
+            MilvusErrorIds.InvalidValue, MilvusErrorIds.InvalidValue], rejected.Select(e => e.ErrorId));
+        Assert.All(rejected, e => Assert.Contains($"Record {e.Record.Id}", e.Message));
+        Assert.Contains("9223372036854775807", rejected[2].Message);
+        Assert.Equal([1L, 8L], m.Collections["bad"].Rows.Keys.Cast<long>());
+
+        // A string id cannot go into the Int64 key: named too, nothing else lost.
+        await using var sink2 = new MilvusSink(client, new MilvusSinkOptions("bad") { CreateCollection = false });
+        var ex = await Assert.ThrowsAsync<VecMigrateException>(() => sink2.WriteThroughRunnerAsync(new[] { new VectorRecord("doc-1", new Dictionary<string, VectorValue> { [""] = new DenseVector([1, 2, 3]) }, null) }.ToAsyncEnumerable()));
+        Assert.Equal(MilvusErrorIds.Incompatible, ex.ErrorId);
+        Assert.Contains("Int64 but the records' ids are String", ex.Message);
+    }
+
+    [Fact]
+    public async Task An_existing_collection_that_cannot_take_the_records_is_refused_before_anything_is_written()
+    {
+        await using var m = await MilvusStandIn.StartAsync();
+        m.AddCollection("ex", Fields(dim: 5));
+        using var t = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, t);
+        await using var sink = new MilvusSink(client, new MilvusSinkOptions("ex"));
+        var ex = await Assert.ThrowsAsync<VecMigrateException>(async () => await sink.WriteAsync(
+            new VectorRecord(1UL, new Dictionary<string, VectorValue> { ["emb"] = new DenseVector([1, 2, 3]) }, null)));
+        Assert.Equal(MilvusErrorIds.Incompatible, ex.ErrorId);
+        Assert.Contains("vector 'emb' has dimension 3 but field 'emb' has 5", ex.Message);
+        Assert.DoesNotContain(m.Exchanges, e => e.Path.EndsWith("upsert") || e.Path.EndsWith("insert"));
+    }
+
+    [Fact]
+    public async Task Unloaded_missing_collections_and_bad_tokens_get_clear_errors_without_the_token()
+    {
+        await using var m = await MilvusStandIn.StartAsync();
+        m.AddCollection("cold", Fields(), loaded: false);
+        using var t = MilvusKit.Transport();
+        var ex = await Assert.ThrowsAsync<VecMigrateException>(() => MilvusKit.ReadAllAsync(MilvusKit.Client(m, t), "cold"));
+        Assert.Equal(MilvusErrorIds.CollectionNotLoaded, ex.ErrorId);
+        Assert.Contains("not loaded", ex.Message);
+        ex = await Assert.ThrowsAsync<VecMigrateException>(() => MilvusKit.ReadAllAsync(MilvusKit.Client(m, t), "nope"));
+        Assert.Equal((MilvusErrorIds.CollectionNotFound, FailureKind.NotFound), (ex.ErrorId, ex.Kind));
+        ex = await Assert.ThrowsAsync<VecMigrateException>(() => MilvusKit.ReadAllAsync(MilvusKit.Client(m, t, "root:hunter2"), "cold"));
+        Assert.Equal((MilvusErrorIds.Unauthorized, FailureKind.Unauthorized), (ex.ErrorId, ex.Kind));
+        Assert.DoesNotContain("hunter2", ex.Message);
+    }
+
+    [Fact]
+    public async Task The_stand_in_refuses_a_query_window_above_16384_as_Milvus_does()
+    {
+        await using var m = await MilvusStandIn.StartAsync();
+        m.AddCollection("w", Fields());
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Add("Authorization", "Bearer " + MilvusKit.Token);
+        var answer = await http.PostAsync(new Uri(m.Url, "v2/vectordb/entities/query"), new StringContent("""{"collectionName":"w","filter":"","limit":16000,"offset":385}"""));
+        using var doc = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+        Assert.Equal(1100, doc.RootElement.GetProperty("code").GetInt32());
+        Assert.Contains("(offset+limit) should be in range [1, 16384], but got 16385", doc.RootElement.GetProperty("message").GetString());
+        using var t = MilvusKit.Transport();
+        await Assert.ThrowsAsync<VecMigrateException>(() => MilvusKit.ReadAllAsync(MilvusKit.Client(m, t), "w", page: 16_385));
+    }
+}
