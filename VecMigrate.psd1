@@ -34,6 +34,12 @@
         'Compare-VectorDigest'
         'New-QdrantTarget'
         'New-PineconeTarget'
+        # Files (Parquet, JSONL)
+        'Export-VectorRecord'
+        'Import-VectorRecord'
+        'Get-VectorFileInfo'
+        'New-FileSource'
+        'New-FileTarget'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
