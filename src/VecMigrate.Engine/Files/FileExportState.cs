@@ -7,7 +7,7 @@ namespace VecMigrate.Engine.Files;
 /// <summary>
 /// The checkpoint of a resumable export, kept beside its partial file (<c>.docs.parquet.nightly.checkpoint.json</c>
 /// next to <c>.docs.parquet.nightly.partial</c>): the usual checkpoint fields, plus how many bytes of the partial file
-/// the checkpoint covers and the file's layout. The sink saves it after each batch is on disk, so data and checkpoint
+/// the checkpoint covers, the file's layout, and (Parquet) the footer those bytes end with. The sink saves it after each batch is on disk, so data and checkpoint
 /// agree; a resume cuts the partial file back to those bytes (a complete Parquet file, or whole JSONL lines and gzip
 /// members) and appends. It stays after the export completes, marked complete, so that running the same export with
 /// -Resume again finds nothing to do; delete it (or the file) to export again.
@@ -31,6 +31,12 @@ internal sealed class FileExportState : ICheckpointStore
 
     /// <summary>The layout's JSON (null before the first batch).</summary>
     public string? Layout { get; set; }
+
+    /// <summary>
+    /// A Parquet partial file's footer as of the checkpoint (footer, its length, the magic): the next batch is written
+    /// over it (Parquet.Net appends before the footer), so a resume puts it back. Null for JSONL.
+    /// </summary>
+    public byte[]? Tail { get; set; }
 
     public async Task<MigrationCheckpoint?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
@@ -57,6 +63,7 @@ internal sealed class FileExportState : ICheckpointStore
             Bytes = r.GetProperty("bytes").GetInt64();
             var layout = r.GetProperty("layout");
             Layout = layout.ValueKind == JsonValueKind.Null ? null : layout.GetString();
+            Tail = r.TryGetProperty("tail", out var tail) && tail.ValueKind == JsonValueKind.String ? tail.GetBytesFromBase64() : null;
             return string.Equals(checkpoint.Name, name, StringComparison.Ordinal) ? checkpoint : null;
         }
         catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentNullException)
@@ -112,6 +119,8 @@ internal sealed class FileExportState : ICheckpointStore
                     w.WriteNumber("bytes", Bytes);
                     if (Layout is null) w.WriteNull("layout");
                     else w.WriteString("layout", Layout);
+                    if (Tail is null) w.WriteNull("tail");
+                    else w.WriteBase64String("tail", Tail);
                     w.WriteEndObject();
                 }
                 stream.Flush(flushToDisk: true);

@@ -130,8 +130,14 @@ public sealed class FileSink : IRecordSink
                 _records = saved.Records;
                 _position = saved.Position;
                 _out = new FileStream(_partial, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-                _out.SetLength(_state.Bytes); // what a killed run wrote past its last checkpoint goes
-                _out.Position = _state.Bytes;
+                // What a killed run wrote past its last checkpoint goes. A Parquet batch is written over the footer
+                // before it, so that footer is put back: the file is then again exactly what the checkpoint covers.
+                var tail = _format == FileFormat.Parquet ? _state.Tail ?? throw new VecMigrateException(FailureKind.InvalidArgument, "CheckpointUnreadable",
+                    $"Checkpoint {_state.StatePath} has no Parquet footer to resume {_partial} with; remove it to export from the beginning.", _state.StatePath) : [];
+                _out.SetLength(_state.Bytes - tail.Length);
+                _out.Position = _out.Length;
+                await _out.WriteAsync(tail, ct).ConfigureAwait(false);
+                _out.Flush(flushToDisk: true);
                 return;
             }
             RefuseExisting();
@@ -174,9 +180,24 @@ public sealed class FileSink : IRecordSink
         if (_state is not null)
         {
             _state.Bytes = _out!.Length;
+            if (_format == FileFormat.Parquet) _state.Tail = await ReadTailAsync(_out, cancellationToken).ConfigureAwait(false);
             await _state.SaveAsync(new MigrationCheckpoint(_checkpoint!, _source!, Target, _position, _records, false, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
         }
         BatchAcknowledged?.Invoke(new AcknowledgedBatch(count, last));
+    }
+
+    /// <summary>A complete Parquet file's tail: its footer, the footer's length (4 bytes) and "PAR1".</summary>
+    private static async Task<byte[]> ReadTailAsync(FileStream file, CancellationToken ct)
+    {
+        var end = new byte[8];
+        file.Position = file.Length - 8;
+        await file.ReadExactlyAsync(end, ct).ConfigureAwait(false);
+        var footer = BitConverter.ToInt32(end, 0); // little-endian, as Parquet writes it
+        var tail = new byte[footer + 8];
+        file.Position = file.Length - tail.Length;
+        await file.ReadExactlyAsync(tail, ct).ConfigureAwait(false);
+        file.Position = file.Length;
+        return tail;
     }
 
     private async Task WriteBatchAsync(CancellationToken ct)
