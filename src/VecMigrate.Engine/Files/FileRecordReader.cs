@@ -72,7 +72,11 @@ public sealed class FileRecordReader
     /// Reads the records after row <paramref name="startAfter"/> (a <see cref="VectorRecord.Position"/>; null: from the
     /// first), each stamped with the file's schema, an origin naming the file, and its row number as position.
     /// </summary>
-    public IAsyncEnumerable<VectorRecord> ReadAsync(string? startAfter = null, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<VectorRecord> ReadAsync(string? startAfter = null, CancellationToken cancellationToken = default) =>
+        ReadAfterAsync(startAfter, cancellationToken);
+
+    // An iterator, so that a bad position is thrown where the records are read (on the reading task), not here.
+    private async IAsyncEnumerable<VectorRecord> ReadAfterAsync(string? startAfter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         long first = 0;
         if (startAfter is not null)
@@ -84,7 +88,8 @@ public sealed class FileRecordReader
             }
             first = after + 1;
         }
-        return Format == FileFormat.Parquet ? ReadParquetAsync(first, cancellationToken) : ReadJsonlAsync(first, cancellationToken);
+        var records = Format == FileFormat.Parquet ? ReadParquetAsync(first, cancellationToken) : ReadJsonlAsync(first, cancellationToken);
+        await foreach (var r in records.ConfigureAwait(false)) yield return r;
     }
 
     private RecordOrigin Origin() => new(Layout.Origin?.Source ?? Layout.Schema?.Source ?? SourceKind.Objects, Path,
