@@ -133,6 +133,29 @@ public sealed class FileLayout
         return null;
     }
 
+    /// <summary>
+    /// Why <paramref name="record"/>'s payload cannot go into a file, or null: it must be one JSON object in valid
+    /// UTF-8 (the files keep it as text, and an import hands it on as it is).
+    /// </summary>
+    public static string? PayloadProblem(VectorRecord record)
+    {
+        if (record.Payload is not { } p) return null;
+        var bytes = p.Utf8Json.Span;
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) return $"Record {record} has a payload that is not valid UTF-8.";
+        try
+        {
+            var reader = new Utf8JsonReader(bytes);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return $"Record {record} has a payload that is not a JSON object.";
+            reader.Skip();
+            if (reader.Read()) return $"Record {record} has a payload with more than one JSON value.";
+        }
+        catch (JsonException ex)
+        {
+            return $"Record {record} has a payload that is not JSON ({ex.Message}).";
+        }
+        return null;
+    }
+
     private string Describe() => Vectors.Count == 0 ? "no vectors" : string.Join(", ", Vectors.Select(v => v.Field.Name.Length == 0 ? "the unnamed vector" : $"'{v.Field.Name}'"));
 
     private static bool AllFinite(float[] values)

@@ -95,7 +95,7 @@ public sealed class FileSink : IRecordSink
     {
         ArgumentNullException.ThrowIfNull(record);
         if (_out is null) await BeginAsync(record, cancellationToken).ConfigureAwait(false);
-        if (_layout!.Check(record) is { } problem) throw new RecordRejectedException("FileRecordInvalid", problem, record);
+        if ((_layout!.Check(record) ?? FileLayout.PayloadProblem(record)) is { } problem) throw new RecordRejectedException("FileRecordInvalid", problem, record);
         _batch.Add(record);
         foreach (var v in record.Vectors.Values)
         {

@@ -112,6 +112,9 @@ public sealed class FileRoundTripTests : IDisposable
             Bad("dims", "", new DenseVector([1, 2])),
             Bad("unknown", "other", new DenseVector([1, 2, 3, 4])),
             Bad("kind", "bm25", new DenseVector([1])),
+            new VectorRecord("json", null, JsonPayload.FromString("{\"a\":")),
+            new VectorRecord("array", null, JsonPayload.FromString("[1,2]")),
+            new VectorRecord("utf8", null, new JsonPayload(new byte[] { (byte)'{', (byte)'"', 0xC3, (byte)'"', (byte)':', (byte)'1', (byte)'}' })),
         };
         await using var sink = new FileSink(new FileSinkOptions(path));
         await sink.WriteAsync(good[0]);
@@ -120,7 +123,7 @@ public sealed class FileRoundTripTests : IDisposable
         await sink.WriteAsync(good[1]);
         await sink.CompleteAsync();
         Assert.All(rejected, r => Assert.Equal("FileRecordInvalid", r.ErrorId));
-        Assert.Equal(["nan", "inf", "dims", "unknown", "kind"], rejected.Select(r => r.Target));
+        Assert.Equal(["nan", "inf", "dims", "unknown", "kind", "json", "array", "utf8"], rejected.Select(r => r.Target));
         Assert.Contains("NaN or infinity", rejected[0].Message);
         Assert.Contains("'other'", rejected[3].Message);
         RecordAssert.SameSet(good.Take(2), await FileTestKit.ReadAsync(path));
