@@ -40,6 +40,12 @@
         'Write-MilvusEntity'
         'New-MilvusSource'
         'New-MilvusTarget'
+        # Files (Parquet, JSONL)
+        'Export-VectorRecord'
+        'Import-VectorRecord'
+        'Get-VectorFileInfo'
+        'New-FileSource'
+        'New-FileTarget'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
