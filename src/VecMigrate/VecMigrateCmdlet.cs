@@ -271,12 +271,14 @@ public abstract partial class VecMigrateCmdlet : PSCmdlet, IDisposable
     /// ShouldProcess by its own rules (-WhatIf, -Confirm, $ConfirmPreference against the cmdlet's ConfirmImpact, which
     /// is that of its usual operation); then, when the operation <paramref name="destroys"/> data (a TRUNCATE, a
     /// removed checkpoint), ShouldContinue unless <paramref name="force"/>: PowerShell's own pattern for the dangerous
-    /// part of a command, which a runbook (non-interactive) passes only with -Force.
+    /// part of a command, which a runbook (non-interactive) passes only with -Force. An explicit -Confirm:$false is
+    /// the user's answer given beforehand (as dbatools and the SqlServer module take it), so it passes as -Force does.
     /// </summary>
     private protected bool ShouldWrite(string plan, string caption, bool destroys, bool force)
     {
         if (!ShouldProcess(plan, plan + Environment.NewLine + "Continue?", caption)) return false;
-        return !destroys || force || ShouldContinue(plan + Environment.NewLine + "This deletes data. Continue?", caption);
+        var answeredNo = MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: false };
+        return !destroys || force || answeredNo || ShouldContinue(plan + Environment.NewLine + "This deletes data. Continue?", caption);
     }
 
     // -Verbose:$false wins over the preference variable, as in PowerShell itself.

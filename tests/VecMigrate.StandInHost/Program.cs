@@ -4,16 +4,18 @@ using System.Text.Json.Nodes;
 using VecMigrate.Testing;
 using VecMigrate.Testing.StandIns;
 
-// Serves a throwaway Postgres with pgvector and the Qdrant and Pinecone stand-ins on loopback, seeded with the module
+// Serves a throwaway Postgres with pgvector and the Qdrant, Pinecone and Milvus stand-ins on loopback, seeded with the module
 // tests' data (ModuleTestData), until standard input closes or the process is told to stop (SIGTERM, SIGINT).
 //
 // Prints one JSON line when ready: qdrantUrl, qdrantGrpcUrl, qdrantKey, pineconeUrl, pineconeKey, connectionString
-// (a database with the vector extension), postgresPort, pid. Then answers one JSON line per command line on stdin:
+// (a database with the vector extension), postgresPort, milvusUrl, milvusToken, pid. Then answers one JSON line per command line on stdin:
 //   database                              a fresh database with the vector extension: {"connectionString": ...}
 //   pinecone-index NAME DIMENSION [METRIC] creates an empty Pinecone index: {"index": NAME}
 //   qdrant-delay MS / pinecone-delay MS    every Qdrant / Pinecone answer waits MS milliseconds (0: none)
 //   qdrant-drop NAME                       drops a Qdrant collection: {"dropped": true|false}
 //   qdrant-reseed                          drops "docs" and seeds it again as at the start (after a test wrote into it)
+//   milvus-drop NAME                       drops a Milvus collection: {"dropped": true|false}
+//   milvus-reseed                          drops Milvus's "docs" and seeds it again as at the start
 //   stats                                  requests served so far: {"qdrantScrolls", "qdrantRequests", "pineconeRequests"}
 // A command that fails answers {"error": message} and the host goes on.
 
@@ -28,6 +30,7 @@ void Answer(JsonObject o) { lock (output) { output.WriteLine(o.ToJsonString()); 
 PostgresServer? pg = null;
 QdrantStandIn? qdrant = null;
 PineconeStandIn? pinecone = null;
+MilvusStandIn? milvus = null;
 try
 {
     var pgStart = PostgresServer.StartAsync();
@@ -35,6 +38,8 @@ try
     ModuleTestData.SeedDocs(qdrant);
     pinecone = await PineconeStandIn.StartAsync();
     await ModuleTestData.SeedMoviesAsync(pinecone);
+    milvus = await MilvusStandIn.StartAsync(ModuleTestData.MilvusToken);
+    ModuleTestData.SeedMilvusDocs(milvus);
     pg = await pgStart;
     var database = await pg.CreateDatabaseAsync("vecmigrate");
 
@@ -47,6 +52,8 @@ try
         ["pineconeKey"] = pinecone.ApiKey,
         ["connectionString"] = database,
         ["postgresPort"] = pg.Port,
+        ["milvusUrl"] = milvus.Url.ToString(),
+        ["milvusToken"] = ModuleTestData.MilvusToken,
         ["pid"] = Environment.ProcessId,
     });
 
@@ -66,6 +73,8 @@ try
                     "pinecone-delay" when words.Length == 2 => Delay(ms => pinecone.ResponseDelay = ms, words[1]),
                     "qdrant-drop" when words.Length == 2 => new JsonObject { ["dropped"] = qdrant.DropCollection(words[1]) },
                     "qdrant-reseed" => Reseed(qdrant),
+                    "milvus-drop" when words.Length == 2 => new JsonObject { ["dropped"] = milvus.Collections.TryRemove(words[1], out _) },
+                    "milvus-reseed" => ReseedMilvus(milvus),
                     "stats" => new JsonObject
                     {
                         ["qdrantScrolls"] = qdrant.ScrollRequests + qdrant.GrpcScrollRequests,
@@ -90,6 +99,7 @@ catch (Exception e)
 }
 finally
 {
+    if (milvus is not null) await milvus.DisposeAsync();
     if (pinecone is not null) await pinecone.DisposeAsync();
     if (qdrant is not null) await qdrant.DisposeAsync();
     if (pg is not null) await pg.DisposeAsync();
@@ -105,6 +115,13 @@ static JsonObject Reseed(QdrantStandIn qdrant)
 {
     qdrant.DropCollection("docs");
     ModuleTestData.SeedDocs(qdrant);
+    return new JsonObject { ["ok"] = true };
+}
+
+static JsonObject ReseedMilvus(MilvusStandIn milvus)
+{
+    milvus.Collections.TryRemove("docs", out _);
+    ModuleTestData.SeedMilvusDocs(milvus);
     return new JsonObject { ["ok"] = true };
 }
 

@@ -1,14 +1,16 @@
 # Every example of every cmdlet's help (Get-Help -Examples), run as written against the stand-ins and the test Postgres.
 #
 # What is changed before an example runs, and only this: the hosts it names (qdrant:6333, qdrant.example.com,
-# localhost:6333/5080/5081, old/new:6333, pg, pg.internal, db, *.svc.pinecone.io) become the stand-ins' and the test
-# Postgres's addresses, the database it names becomes a fresh one, and D:\vecmigrate a temporary folder.
-# Defaults that point at the real services (Qdrant's localhost:6333, Pinecone's api.pinecone.io) are sent to the
-# stand-ins with $PSDefaultParameterValues, as a user would for a test server. The secrets and credentials an example
-# gets from outside (Get-Secret, Get-AutomationPSCredential, Get-Credential) come from functions of the same name
-# that answer with the stand-ins' keys. Files an example reads (docs.csv, items.jsonl, ids.txt) are in its working
-# folder. An example then passes when it ends without an error (or with the errors it is about) and its output is
-# what its remarks say, where the test checks that.
+# localhost:6333/5080/5081/19530, old/new:6333, milvus:19530, the Zilliz Cloud endpoint, pg, pg.internal, db,
+# *.svc.pinecone.io) become the stand-ins' and the test Postgres's addresses, the database it names becomes a fresh
+# one, and D:\vecmigrate a temporary folder. Defaults that point at the real services (Qdrant's localhost:6333,
+# Pinecone's api.pinecone.io, Milvus's localhost:19530) are sent to the stand-ins with $PSDefaultParameterValues, as a
+# user would for a test server; $env:ZILLIZ_API_KEY and $env:MILVUS_TOKEN hold the Milvus stand-in's token. The
+# secrets and credentials an example gets from outside (Get-Secret, Get-AutomationPSCredential, Get-Credential) come
+# from functions of the same name that answer with the stand-ins' keys (root's password is Milvus's default). Files an
+# example reads (docs.csv, items.jsonl, ids.txt, and docs.parquet and movies.jsonl.gz exported from the stand-ins'
+# docs and movies before any example ran) are in its working folder. An example then passes when it ends without an
+# error (or with the errors it is about) and its output is what its remarks say, where the test checks that.
 
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
@@ -44,6 +46,8 @@ BeforeAll {
     $qkey = $h.qdrantKey
     $pkey = $h.pineconeKey
     $pgPort = $h.postgresPort
+    $murl = $h.milvusUrl.TrimEnd('/')
+    $mkey = $h.milvusToken
     # The connection string examples name user 'app'; trust authentication lets any role in, but it must exist.
     $null = Invoke-Sql $h.connectionString "DO `$`$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app') THEN CREATE ROLE app LOGIN SUPERUSER; END IF; END `$`$"
 
@@ -63,8 +67,14 @@ BeforeAll {
     $null = Invoke-QdrantRest PUT '/collections/hybrid/points?wait=true' @{ points = @(1..5 | ForEach-Object {
                 @{ id = $_; vector = @{ text = @(0.5, $_, -1.25, 2); bm25 = @{ indices = @(1, (7 + $_)); values = @(0.5, 0.25) } }; payload = @{ n = $_ } } }) }
 
+    # Files the file examples read, exported once from the stand-ins as they are seeded.
+    $templates = Join-Path ([IO.Path]::GetTempPath()) (New-UniqueName 'vecmigrate-files')
+    $null = New-Item -ItemType Directory -Path $templates
+    $null = Get-QdrantPoint -Url $qurl -ApiKey $qkey -Collection docs | Export-VectorRecord -Path (Join-Path $templates 'docs.parquet')
+    $null = Get-PineconeVector -Url $purl -ApiKey $pkey -IndexName movies | Export-VectorRecord -Path (Join-Path $templates 'movies.jsonl.gz')
+
     function Get-Secret([string] $Name, [switch] $AsPlainText) {
-        $text = if ($Name -like 'Pinecone*') { $pkey } else { $qkey }
+        $text = if ($Name -like 'Pinecone*') { $pkey } elseif ($Name -like 'Zilliz*' -or $Name -like 'Milvus*') { $mkey } else { $qkey }
         if ($AsPlainText) { $text } else { ConvertTo-SecureString $text -AsPlainText -Force }
     }
     function Get-AutomationPSCredential([string] $Name) {
@@ -72,7 +82,9 @@ BeforeAll {
         else { [pscredential]::new('postgres', (ConvertTo-SecureString 'not-checked' -AsPlainText -Force)) }
     }
     function Get-Credential([string] $UserName) {
-        [pscredential]::new($UserName, (ConvertTo-SecureString 'not-checked' -AsPlainText -Force))
+        # Postgres trusts loopback; Milvus's root wants its default password.
+        $password = if ($UserName -eq 'root') { ($mkey -split ':', 2)[1] } else { 'not-checked' }
+        [pscredential]::new($UserName, (ConvertTo-SecureString $password -AsPlainText -Force))
     }
 
     # Fills the table docs of a database from Qdrant's docs, title and year as columns (as Get-PgVector's examples read it).
@@ -81,6 +93,15 @@ BeforeAll {
             ConvertTo-PgVectorRecord -Column ([ordered]@{ title = 'text'; year = 'int' }) |
             Write-PgVector -ConnectionString $ConnectionString -Table docs
     }
+
+    # Fills the table docs with Qdrant's docs and a tenant column (the partition key New-MilvusTarget's example names).
+    function Initialize-TenantDocsTable([string] $ConnectionString) {
+        $null = Get-QdrantPoint -Url $qurl -ApiKey $qkey -Collection docs |
+            ConvertTo-PgVectorRecord -Column ([ordered]@{ title = 'text'; city = 'text' }) -Rename @{ city = 'tenant' } |
+            Write-PgVector -ConnectionString $ConnectionString -Table docs
+    }
+
+    function Get-MilvusCount([string] $Collection) { (Get-MilvusCollection $Collection -Url $murl -ApiKey $mkey).RowCount }
 
     # What each example needs beyond the common set-up, the errors it is about, and what its output must be.
     $special = @{
@@ -110,6 +131,25 @@ BeforeAll {
                 (Get-StandInStats).qdrantScrolls | Should -Be $stopped.qdrantScrolls -Because 'the source has stopped'
             } }
         'Get-QdrantPoint #4'            = @{ Checkpoint = $true; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
+        'Export-VectorRecord #1'        = @{ Check = { param($out, $pg, $new, $dir) (Get-VectorFileInfo (Join-Path (Split-Path $dir) 'docs.parquet')).Records | Should -Be 1000 } }
+        'Export-VectorRecord #2'        = @{ Check = { param($out, $pg, $new, $dir) (Get-VectorFileInfo (Join-Path (Split-Path $dir) 'movies.jsonl.gz')).Records | Should -Be 75 } }
+        'Get-MilvusCollection #1'       = @{ Check = { param($out) $out.Name | Should -Contain 'docs' } }
+        'Get-MilvusCollection #2'       = @{ Check = { param($out) ($out | Out-String) | Should -Match 'RowCount\s*:\s*300' } }
+        'Get-MilvusEntity #1'           = @{ Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 300 } }
+        'Get-MilvusEntity #2'           = @{ Check = { param($out) $out.Count | Should -Be 100 } }
+        'Get-VectorFileInfo #1'         = @{ Files = $true; Check = { param($out) $out.Records | Should -Be 1000 } }
+        'Get-VectorFileInfo #2'         = @{ Files = $true; Check = { param($out) ($out | Out-String) | Should -Match 'movies\.jsonl\.gz\s+75' } }
+        'Import-VectorRecord #1'        = @{ Files = $true; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
+        'Import-VectorRecord #2'        = @{ Files = $true; Check = { param($out) $out.RecordsWritten | Should -Be 75 } }
+        'New-FileSource #1'             = @{ Files = $true; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
+        'New-FileSource #2'             = @{ Files = $true; Check = { param($out) $out.TotalRecords | Should -Be 75 } }
+        'New-FileTarget #1'             = @{ Check = { param($out, $pg, $new, $dir) (Get-VectorFileInfo (Join-Path (Split-Path $dir) 'movies.jsonl.gz')).Records | Should -Be 75 } }
+        'New-FileTarget #2'             = @{ Check = { param($out, $pg, $new, $dir) (Get-VectorFileInfo (Join-Path (Split-Path $dir) 'docs.parquet')).Records | Should -Be 1000 } }
+        'New-MilvusSource #1'           = @{ Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 300 } }
+        'New-MilvusSource #2'           = @{ Check = { param($out) $out.TotalRecords | Should -Be 300 } }
+        'New-MilvusTarget #1'           = @{ PgTenantDocs = $true; DropMilvusDocs = $true; Check = { param($out) Get-MilvusCount docs | Should -Be 1000 } }
+        'Write-MilvusEntity #1'         = @{ PgDocs = $true; DropMilvusDocs = $true; Check = { param($out) Get-MilvusCount docs | Should -Be 1000 } }
+        'Write-MilvusEntity #2'         = @{ DropMilvusDocs = $true; Check = { param($out) Get-MilvusCount docs | Should -Be 1000 } }
         'Get-VecMigrateCheckpoint #2'   = @{ Checkpoint = $true; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
         'Measure-VectorDigest #1'       = @{ PgDocs = $true; Check = { param($out) $out.Equal | Should -BeTrue } }
         'Measure-VectorDigest #2'       = @{ PgDocs = $true; Digests = $true }
@@ -154,6 +194,9 @@ Describe 'Help example <Name>' -ForEach $examples {
         Set-Content (Join-Path $work 'ids.txt') 'm001', 'm040'
 
         if ($how.PgDocs) { Initialize-DocsTable $pg }
+        if ($how.PgTenantDocs) { Initialize-TenantDocsTable $pg }
+        if ($how.Files) { Copy-Item (Join-Path $templates '*') $work }
+        if ($how.DropMilvusDocs) { Remove-MilvusStandInCollection docs }
         if ($how.Checkpoint) {
             # A run interrupted after two committed batches: its checkpoint is not completed.
             try {
@@ -183,6 +226,9 @@ Describe 'Help example <Name>' -ForEach $examples {
         foreach ($url in 'https://qdrant.example.com:6333', 'http://qdrant:6333', 'http://localhost:6333', 'http://old:6333', 'http://new:6333') {
             $code = $code.Replace($url, $qurl)
         }
+        foreach ($url in 'http://localhost:19530', 'http://milvus:19530', 'https://in03-xxx.api.gcp-us-west1.zillizcloud.com') {
+            $code = $code.Replace($url, $murl)
+        }
         $code = $code.Replace('http://localhost:5080', $purl).Replace('localhost:5081', $indexHost['archive8'])
         $code = $code.Replace('movies-abc123.svc.us-east1-gcp.pinecone.io', $indexHost['movies']).Replace('movies-abc123.svc.pinecone.io', $indexHost['movies'])
         $code = $code.Replace('hybrid-abc123.svc.pinecone.io', $indexHost['hybrid'])
@@ -199,20 +245,23 @@ Describe 'Help example <Name>' -ForEach $examples {
     AfterAll {
         Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
         if ($code -match 'Write-QdrantPoint|New-QdrantTarget' -or $how.DropQdrantDocs) { Reset-StandInDocs }
+        if ($code -match '(Write-QdrantPoint|New-QdrantTarget) -Collection movies') { Remove-StandInCollection movies }
+        if ($code -match 'Write-MilvusEntity|New-MilvusTarget' -or $how.DropMilvusDocs) { Reset-MilvusStandInDocs }
     }
 
     It 'runs as written' {
         $saved = @{}
-        foreach ($name in 'PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'QDRANT_API_KEY', 'PINECONE_API_KEY', 'VECMIGRATE_STATE_DIR') {
+        foreach ($name in 'PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'QDRANT_API_KEY', 'PINECONE_API_KEY', 'ZILLIZ_API_KEY', 'MILVUS_TOKEN', 'VECMIGRATE_STATE_DIR') {
             $saved[$name] = [Environment]::GetEnvironmentVariable($name)
         }
         $savedDefaults = $PSDefaultParameterValues.Clone()
         Push-Location $work
         try {
             $env:PGHOST = '127.0.0.1'; $env:PGPORT = "$pgPort"; $env:PGDATABASE = $db; $env:PGUSER = 'postgres'
-            $env:QDRANT_API_KEY = $qkey; $env:PINECONE_API_KEY = $pkey; $env:VECMIGRATE_STATE_DIR = $dir
+            $env:QDRANT_API_KEY = $qkey; $env:PINECONE_API_KEY = $pkey; $env:ZILLIZ_API_KEY = $mkey; $env:MILVUS_TOKEN = $mkey; $env:VECMIGRATE_STATE_DIR = $dir
             $PSDefaultParameterValues['*-Qdrant*:Url'] = $qurl
             $PSDefaultParameterValues['*-Pinecone*:Url'] = $purl
+            $PSDefaultParameterValues['*-Milvus*:Url'] = $murl
             $cred = Get-AutomationPSCredential pg
             $key = Get-Secret QdrantKey
             $from = New-QdrantSource -Collection docs
@@ -242,4 +291,8 @@ Describe 'Help example <Name>' -ForEach $examples {
         # Nothing was written into the checkout by a relative path (./state) meant for the working folder.
         Test-Path (Join-Path $RepoRoot 'state') | Should -BeFalse
     }
+}
+
+AfterAll {
+    Remove-Item $templates -Recurse -Force -ErrorAction SilentlyContinue
 }

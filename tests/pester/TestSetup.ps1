@@ -1,7 +1,8 @@
 # Dot-sourced by every *.Tests.ps1 in BeforeAll: imports the freshly built module from the checkout and starts (or
 # reuses) the stand-in host (tests/VecMigrate.StandInHost): a throwaway Postgres with pgvector, the Qdrant stand-in
-# (REST and gRPC, API key) holding "docs" (1,000 points, 8 dims, Cosine) and the Pinecone stand-in holding "movies"
-# (75 records, 4 dims; 30 in the default namespace, 45 in "alpha").
+# (REST and gRPC, API key) holding "docs" (1,000 points, 8 dims, Cosine), the Pinecone stand-in holding "movies"
+# (75 records, 4 dims; 30 in the default namespace, 45 in "alpha") and the Milvus stand-in (token root:Milvus) holding
+# "docs" (300 entities, 8 dims, COSINE; "tenant" acme for every third, globex for the others).
 #
 #   BeforeAll { . (Join-Path $PSScriptRoot 'TestSetup.ps1'); $h = Start-VecMigrateStandIn }
 #   AfterAll  { Stop-VecMigrateStandIn }
@@ -102,6 +103,15 @@ function Reset-StandInDocs {
 
 function Remove-StandInCollection([string] $Name) {
     $null = Invoke-StandInCommand "qdrant-drop $Name"
+}
+
+function Remove-MilvusStandInCollection([string] $Name) {
+    $null = Invoke-StandInCommand "milvus-drop $Name"
+}
+
+function Reset-MilvusStandInDocs {
+    <# Seeds the Milvus collection "docs" again as at the start (300 entities, 8 dims; tenants acme and globex). #>
+    $null = Invoke-StandInCommand 'milvus-reseed'
 }
 
 function Invoke-QdrantRest([string] $Method, [string] $Path, $Body) {

@@ -46,4 +46,31 @@ public static class ModuleTestData
         }
         return list;
     }
+
+    /// <summary>The Milvus stand-in's token in the module tests: Milvus's own default root user and password.</summary>
+    public const string MilvusToken = "root:Milvus";
+
+    /// <summary>
+    /// Creates the Milvus collection "docs" (Int64 primary key "id", FloatVector "vector" of <see cref="DocsDimension"/>
+    /// with a COSINE index, VarChar "title" and "tenant", the dynamic field on), loaded, and stores 300 entities with ids
+    /// 1..300, every third in tenant "acme" and the others in "globex", "year" in the dynamic field.
+    /// </summary>
+    public static void SeedMilvusDocs(MilvusStandIn milvus)
+    {
+        milvus.AddCollection("docs", [
+            new MilvusStandInField("id", "Int64", IsPrimary: true, Nullable: false, PartitionKey: false, Dim: null, MaxLength: null, ElementType: null, MaxCapacity: null),
+            new MilvusStandInField("vector", "FloatVector", false, false, false, DocsDimension, null, null, null),
+            new MilvusStandInField("title", "VarChar", false, true, false, null, 256, null, null),
+            new MilvusStandInField("tenant", "VarChar", false, true, false, null, 64, null, null),
+        ]);
+        var rng = new Random(11);
+        milvus.AddRows("docs", Enumerable.Range(1, 300).Select(i => new System.Text.Json.Nodes.JsonObject
+        {
+            ["id"] = i,
+            ["vector"] = new System.Text.Json.Nodes.JsonArray(Enumerable.Range(0, DocsDimension).Select(_ => (System.Text.Json.Nodes.JsonNode)(float)(rng.NextDouble() * 2 - 1)).ToArray()),
+            ["title"] = $"doc {i}",
+            ["tenant"] = i % 3 == 0 ? "acme" : "globex",
+            ["year"] = 2000 + i % 25,
+        }));
+    }
 }
