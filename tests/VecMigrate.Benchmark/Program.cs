@@ -95,11 +95,11 @@ namespace VecMigrate.Benchmark
                             if (o.Cases.Contains("g"))
                                 runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "g", copyBytes, schema, o.Stage, () => EngineAsync(o, qdrant, collection, cs, dims, grpc: true)), o.Points));
                             if (o.Cases.Contains("c") && pwsh is not null)
-                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "c", copyBytes, schema, o.Stage, () => PwshAsync(pwsh, o, qdrant, collection, cs, grpc: false)), o.Points));
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "c", copyBytes, schema, o.Stage, () => PwshAsync(pwsh.Value, o, qdrant, collection, cs, grpc: false)), o.Points));
                             if (o.Cases.Contains("cg") && pwsh is not null)
-                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "cg", copyBytes, schema, o.Stage, () => PwshAsync(pwsh, o, qdrant, collection, cs, grpc: true)), o.Points));
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "cg", copyBytes, schema, o.Stage, () => PwshAsync(pwsh.Value, o, qdrant, collection, cs, grpc: true)), o.Points));
                             if (o.Cases.Contains("cv") && pwsh is not null)
-                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "cv", copyBytes, schema, o.Stage, () => PwshAsync(pwsh, o, qdrant, collection, cs, grpc: false, copy: true)), o.Points));
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "cv", copyBytes, schema, o.Stage, () => PwshAsync(pwsh.Value, o, qdrant, collection, cs, grpc: false, copy: true)), o.Points));
                         }
                     }
                     qdrant.DropCollection(collection);
@@ -219,7 +219,7 @@ namespace VecMigrate.Benchmark
                 : (process, []);
         }
 
-        private static string? FindPwsh(Options o, out string why)
+        private static (string FileName, string[] Prefix)? FindPwsh(Options o, out string why)
         {
             why = "";
             if (o.SkipPwsh)
@@ -227,12 +227,9 @@ namespace VecMigrate.Benchmark
                 why = "--skip-pwsh";
                 return null;
             }
-            var pwsh = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "pwsh")).Append("/opt/pwsh/pwsh").FirstOrDefault(File.Exists);
-            if (pwsh is null)
-            {
-                why = "pwsh is neither on PATH nor at /opt/pwsh/pwsh";
-                return null;
-            }
+            // The repository's own PowerShell tool (restored by `dotnet tool restore`), as the tests run it.
+            var pwsh = PwshTool.Find(RepoRoot(), out why);
+            if (pwsh is null) return null;
             var module = o.Module ?? Path.Combine(RepoRoot(), "VecMigrate.psd1");
             if (o.Module is null && !Directory.Exists(Path.Combine(RepoRoot(), "module", "bin")))
             {
@@ -257,7 +254,7 @@ namespace VecMigrate.Benchmark
             return Directory.GetCurrentDirectory();
         }
 
-        private static async Task<(double, long?, double, long)> PwshAsync(string pwsh, Options o, QdrantStandIn qdrant, string collection, string cs, bool grpc, bool copy = false)
+        private static async Task<(double, long?, double, long)> PwshAsync((string FileName, string[] Prefix) pwsh, Options o, QdrantStandIn qdrant, string collection, string cs, bool grpc, bool copy = false)
         {
             static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
             var grpcUrl = grpc ? "-GrpcUrl " + Quote(qdrant.GrpcBaseAddress.ToString()) : "";
@@ -281,8 +278,8 @@ namespace VecMigrate.Benchmark
                 $cpu = [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds
                 "RESULT $($sw.Elapsed.TotalSeconds.ToString([cultureinfo]::InvariantCulture)) $hwm $($cpu.ToString([cultureinfo]::InvariantCulture))"
                 """;
-            var psi = new ProcessStartInfo(pwsh) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "-NoProfile", "-NonInteractive", "-Command", script }) psi.ArgumentList.Add(a);
+            var psi = new ProcessStartInfo(pwsh.FileName) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in pwsh.Prefix.Concat(["-NoProfile", "-NonInteractive", "-Command", script])) psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
             var err = p.StandardError.ReadToEndAsync();
             var output = await p.StandardOutput.ReadToEndAsync();

@@ -1,14 +1,13 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Xml.Linq;
+using VecMigrate.Testing;
 
 namespace VecMigrate.Module.Tests.Support;
 
 /// <summary>
-/// The repository's own PowerShell: the PowerShell .NET tool pinned in .config/dotnet-tools.json, restored by
-/// <c>dotnet tool restore</c> (which .ci/install-deps and the README's test command run) into the NuGet packages
-/// folder, and started as <c>dotnet &lt;the tool's entry dll&gt;</c>, as <c>dotnet tool run pwsh</c> would (without
-/// that command's own start-up, paid once per test otherwise).
+/// The repository's own PowerShell (<see cref="PwshTool"/>), unless <see cref="OverrideVariable"/> names another, for
+/// the pwsh-gated tests.
 /// </summary>
 internal static class Pwsh
 {
@@ -63,38 +62,7 @@ internal static class Pwsh
             return File.Exists(chosen) ? (chosen, []) : null;
         }
 
-        var manifest = System.IO.Path.Combine(Repo.Root, ".config", "dotnet-tools.json");
-        using var json = JsonDocument.Parse(File.ReadAllText(manifest));
-        var tool = json.RootElement.GetProperty("tools").EnumerateObject()
-            .FirstOrDefault(t => t.Name.Equals("powershell", StringComparison.OrdinalIgnoreCase));
-        if (tool.Value.ValueKind != JsonValueKind.Object)
-        {
-            reason = $"{manifest} names no PowerShell tool";
-            return null;
-        }
-        var version = tool.Value.GetProperty("version").GetString()!;
-        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
-            ? configured
-            : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var toolDir = System.IO.Path.Combine(packages, "powershell", version, "tools");
-        // tools/<framework>/any/DotnetToolSettings.xml names the entry point, as the SDK reads it.
-        var settings = Directory.Exists(toolDir)
-            ? Directory.GetFiles(toolDir, "DotnetToolSettings.xml", SearchOption.AllDirectories).OrderDescending(StringComparer.Ordinal).FirstOrDefault()
-            : null;
-        if (settings is null)
-        {
-            reason = $"the PowerShell tool {version} is not restored in {packages} (run `dotnet tool restore` in the repository)";
-            return null;
-        }
-        var entry = XDocument.Load(settings).Descendants("Command")
-            .First(c => (string?)c.Attribute("Name") == "pwsh").Attribute("EntryPoint")!.Value;
-        var dll = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(settings)!, entry);
-        reason = $"the PowerShell tool's entry point {dll} is missing";
-        if (!File.Exists(dll)) return null;
-        reason = "";
-        // The dotnet that runs the tests (the SDK sets DOTNET_HOST_PATH for its children), else the one on PATH.
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        return (dotnet, [dll]);
+        return PwshTool.Find(Repo.Root, out reason);
     }
 
     /// <summary>Runs a script with -NoProfile -NonInteractive; returns exit code and both streams.</summary>
