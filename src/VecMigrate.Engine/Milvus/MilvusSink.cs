@@ -43,11 +43,33 @@ public sealed class MilvusSinkOptions
     /// <summary>How long to wait for a created collection to load.</summary>
     public TimeSpan LoadTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Source field (payload key or typed column) → Milvus field name, in the collection created and in every row
+    /// written (the guide's field renames; a type never changes). Keys not named keep their names.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Rename { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A created collection gets no dynamic field: a payload key with no field of its own is then refused by record
+    /// instead of kept in "$meta" (the guide's dynamic field is on by default).
+    /// </summary>
+    public bool NoDynamicField { get; init; }
+
+    /// <summary>The Milvus field name for a source field or payload key.</summary>
+    internal string FieldFor(string sourceName) => Rename.TryGetValue(sourceName, out var to) ? to : sourceName;
+
     internal void Validate()
     {
         if (BatchSize is < 1 or > 10_000) throw Invalid($"The batch size must be 1 to 10,000 (got {BatchSize}).");
         if (MaxRequestBytes is < 1024 or > MaxRequestBytesLimit) throw Invalid($"The request size must be 1,024 to {MaxRequestBytesLimit:N0} bytes (got {MaxRequestBytes}).");
         if (ShardsNum is < 1 or > 64) throw Invalid($"The number of shards must be 1 to 64 (got {ShardsNum}).");
+        foreach (var (from, to) in Rename)
+        {
+            if (!MilvusTypeMap.FieldName().IsMatch(to))
+                throw Invalid($"-Rename gives '{from}' the name '{to}', which is not a Milvus field name (letters, digits, _; not starting with a digit).");
+        }
+        var twice = Rename.GroupBy(p => p.Value, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) throw Invalid($"-Rename gives {string.Join(" and ", twice.Select(p => $"'{p.Key}'"))} the same name '{twice.Key}'.");
     }
 
     private VecMigrateException Invalid(string message) => new(FailureKind.InvalidArgument, MilvusErrorIds.InvalidArgument, message, Collection);
@@ -203,7 +225,7 @@ public sealed class MilvusSink : IRecordSink
             await _client.EnsureLoadedAsync(_options.Collection, _options.LoadTimeout, ct).ConfigureAwait(false);
             info = await _client.DescribeCollectionAsync(_options.Collection, ct).ConfigureAwait(false) ?? throw _client.NotFound(_options.Collection);
         }
-        return WritePlan.Check(info, vectors, idKinds, _client.Endpoint);
+        return WritePlan.Check(info, vectors, idKinds, _client.Endpoint, _options);
     }
 
     /// <summary>The collection a copy creates: key, vector fields, typed scalar fields, indexes, marker.</summary>
@@ -265,17 +287,28 @@ public sealed class MilvusSink : IRecordSink
             foreach (var f in schema?.Fields ?? [])
             {
                 var plan = schema!.Source == SourceKind.Milvus ? MilvusTypeMap.FromMilvus(f) : MilvusTypeMap.FromPostgres(f);
-                if (plan is null || !MilvusTypeMap.FieldName().IsMatch(f.Name) || used.Contains(f.Name)) continue; // its values go to the dynamic field
-                used.Add(f.Name);
-                var isPartition = f.Name == options.PartitionKey;
+                var name = options.FieldFor(f.Name);
+                if (plan is null || !MilvusTypeMap.FieldName().IsMatch(name))
+                {
+                    // Its values go to the dynamic field; without one, every row would be refused for it: say so once, now.
+                    if (options.NoDynamicField)
+                        problems.Add($"field '{f.Name}' ({f.SourceType}) has {(plan is null ? "no Milvus type" : "no valid Milvus field name")} and -NoDynamicField leaves its values nowhere to go (leave it out of the source, or {(plan is null ? "keep the dynamic field" : "rename it")})");
+                    continue;
+                }
+                if (!used.Add(name))
+                {
+                    if (options.Rename.ContainsKey(f.Name)) problems.Add($"-Rename gives '{f.Name}' the name '{name}', which another field has");
+                    continue;
+                }
+                var isPartition = name == options.PartitionKey;
                 if (isPartition)
                 {
                     partitionFound = true;
-                    if (plan.DataType is not ("Int64" or "VarChar")) { problems.Add($"partition key '{f.Name}' is {plan.DataType}; Milvus partition keys are Int64 or VarChar"); continue; }
+                    if (plan.DataType is not ("Int64" or "VarChar")) { problems.Add($"partition key '{name}' is {plan.DataType}; Milvus partition keys are Int64 or VarChar"); continue; }
                 }
-                p.Add(f.Name, plan.DataType, nullable: plan.Nullable && !isPartition, maxLength: plan.MaxLength, elementType: plan.ElementType, partitionKey: isPartition);
+                p.Add(name, plan.DataType, nullable: plan.Nullable && !isPartition, maxLength: plan.MaxLength, elementType: plan.ElementType, partitionKey: isPartition);
             }
-            if (!partitionFound) problems.Add($"partition key '{options.PartitionKey}' is not a typed field of the source (typed fields: {string.Join(", ", schema?.Fields?.Select(f => f.Name) ?? [])})");
+            if (!partitionFound) problems.Add($"partition key '{options.PartitionKey}' is not a typed field of the source (typed fields: {string.Join(", ", schema?.Fields?.Select(f => options.FieldFor(f.Name)) ?? [])})");
             if (problems.Count > 0)
             {
                 throw new VecMigrateException(FailureKind.IncompatibleTarget, MilvusErrorIds.Incompatible,
@@ -312,7 +345,7 @@ public sealed class MilvusSink : IRecordSink
             w.WriteString("description", _marker.ToString());
             w.WriteStartObject("schema");
             w.WriteBoolean("autoID", false);
-            w.WriteBoolean("enableDynamicField", true);
+            w.WriteBoolean("enableDynamicField", !_options.NoDynamicField);
             w.WriteStartArray("fields");
             foreach (var f in _fields) f(w);
             w.WriteEndArray();
@@ -348,21 +381,23 @@ public sealed class MilvusSink : IRecordSink
         private readonly Dictionary<string, MilvusField> _scalars = new(StringComparer.Ordinal);
         private readonly HashSet<string> _reserved = new(StringComparer.Ordinal) { "$meta" };
         private readonly string? _namespaceField;
+        private readonly MilvusSinkOptions _options;
 
-        private WritePlan(MilvusCollectionInfo info, MilvusField pk, string? namespaceField)
+        private WritePlan(MilvusCollectionInfo info, MilvusField pk, string? namespaceField, MilvusSinkOptions options)
         {
             _info = info;
             _pk = pk;
             _namespaceField = namespaceField;
+            _options = options;
         }
 
-        public static WritePlan Check(MilvusCollectionInfo info, IReadOnlyList<VectorField> vectors, IdKinds idKinds, Uri endpoint)
+        public static WritePlan Check(MilvusCollectionInfo info, IReadOnlyList<VectorField> vectors, IdKinds idKinds, Uri endpoint, MilvusSinkOptions options)
         {
             var problems = new List<string>();
             var pk = info.PrimaryField!;
             var marker = MilvusMarker.Parse(info.Description);
             var ns = marker.NamespaceField is { } nf && info.Fields.Any(f => f.Name == nf) ? nf : null;
-            var plan = new WritePlan(info, pk, ns);
+            var plan = new WritePlan(info, pk, ns, options);
             if (pk.AutoId) problems.Add($"its key '{pk.Name}' is Auto ID, which would give the records new ids");
             if (pk.Type == "Int64" && (idKinds & ~IdKinds.Unsigned) != 0) problems.Add($"its key '{pk.Name}' is Int64 but the records' ids are {idKinds}");
             if (pk.Type == "VarChar" && (idKinds & IdKinds.Unsigned) != 0) problems.Add($"its key '{pk.Name}' is VarChar but the records' ids are unsigned integers (they would come back as strings)");
@@ -450,17 +485,20 @@ public sealed class MilvusSink : IRecordSink
                 if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Reject(r, MilvusErrorIds.InvalidValue, "its payload is not a JSON object");
                 foreach (var p in doc.RootElement.EnumerateObject())
                 {
-                    if (_scalars.TryGetValue(p.Name, out var f))
+                    var name = _options.FieldFor(p.Name);
+                    var shown = name == p.Name ? $"payload key '{p.Name}'" : $"payload key '{p.Name}' (renamed '{name}')";
+                    if (_scalars.TryGetValue(name, out var f))
                     {
-                        seen.Add(p.Name);
+                        if (!seen.Add(name)) throw Reject(r, MilvusErrorIds.InvalidValue, $"{shown} gives field '{name}' a second value");
                         WriteScalar(r, w, f, p.Value);
                         continue;
                     }
-                    if (_reserved.Contains(p.Name)) throw Reject(r, MilvusErrorIds.InvalidValue, $"payload key '{p.Name}' is the name of a field Milvus keeps apart (key, vector or reserved)");
-                    if (!_info.EnableDynamicField) throw Reject(r, MilvusErrorIds.InvalidValue, $"payload key '{p.Name}' has no field, and collection '{_info.Name}' has no dynamic field");
-                    if (p.Value.ValueKind == JsonValueKind.Null) throw Reject(r, MilvusErrorIds.InvalidValue, $"payload key '{p.Name}' is null, and Milvus drops null keys of the dynamic field (it would not come back)");
-                    if (!SurvivesDynamic(p.Value, out var why)) throw Reject(r, MilvusErrorIds.InvalidValue, $"payload key '{p.Name}': {why}");
-                    w.WritePropertyName(p.Name);
+                    if (_reserved.Contains(name)) throw Reject(r, MilvusErrorIds.InvalidValue, $"{shown} is the name of a field Milvus keeps apart (key, vector or reserved)");
+                    if (!_info.EnableDynamicField) throw Reject(r, MilvusErrorIds.InvalidValue, $"{shown} has no field, and collection '{_info.Name}' has no dynamic field");
+                    if (p.Value.ValueKind == JsonValueKind.Null) throw Reject(r, MilvusErrorIds.InvalidValue, $"{shown} is null, and Milvus drops null keys of the dynamic field (it would not come back)");
+                    if (!SurvivesDynamic(p.Value, out var why)) throw Reject(r, MilvusErrorIds.InvalidValue, $"{shown}: {why}");
+                    if (!seen.Add(name)) throw Reject(r, MilvusErrorIds.InvalidValue, $"{shown} gives key '{name}' a second value");
+                    w.WritePropertyName(name);
                     p.Value.WriteTo(w);
                 }
             }

@@ -75,6 +75,12 @@ public sealed class MilvusTargetSpec : MigrationTargetSpec
 
     public int? ShardsNum { get; init; }
 
+    /// <inheritdoc cref="MilvusSinkOptions.Rename"/>
+    public IReadOnlyDictionary<string, string> Rename { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <inheritdoc cref="MilvusSinkOptions.NoDynamicField"/>
+    public bool NoDynamicField { get; init; }
+
     public bool HasToken => _token is not null;
 
     public override string Description => $"Milvus {Url} collection '{Collection}'";
@@ -83,5 +89,6 @@ public sealed class MilvusTargetSpec : MigrationTargetSpec
         new MilvusSink(new MilvusClient(Url, _token, transport, Database), new MilvusSinkOptions(Collection)
         {
             BatchSize = BatchSize, CreateCollection = CreateCollection, PartitionKey = PartitionKey, ShardsNum = ShardsNum,
+            Rename = Rename, NoDynamicField = NoDynamicField,
         });
 }

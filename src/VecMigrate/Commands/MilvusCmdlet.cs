@@ -113,6 +113,19 @@ public abstract class MilvusWriteCmdlet : MilvusCmdlet
     /// <summary>The collection must exist: it is not created.</summary>
     [Parameter]
     public SwitchParameter NoCreate { get; set; }
+
+    /// <summary>Source field (payload key or typed column) → Milvus field name; types do not change.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public System.Collections.IDictionary? Rename { get; set; }
+
+    /// <summary>A created collection gets no dynamic field: payload keys without a field of their own are refused by record.</summary>
+    [Parameter]
+    public SwitchParameter NoDynamicField { get; set; }
+
+    /// <summary>-Rename as the engine takes it.</summary>
+    private protected IReadOnlyDictionary<string, string> Renames() =>
+        PowerShellValues.StringPairs(Rename).ToDictionary(StringComparer.Ordinal);
 }
 
 /// <summary>Completes -Collection and -Name with the collections of the -Url typed so far (MILVUS_TOKEN or -ApiKey).</summary>

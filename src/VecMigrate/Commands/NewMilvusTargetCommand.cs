@@ -15,7 +15,7 @@ public sealed class NewMilvusTargetCommand : MilvusWriteCmdlet
         WriteObject(Create(() => new MilvusTargetSpec(url, token, Collection)
         {
             Database = Database, BatchSize = BatchSize, PartitionKey = PartitionKey, ShardsNum = ShardsNum == 0 ? null : ShardsNum,
-            CreateCollection = !NoCreate,
+            CreateCollection = !NoCreate, Rename = Renames(), NoDynamicField = NoDynamicField,
         }));
     }
 }

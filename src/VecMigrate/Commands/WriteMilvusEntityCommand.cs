@@ -42,6 +42,7 @@ public sealed class WriteMilvusEntityCommand : MilvusWriteCmdlet
         var options = new MilvusSinkOptions(Collection)
         {
             BatchSize = BatchSize, PartitionKey = PartitionKey, ShardsNum = ShardsNum == 0 ? null : ShardsNum, CreateCollection = !NoCreate,
+            Rename = Renames(), NoDynamicField = NoDynamicField,
         };
         _writer = OpenSink(() => new MilvusSink(client, options));
         StartWriting(first, $"Writing to Milvus collection '{Collection}'", Checkpoint, Resume, CheckpointFiles(StateDirectory));

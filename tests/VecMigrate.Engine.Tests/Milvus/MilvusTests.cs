@@ -140,6 +140,65 @@ public sealed class PgMilvusRoundTripTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task Renamed_fields_get_their_new_names_in_the_collection_and_the_rows()
+    {
+        var cs = await pg.NewDatabaseAsync();
+        await MilvusKit.ExecAsync(cs, "CREATE EXTENSION IF NOT EXISTS vector; CREATE TABLE t (id bigint PRIMARY KEY, embedding vector(3), city text NOT NULL, title text); " +
+            "INSERT INTO t VALUES (1,'[1,2,3]','Oslo','one'),(2,'[3,2,1]','Bergen','two'),(3,'[0,1,0]','Oslo',NULL)");
+        await using var m = await MilvusStandIn.StartAsync();
+        using var tr = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, tr);
+        var options = new MilvusSinkOptions("t") { Rename = new Dictionary<string, string> { ["city"] = "tenant", ["title"] = "doc_title" }, PartitionKey = "tenant" };
+        await using (var sink = new MilvusSink(client, options))
+            Assert.Equal(3, (await sink.WriteThroughRunnerAsync(new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = "t" }).ReadAsync())).RecordsWritten);
+
+        var c = m.Collections["t"];
+        Assert.Equal(["id", "vector", "tenant", "doc_title"], c.Fields.Select(f => f.Name));
+        Assert.True(c.Fields.Single(f => f.Name == "tenant").PartitionKey); // -PartitionKey names the field after renaming
+        Assert.Equal(("VarChar", true), (c.Fields.Single(f => f.Name == "doc_title").DataType, c.Fields.Single(f => f.Name == "doc_title").Nullable)); // the type kept
+        var back = await MilvusKit.ReadAllAsync(client, "t");
+        Assert.Equal("""{"tenant":"Oslo","doc_title":"one"}""", back.Single(r => r.Id.AsUnsigned == 1).Payload!.ToString());
+        Assert.Equal("""{"tenant":"Oslo","doc_title":null}""", back.Single(r => r.Id.AsUnsigned == 3).Payload!.ToString());
+
+        var clash = new MilvusSinkOptions("t3") { Rename = new Dictionary<string, string> { ["city"] = "x", ["title"] = "x" } };
+        Assert.Contains("the same name 'x'", Assert.Throws<VecMigrateException>(() => new MilvusSink(client, clash)).Message);
+        var bad = new MilvusSinkOptions("t4") { Rename = new Dictionary<string, string> { ["city"] = "1city" } };
+        Assert.Contains("not a Milvus field name", Assert.Throws<VecMigrateException>(() => new MilvusSink(client, bad)).Message);
+    }
+
+    [Fact]
+    public async Task Without_a_dynamic_field_an_untyped_column_is_refused_before_writing_and_an_extra_payload_key_by_record()
+    {
+        var cs = await pg.NewDatabaseAsync();
+        await MilvusKit.ExecAsync(cs, "CREATE EXTENSION IF NOT EXISTS vector; CREATE TABLE t (id bigint PRIMARY KEY, embedding vector(3), amount numeric); INSERT INTO t VALUES (1,'[1,2,3]',2.5)");
+        await using var m = await MilvusStandIn.StartAsync();
+        using var tr = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, tr);
+        await using (var sink = new MilvusSink(client, new MilvusSinkOptions("t") { NoDynamicField = true }))
+        {
+            var e = await Assert.ThrowsAsync<VecMigrateException>(() => sink.WriteThroughRunnerAsync(new PgVectorSource(new PgReadOptions { ConnectionString = cs, Table = "t" }).ReadAsync()));
+            Assert.Equal(MilvusErrorIds.Incompatible, e.ErrorId);
+            Assert.Contains("field 'amount' (numeric) has no Milvus type and -NoDynamicField leaves its values nowhere to go", e.Message);
+        }
+        Assert.False(m.Collections.ContainsKey("t"));
+
+        // Records without a schema: the collection has key and vector only, so a payload key has nowhere to go.
+        static VectorRecord R(ulong id, string? payload) => new(id, new Dictionary<string, VectorValue> { [""] = new DenseVector([1f, 2f, (float)id]) },
+            payload is null ? null : JsonPayload.FromString(payload));
+        var rejections = new List<RecordRejectedException>();
+        await using (var sink = new MilvusSink(client, new MilvusSinkOptions("plain") { NoDynamicField = true }))
+        {
+            var summary = await sink.WriteThroughRunnerAsync(new[] { R(1, null), R(2, """{"extra":1}"""), R(3, "{}") }.ToAsyncEnumerable(), rejections.Add);
+            Assert.Equal((2L, 1L), (summary.RecordsWritten, summary.RecordsRejected));
+        }
+        Assert.False(m.Collections["plain"].EnableDynamicField);
+        var rejected = Assert.Single(rejections);
+        Assert.Equal(2UL, rejected.Record.Id.AsUnsigned);
+        Assert.Contains("payload key 'extra' has no field, and collection 'plain' has no dynamic field", rejected.Message);
+        Assert.Equal([1L, 3L], m.Collections["plain"].Rows.Keys.Cast<long>());
+    }
+
+    [Fact]
     public async Task Copy_from_Postgres_to_Milvus_resumes_after_an_interruption_without_losing_or_doubling()
     {
         var cs = await pg.NewDatabaseAsync();
