@@ -11,7 +11,11 @@ namespace VecMigrate.Engine.Pipeline;
 /// <param name="Records">Records acknowledged in all runs.</param>
 /// <param name="Completed">The source was read to its end and everything acknowledged.</param>
 /// <param name="UpdatedAt">When the checkpoint last moved.</param>
-public sealed record MigrationCheckpoint(string Name, string Source, string Target, string? Position, long Records, bool Completed, DateTimeOffset UpdatedAt);
+public sealed record MigrationCheckpoint(string Name, string Source, string Target, string? Position, long Records, bool Completed, DateTimeOffset UpdatedAt)
+{
+    /// <summary>The number of partitions when this is the whole of a split migration (its partitions are checkpoints of their own); else null.</summary>
+    public int? Partitions { get; init; }
+}
 
 /// <summary>
 /// Where checkpoints are kept: the target database (<c>PgCheckpointStore.Open</c>: advanced in each batch's own

@@ -47,6 +47,14 @@ public interface IRecordSink : IAsyncDisposable
     ICheckpointStore? AttachCheckpoint(string name, string source, bool resume) => null;
 
     /// <summary>
+    /// Asks the sink to commit each batch only while <paramref name="holder"/> holds the lease of the checkpoint it
+    /// is about to be attached to (a partition of a split migration), checked and renewed by
+    /// <paramref name="lease"/> in the batch's own commit. Called before <see cref="AttachCheckpoint"/>. False when the
+    /// sink cannot (then the runner refuses to run partitions into it).
+    /// </summary>
+    bool AttachLease(string holder, TimeSpan lease) => false;
+
+    /// <summary>
     /// Adds one record to the open batch, sending the batch when full. Throws
     /// <see cref="RecordRejectedException"/> for a record that cannot be written (the sink goes on).
     /// </summary>

@@ -85,6 +85,21 @@ public sealed record MigrationSummary(string Source, string Target, string? Chec
     public long TotalRecords => RecordsBefore + RecordsWritten;
 
     public double RecordsPerSecond => Elapsed.TotalSeconds > 0 ? RecordsWritten / Elapsed.TotalSeconds : 0;
+
+    /// <summary>The lanes this run wrote with, for a migration split into partitions; null for one that is not split.</summary>
+    public int? Lanes { get; init; }
+
+    /// <summary>The partitions of the split (null when not split).</summary>
+    public int? PartitionCount { get; init; }
+
+    /// <summary>The partitions complete when the run ended, by any worker (null when not split).</summary>
+    public int? PartitionsCompleted { get; init; }
+
+    /// <summary>What this run did in each partition it took, in the order it finished them (null when not split).</summary>
+    public IReadOnlyList<MigrationSummary>? Parts { get; init; }
+
+    /// <summary>The partition's checkpoint, for a summary in <see cref="Parts"/> (e.g. big#3/8); null otherwise.</summary>
+    public string? Partition => Checkpoint is { } name && PartitionNames.TryParse(name, out _, out var p) ? p.ToString() : null;
 }
 
 /// <summary>
@@ -229,7 +244,8 @@ public static class Migration
                 }
                 return null;
             }
-            _name = CheckpointNames.Check(options.Checkpoint);
+            // A partition of a split migration runs under its own checkpoint, named after the whole (big#3/8).
+            _name = PartitionNames.TryParse(options.Checkpoint, out _, out _) ? options.Checkpoint : CheckpointNames.Check(options.Checkpoint);
             _store = sink.AttachCheckpoint(_name, source.Description, options.Resume);
             _transactional = _store is not null;
             if (_store is null)
@@ -244,6 +260,12 @@ public static class Migration
             }
             var state = await _store.GetAsync(_name, ct).ConfigureAwait(false);
             if (state is null) return null;
+            if (state.Partitions is { } parts)
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationCheckpointSplit",
+                    $"Checkpoint '{_name}' ({_store.Location}) is split into {parts} partitions, each with its own position; resume it with Copy-VectorData " +
+                    "(-Parallel, -Partition, or neither: one lane), not record by record. Nothing was read or written.", _name);
+            }
             if (!string.Equals(state.Source, source.Description, StringComparison.Ordinal) || !string.Equals(state.Target, sink.Target, StringComparison.Ordinal))
             {
                 throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationCheckpointMismatch",

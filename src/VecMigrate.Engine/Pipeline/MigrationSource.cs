@@ -40,6 +40,19 @@ public sealed class MigrationSource
     public Task<long?> EstimateCountAsync(CancellationToken cancellationToken = default) =>
         EstimateCount?.Invoke(cancellationToken) ?? Task.FromResult<long?>(null);
 
+    /// <summary>
+    /// Splits the source into <c>n</c> parts that together hold every record exactly once (for parallel lanes and
+    /// workers), each part as its bounds in the source's own terms: stored with the checkpoint and given back to
+    /// <see cref="Narrow"/> by every worker. Null where the source cannot be split (<see cref="CannotSplitBecause"/> says why).
+    /// </summary>
+    public Func<int, CancellationToken, Task<IReadOnlyList<string>>>? Split { get; init; }
+
+    /// <summary>The source narrowed to one part's bounds (from <see cref="Split"/>); its description names the bounds.</summary>
+    public Func<string, MigrationSource>? Narrow { get; init; }
+
+    /// <summary>Why the source cannot be split, for the error that refuses parallel lanes on it.</summary>
+    public string? CannotSplitBecause { get; init; }
+
     public override string ToString() => Description;
 
     /// <summary>

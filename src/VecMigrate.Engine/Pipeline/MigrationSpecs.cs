@@ -38,6 +38,15 @@ public abstract class MigrationTargetSpec
     /// <summary>Opens the sink; the caller disposes it.</summary>
     public abstract IRecordSink Open(RestTransport transport, ILoggerFactory loggers);
 
+    /// <summary>
+    /// Where a migration into this target split into partitions is kept, with each partition's lease; null when the
+    /// target cannot fence a partition's batches with its lease (then parallel lanes and partitions are refused).
+    /// </summary>
+    public virtual IPartitionLedger? OpenPartitionLedger() => null;
+
+    /// <summary>Why parallel lanes cannot write into this target as it is set up (e.g. a mode that empties it first); null when they can.</summary>
+    public virtual string? CannotWriteInParallelBecause => null;
+
     /// <summary>After a complete copy: work that waits for all the data (e.g. building indexes).</summary>
     public virtual Task FinishAsync(IRecordSink sink, CancellationToken cancellationToken) => Task.CompletedTask;
 

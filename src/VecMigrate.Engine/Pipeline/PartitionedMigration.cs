@@ -1,0 +1,400 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace VecMigrate.Engine.Pipeline;
+
+/// <summary>How a <see cref="PartitionedMigration"/> runs.</summary>
+public sealed class PartitionedMigrationOptions
+{
+    /// <summary>How long a partition's lease lasts without a committed batch renewing it.</summary>
+    public static readonly TimeSpan DefaultLease = TimeSpan.FromMinutes(5);
+
+    /// <summary>At most this many lanes in one process.</summary>
+    public const int MaxLanes = 64;
+
+    /// <summary>The whole migration's checkpoint name; each partition's is this with <c>#i/N</c>.</summary>
+    public required string Checkpoint { get; init; }
+
+    /// <summary>Continue the checkpoint when it exists (as <see cref="MigrationOptions.Resume"/>).</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>
+    /// Lanes in this process: each takes a free partition, copies it, and takes the next until none is left. A new
+    /// checkpoint is split into this many partitions unless <see cref="Partition"/> says otherwise.
+    /// </summary>
+    public int Lanes { get; init; } = 1;
+
+    /// <summary>Worker mode: this partition only (a new checkpoint is split into its count); null takes any free one.</summary>
+    public PartitionSelector? Partition { get; init; }
+
+    /// <summary>A partition's lease: another worker may take it over once this long has passed without a commit.</summary>
+    public TimeSpan Lease { get; init; } = DefaultLease;
+
+    /// <summary>Who holds this process's leases (shown by Get-VecMigrateCheckpoint).</summary>
+    public string Holder { get; init; } = PartitionNames.NewHolder();
+
+    public int MaxReconnects { get; init; } = 5;
+
+    public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Stop taking partitions and reading once this much time has passed (each lane commits what it read).</summary>
+    public TimeSpan? TimeLimit { get; init; }
+
+    /// <summary>As <see cref="MigrationOptions.OnRejected"/>; lanes call it one at a time.</summary>
+    public Func<RecordRejectedException, CancellationToken, ValueTask>? OnRejected { get; init; }
+
+    /// <summary>
+    /// Work that waits for all the data (building indexes), run once by the worker that completes the last partition,
+    /// with the last of its sinks that wrote records (null when it wrote none in this run).
+    /// </summary>
+    public Func<IRecordSink?, CancellationToken, Task>? Finish { get; init; }
+
+    /// <summary>The counts of all lanes together after each acknowledged batch; lanes call it one at a time.</summary>
+    public Action<MigrationProgress>? Progress { get; init; }
+}
+
+/// <summary>
+/// A migration split into partitions that lanes in this process, or workers anywhere (runbook jobs, machines,
+/// ForEach-Object -Parallel), copy side by side: the split is fixed when the checkpoint is created and stored with
+/// it, each partition is an ordinary resumable <see cref="Migration"/> under its own checkpoint (<c>big#3/8</c>), and a
+/// lease decides who writes it.
+/// </summary>
+/// <remarks>
+/// <para>Exactly once holds per partition as it does for one run: a Postgres target commits each batch with its
+/// partition's checkpoint position in the same transaction. The lease is checked and renewed in that transaction
+/// too, so a worker that stalled past its lease and lost the partition to another cannot commit into it any more:
+/// its batch rolls back and it moves on.</para>
+/// <para>A worker that dies leaves its partition to the next one that runs once the lease has run out
+/// (<see cref="PartitionedMigrationOptions.Lease"/>); one that stops on its own (time limit, error) gives it up at
+/// once.</para>
+/// </remarks>
+public static class PartitionedMigration
+{
+    /// <summary>The error id of a batch refused because its lane no longer held the partition's lease.</summary>
+    public const string LeaseLostId = "PartitionLeaseLost";
+
+    /// <summary>
+    /// Runs the split migration. <paramref name="openSink"/> makes one sink per partition run (its own connection);
+    /// the runner disposes them.
+    /// </summary>
+    public static Task<MigrationSummary> RunAsync(MigrationSource source, Func<IRecordSink> openSink, IPartitionLedger ledger,
+        PartitionedMigrationOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(openSink);
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Lanes is < 1 or > PartitionedMigrationOptions.MaxLanes)
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "PartitionLanesInvalid",
+                $"Lanes must be between 1 and {PartitionedMigrationOptions.MaxLanes} (got {options.Lanes}).");
+        }
+        if (options.Lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "The lease must be positive.");
+        return new Run(source, openSink, ledger, options, logger ?? NullLogger.Instance).ExecuteAsync(cancellationToken);
+    }
+
+    /// <summary>Whether <paramref name="ex"/> (or what it wraps) is a batch refused for a lost lease.</summary>
+    public static bool IsLeaseLost(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is VecMigrateException { ErrorId: LeaseLostId }) return true;
+        }
+        return false;
+    }
+
+    private sealed class Run(MigrationSource source, Func<IRecordSink> openSink, IPartitionLedger ledger, PartitionedMigrationOptions options, ILogger logger)
+    {
+        private readonly Stopwatch _clock = new();
+        private readonly object _gate = new();
+        private readonly SemaphoreSlim _rejectGate = new(1, 1);
+        private readonly Dictionary<int, MigrationProgress> _progress = [];
+        private readonly List<MigrationSummary> _parts = [];
+        private string _name = "";
+        private string _target = "";
+        private long _before;
+        private IRecordSink? _finisher;
+
+        public async Task<MigrationSummary> ExecuteAsync(CancellationToken ct)
+        {
+            _clock.Start();
+            _name = CheckpointNames.Check(options.Checkpoint);
+            if (source.Split is null || source.Narrow is null)
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationSourceCannotSplit",
+                    $"{source.Description} cannot be split into partitions: {source.CannotSplitBecause ?? "it has no way to read a part of it."} " +
+                    "Copy it without -Parallel or -Partition. Nothing was read or written.", source.Description);
+            }
+            await using (var probe = openSink())
+            {
+                _target = probe.Target;
+                if (!probe.AttachLease(options.Holder, options.Lease))
+                {
+                    throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationTargetCannotSplit",
+                        $"{_target} cannot fence a partition's batches with its lease, so two workers could write the same partition; copy into it without -Parallel or -Partition.",
+                        _target);
+                }
+            }
+
+            var whole = await OpenAsync(ct).ConfigureAwait(false);
+            _before = whole.Records;
+            var count = whole.Partitions.Count;
+            if (whole.Completed)
+            {
+                MigrationLog.AlreadyComplete(logger, _name, whole.Records, whole.Target);
+                return Summary(whole, alreadyComplete: true, completed: true);
+            }
+
+            List<int> wanted;
+            if (options.Partition is { } one)
+            {
+                var state = whole.Partitions[one.Index - 1];
+                if (state.Completed)
+                {
+                    // Its part is done; the whole may still wait for being marked complete (its last worker died before).
+                    await CompleteWholeAsync(ct).ConfigureAwait(false);
+                    whole = await ReloadAsync(ct).ConfigureAwait(false);
+                    return Summary(whole, alreadyComplete: true, completed: true);
+                }
+                if (!await ledger.TryTakeAsync(_name, one.Index, options.Holder, options.Lease, ct).ConfigureAwait(false))
+                {
+                    var now = (await ReloadAsync(ct).ConfigureAwait(false)).Partitions[one.Index - 1];
+                    if (now.Completed) return Summary(await ReloadAsync(ct).ConfigureAwait(false), alreadyComplete: true, completed: true);
+                    throw new VecMigrateException(FailureKind.InvalidArgument, "PartitionHeld",
+                        $"Partition {one} of checkpoint '{_name}' ({ledger.Location}) is being written by {now.Holder}, whose lease lasts until {now.LeaseUntil:u}. " +
+                        "Run this worker again after that to take it over if that worker has stopped. Nothing was read or written.", now.Name);
+                }
+                wanted = [one.Index];
+            }
+            else
+            {
+                wanted = whole.Partitions.Where(p => !p.Completed).Select(p => p.Index).ToList();
+            }
+            MigrationLog.PartitionsStarting(logger, _name, count, wanted.Count, Math.Min(options.Lanes, wanted.Count), options.Holder);
+
+            var queue = new ConcurrentQueue<int>(wanted);
+            var taken = options.Partition is not null; // a worker's one partition is taken above
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            Exception? failure = null;
+            var lanes = Enumerable.Range(0, Math.Min(options.Lanes, wanted.Count)).Select(_ => Task.Run(async () =>
+            {
+                try
+                {
+                    while (!stop.IsCancellationRequested && !TimeUp() && queue.TryDequeue(out var index))
+                    {
+                        if (!taken && !await ledger.TryTakeAsync(_name, index, options.Holder, options.Lease, stop.Token).ConfigureAwait(false))
+                        {
+                            continue; // complete meanwhile, or another worker holds it: go on with the next
+                        }
+                        await RunPartitionAsync(whole.Partitions[index - 1], stop.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    lock (_gate) failure ??= ex;
+                    await stop.CancelAsync().ConfigureAwait(false); // the other lanes commit what they have and stop
+                }
+            }, CancellationToken.None)).ToList();
+            try
+            {
+                await Task.WhenAll(lanes).ConfigureAwait(false);
+                if (failure is not null)
+                {
+                    // The caller's Ctrl+C is what it is; a lane's own failure is the run's.
+                    ct.ThrowIfCancellationRequested();
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+                }
+                if (await CompleteWholeAsync(ct).ConfigureAwait(false) && options.Finish is { } finish)
+                {
+                    await finish(_finisher, ct).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                if (_finisher is not null) await _finisher.DisposeAsync().ConfigureAwait(false);
+            }
+            _clock.Stop();
+            whole = await ReloadAsync(ct).ConfigureAwait(false);
+            var done = options.Partition is { } p ? whole.Partitions[p.Index - 1].Completed : whole.Completed;
+            var summary = Summary(whole, alreadyComplete: false, completed: done);
+            MigrationLog.Finished(logger, summary.RecordsRead, summary.RecordsWritten, summary.RecordsRejected, summary.TotalRecords,
+                summary.Reconnects, summary.Elapsed.TotalSeconds);
+            return summary;
+        }
+
+        private bool TimeUp() => options.TimeLimit is { } limit && _clock.Elapsed >= limit;
+
+        /// <summary>Finds the split (making it when there is none) and refuses one that belongs to another migration or split.</summary>
+        private async Task<PartitionedCheckpoint> OpenAsync(CancellationToken ct)
+        {
+            var found = await ledger.GetAsync(_name, ct).ConfigureAwait(false);
+            if (found is not null)
+            {
+                Check(found);
+                if (!options.Resume)
+                {
+                    throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationCheckpointExists",
+                        $"Checkpoint '{_name}' ({ledger.Location}) already records {found.Records} records in {found.Partitions.Count} partitions written to {found.Target}{(found.Completed ? " and is complete" : "")}. " +
+                        "Resume it, or remove it to start over. Nothing was read or written.", _name);
+                }
+                return found;
+            }
+            var count = options.Partition?.Count ?? options.Lanes;
+            var bounds = await source.Split!(count, ct).ConfigureAwait(false);
+            if (bounds.Count != count) throw new InvalidOperationException($"The source split into {bounds.Count} parts, not {count}.");
+            var parts = bounds.Select(b => (b, source.Narrow!(b).Description)).ToList();
+            var stored = await ledger.CreateAsync(_name, source.Description, _target, parts, ct).ConfigureAwait(false);
+            Check(stored); // another worker may have made it first, with its own count
+            return stored;
+        }
+
+        private void Check(PartitionedCheckpoint found)
+        {
+            if (!string.Equals(found.Source, source.Description, StringComparison.Ordinal) || !string.Equals(found.Target, _target, StringComparison.Ordinal))
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationCheckpointMismatch",
+                    $"Checkpoint '{_name}' ({ledger.Location}) was recorded for {found.Source} → {found.Target}, not {source.Description} → {_target}. " +
+                    "Use another checkpoint name, or remove this one to start over. Nothing was read or written.", _name);
+            }
+            if (options.Partition is { } one && one.Count != found.Partitions.Count)
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "PartitionSplitMismatch",
+                    $"Checkpoint '{_name}' ({ledger.Location}) is split into {found.Partitions.Count} partitions, so partition {one} does not exist in it; " +
+                    $"ask for one of 1/{found.Partitions.Count} to {found.Partitions.Count}/{found.Partitions.Count}. The split is fixed when the checkpoint is created. Nothing was read or written.", _name);
+            }
+        }
+
+        private async Task<PartitionedCheckpoint> ReloadAsync(CancellationToken ct) =>
+            await ledger.GetAsync(_name, ct).ConfigureAwait(false)
+            ?? throw new VecMigrateException(FailureKind.NotFound, "MigrationCheckpointRemoved",
+                $"Checkpoint '{_name}' ({ledger.Location}) was removed while the migration ran.", _name);
+
+        private async Task<bool> CompleteWholeAsync(CancellationToken ct)
+        {
+            if (!await ledger.TryCompleteAsync(_name, ct).ConfigureAwait(false)) return false;
+            MigrationLog.PartitionsCompleted(logger, _name);
+            return true;
+        }
+
+        /// <summary>Copies one partition under its own checkpoint, on its own sink; gives its lease up when it stops short.</summary>
+        private async Task RunPartitionAsync(PartitionState part, CancellationToken ct)
+        {
+            var sink = openSink();
+            var keep = false;
+            try
+            {
+                if (!sink.AttachLease(options.Holder, options.Lease)) throw new InvalidOperationException("The sink stopped taking leases.");
+                var narrowed = source.Narrow!(part.Bounds);
+                var remaining = options.TimeLimit is { } limit ? limit - _clock.Elapsed : (TimeSpan?)null;
+                if (remaining is { } r && r <= TimeSpan.Zero) return;
+                MigrationSummary summary;
+                try
+                {
+                    summary = await Migration.RunAsync(narrowed, sink, new MigrationOptions
+                    {
+                        Checkpoint = part.Name,
+                        Resume = true,
+                        MaxReconnects = options.MaxReconnects,
+                        ReconnectDelay = options.ReconnectDelay,
+                        TimeLimit = remaining,
+                        OnRejected = options.OnRejected is { } onRejected ? async (e, token) =>
+                        {
+                            await _rejectGate.WaitAsync(token).ConfigureAwait(false);
+                            try { await onRejected(e, token).ConfigureAwait(false); }
+                            finally { _rejectGate.Release(); }
+                        } : null,
+                        Progress = p => Report(part.Index, p),
+                    }, logger, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsLeaseLost(ex))
+                {
+                    // Another worker took the partition over after this lane's lease ran out: its batch was rolled back.
+                    MigrationLog.LeaseLost(logger, part.Name, options.Holder);
+                    return;
+                }
+                catch
+                {
+                    await ReleaseQuietlyAsync(part.Index).ConfigureAwait(false);
+                    throw;
+                }
+                lock (_gate)
+                {
+                    _parts.Add(summary);
+                    _progress[part.Index] = new MigrationProgress(summary.RecordsRead, summary.RecordsWritten, summary.RecordsRejected, 0, summary.Elapsed);
+                    if (summary.RecordsWritten > 0)
+                    {
+                        // The last sink that wrote is kept for the work that waits for all the data (it knows the table's plan).
+                        (sink, _finisher) = (_finisher!, sink);
+                        keep = sink is null;
+                    }
+                }
+                if (!summary.Completed) await ReleaseQuietlyAsync(part.Index).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (!keep && sink is not null) await sink.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        private async Task ReleaseQuietlyAsync(int index)
+        {
+            try
+            {
+                await ledger.ReleaseAsync(_name, index, options.Holder, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (VecMigrateException)
+            {
+                // The lease runs out on its own; the next worker waits for that instead.
+            }
+        }
+
+        private void Report(int partition, MigrationProgress p)
+        {
+            if (options.Progress is not { } progress) return;
+            lock (_gate)
+            {
+                _progress[partition] = p;
+                long read = 0, written = 0, rejected = 0;
+                foreach (var q in _progress.Values)
+                {
+                    read += q.RecordsRead;
+                    written += q.RecordsWritten;
+                    rejected += q.RecordsRejected;
+                }
+                progress(new MigrationProgress(read, written, rejected, _before + written, _clock.Elapsed));
+            }
+        }
+
+        private MigrationSummary Summary(PartitionedCheckpoint whole, bool alreadyComplete, bool completed)
+        {
+            lock (_gate)
+            {
+                var parts = _parts.ToList();
+                var written = parts.Sum(p => p.RecordsWritten);
+                return new MigrationSummary(source.Description, _target, _name, null, whole.Records - written,
+                    parts.Sum(p => p.RecordsRead), written, parts.Sum(p => p.RecordsRejected), parts.Sum(p => p.RecordsReread),
+                    parts.Sum(p => p.Reconnects), completed, alreadyComplete, _clock.Elapsed)
+                {
+                    Lanes = options.Lanes,
+                    PartitionCount = whole.Partitions.Count,
+                    PartitionsCompleted = whole.Partitions.Count(p => p.Completed),
+                    Parts = parts,
+                };
+            }
+        }
+    }
+}
+
+internal static partial class MigrationLog
+{
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Checkpoint '{Checkpoint}' is split into {Count} partitions: {Open} to do here in {Lanes} lane(s), as {Holder}")]
+    public static partial void PartitionsStarting(ILogger logger, string checkpoint, int count, int open, int lanes, string holder);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Partition {Partition} went to another worker after the lease of {Holder} ran out; its open batch was rolled back")]
+    public static partial void LeaseLost(ILogger logger, string partition, string holder);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "Every partition of checkpoint '{Checkpoint}' is complete: the migration is complete")]
+    public static partial void PartitionsCompleted(ILogger logger, string checkpoint);
+}
