@@ -184,9 +184,18 @@ public static class PartitionedMigration
                 {
                     while (!stop.IsCancellationRequested && !TimeUp() && queue.TryDequeue(out var index))
                     {
-                        if (!taken && !await ledger.TryTakeAsync(_name, index, options.Holder, options.Lease, stop.Token).ConfigureAwait(false))
+                        try
                         {
-                            continue; // complete meanwhile, or another worker holds it: go on with the next
+                            if (!taken && !await ledger.TryTakeAsync(_name, index, options.Holder, options.Lease, stop.Token).ConfigureAwait(false))
+                            {
+                                continue; // complete meanwhile, or another worker holds it: go on with the next
+                            }
+                        }
+                        catch
+                        {
+                            // Stopped while taking it (Ctrl+C): the take may have committed all the same.
+                            await ReleaseQuietlyAsync(index).ConfigureAwait(false);
+                            throw;
                         }
                         await RunPartitionAsync(whole.Partitions[index - 1], stop.Token).ConfigureAwait(false);
                     }
@@ -281,14 +290,27 @@ public static class PartitionedMigration
         /// <summary>Copies one partition under its own checkpoint, on its own sink; gives its lease up when it stops short.</summary>
         private async Task RunPartitionAsync(PartitionState part, CancellationToken ct)
         {
-            var sink = openSink();
+            IRecordSink? sink = null;
             var keep = false;
             try
             {
-                if (!sink.AttachLease(options.Holder, options.Lease)) throw new InvalidOperationException("The sink stopped taking leases.");
-                var narrowed = source.Narrow!(part.Bounds);
                 var remaining = options.TimeLimit is { } limit ? limit - _clock.Elapsed : (TimeSpan?)null;
-                if (remaining is { } r && r <= TimeSpan.Zero) return;
+                MigrationSource narrowed;
+                try
+                {
+                    if (remaining is { } r && r <= TimeSpan.Zero) throw new OperationCanceledException("The time limit passed.");
+                    sink = openSink();
+                    if (!sink.AttachLease(options.Holder, options.Lease)) throw new InvalidOperationException("The sink stopped taking leases.");
+                    narrowed = source.Narrow!(part.Bounds);
+                }
+                catch (Exception ex)
+                {
+                    if (sink is not null) await sink.DisposeAsync().ConfigureAwait(false);
+                    sink = null;
+                    await ReleaseQuietlyAsync(part.Index).ConfigureAwait(false);
+                    if (ex is OperationCanceledException && !ct.IsCancellationRequested) return; // out of time: the next run takes it
+                    throw;
+                }
                 MigrationSummary summary;
                 try
                 {
@@ -316,6 +338,11 @@ public static class PartitionedMigration
                 }
                 catch
                 {
+                    // The sink first: a batch stopped between its lease check and its commit holds the partition's row
+                    // until it is rolled back, and giving the lease up would wait for that.
+                    var open = sink;
+                    sink = null;
+                    try { await open.DisposeAsync().ConfigureAwait(false); } catch (Exception e) when (e is not OutOfMemoryException) { }
                     await ReleaseQuietlyAsync(part.Index).ConfigureAwait(false);
                     throw;
                 }
@@ -344,7 +371,7 @@ public static class PartitionedMigration
             {
                 await ledger.ReleaseAsync(_name, index, options.Holder, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (VecMigrateException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // The lease runs out on its own; the next worker waits for that instead.
             }

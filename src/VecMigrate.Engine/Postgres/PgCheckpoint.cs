@@ -12,7 +12,17 @@ namespace VecMigrate.Engine.Postgres;
 public sealed record PgCheckpoint(string Name, string Source);
 
 /// <summary>One stored checkpoint.</summary>
-public sealed record PgCheckpointState(string Name, string Source, string Target, string? Position, long Records, bool Completed, DateTimeOffset UpdatedAt);
+public sealed record PgCheckpointState(string Name, string Source, string Target, string? Position, long Records, bool Completed, DateTimeOffset UpdatedAt)
+{
+    /// <summary>For the whole of a migration split into partitions: how many (its records are theirs added up); else null.</summary>
+    public int? Partitions { get; init; }
+
+    /// <summary>For a partition (<c>big#3/8</c>): the worker that holds (or last held) its lease; else null.</summary>
+    public string? Holder { get; init; }
+
+    /// <summary>For a partition: when its holder's lease runs out unless a batch renews it.</summary>
+    public DateTimeOffset? LeaseUntil { get; init; }
+}
 
 /// <summary>Reads, lists and removes checkpoints; the writer advances them.</summary>
 public static class PgCheckpointStore
@@ -60,15 +70,32 @@ public static class PgCheckpointStore
             try
             {
                 if (!await ExistsAsync(conn, schema, ct).ConfigureAwait(false)) return [];
-                await using var cmd = new NpgsqlCommand(
-                    $"SELECT name, source, target, position, records, completed, updated_at FROM {Qualified(schema)} WHERE @n::text IS NULL OR name = @n ORDER BY name", conn);
+                var split = await PartitionsExistAsync(conn, schema, ct).ConfigureAwait(false);
+                var pt = PgPartitionLedger.Qualified(schema);
+                // With partitions: a whole's records are its partitions' added up, a partition shows its lease.
+                await using var cmd = new NpgsqlCommand(split
+                    ? $"""
+                      SELECT c.name, c.source, c.target, c.position, coalesce(w.records, c.records), c.completed, c.updated_at, w.parts, p.holder, p.lease_until
+                      FROM {Qualified(schema)} c
+                      LEFT JOIN (SELECT q.name, count(*)::int AS parts, sum(r.records)::bigint AS records
+                                 FROM {pt} q JOIN {Qualified(schema)} r ON r.name = q.part_name GROUP BY q.name) w ON w.name = c.name
+                      LEFT JOIN {pt} p ON p.part_name = c.name
+                      WHERE @n::text IS NULL OR c.name = @n ORDER BY c.name
+                      """
+                    : $"SELECT name, source, target, position, records, completed, updated_at, NULL::int, NULL::text, NULL::timestamptz FROM {Qualified(schema)} WHERE @n::text IS NULL OR name = @n ORDER BY name",
+                    conn);
                 cmd.Parameters.AddWithValue("n", NpgsqlTypes.NpgsqlDbType.Text, (object?)name ?? DBNull.Value);
                 var result = new List<PgCheckpointState>();
                 await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 while (await r.ReadAsync(ct).ConfigureAwait(false))
                 {
                     result.Add(new PgCheckpointState(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
-                        r.GetInt64(4), r.GetBoolean(5), r.GetFieldValue<DateTimeOffset>(6)));
+                        r.GetInt64(4), r.GetBoolean(5), r.GetFieldValue<DateTimeOffset>(6))
+                    {
+                        Partitions = r.IsDBNull(7) ? null : r.GetInt32(7),
+                        Holder = r.IsDBNull(8) ? null : r.GetString(8),
+                        LeaseUntil = r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9),
+                    });
                 }
                 return result;
             }
@@ -87,9 +114,32 @@ public static class PgCheckpointStore
     {
         await using var conn = await OpenAsync(connectionString, ct).ConfigureAwait(false);
         if (!await ExistsAsync(conn, schema, ct).ConfigureAwait(false)) return false;
-        await using var cmd = new NpgsqlCommand($"DELETE FROM {Qualified(schema)} WHERE name = @n", conn);
-        cmd.Parameters.AddWithValue("n", name);
-        return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
+        if (!await PartitionsExistAsync(conn, schema, ct).ConfigureAwait(false))
+        {
+            await using var cmd = new NpgsqlCommand($"DELETE FROM {Qualified(schema)} WHERE name = @n", conn);
+            cmd.Parameters.AddWithValue("n", name);
+            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
+        }
+        // A split migration goes whole: its partitions' checkpoints and leases with it (one of them alone cannot be removed:
+        // the split is fixed, and a missing partition would leave its records uncopied).
+        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var pt = PgPartitionLedger.Qualified(schema);
+        await using (var part = new NpgsqlCommand($"SELECT count(*) FROM {pt} WHERE part_name = @n", conn, tx))
+        {
+            part.Parameters.AddWithValue("n", name);
+            if ((long)(await part.ExecuteScalarAsync(ct).ConfigureAwait(false))! > 0)
+            {
+                var whole = PartitionNames.TryParse(name, out var w, out _) ? w : name;
+                throw new VecMigrateException(FailureKind.InvalidArgument, "PartitionRemoveWhole",
+                    $"'{name}' is one partition of checkpoint '{whole}'; remove '{whole}' to remove the whole migration's checkpoint with all its partitions.", name);
+            }
+        }
+        await using var del = new NpgsqlCommand(
+            $"DELETE FROM {Qualified(schema)} WHERE name = @n OR name IN (SELECT part_name FROM {pt} WHERE name = @n); DELETE FROM {pt} WHERE name = @n", conn, tx);
+        del.Parameters.AddWithValue("n", name);
+        var removed = await del.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return removed;
     }
 
     /// <summary>
@@ -152,7 +202,14 @@ public static class PgCheckpointStore
         }
 
         private static MigrationCheckpoint ToMigration(PgCheckpointState s) =>
-            new(s.Name, s.Source, s.Target, s.Position, s.Records, s.Completed, s.UpdatedAt);
+            new(s.Name, s.Source, s.Target, s.Position, s.Records, s.Completed, s.UpdatedAt) { Partitions = s.Partitions };
+    }
+
+    private static async Task<bool> PartitionsExistAsync(NpgsqlConnection conn, string schema, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT to_regclass(@t) IS NOT NULL", conn);
+        cmd.Parameters.AddWithValue("t", PgPartitionLedger.Qualified(schema));
+        return (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }
 
     private static async Task<bool> ExistsAsync(NpgsqlConnection conn, string schema, CancellationToken ct)

@@ -36,6 +36,12 @@ public sealed class PgReadOptions
     public string? StartAfter { get; init; }
 
     /// <summary>
+    /// One partition's key range, as <see cref="PgVectorSource.SplitAsync"/> made it (JSON: keys after one position up to
+    /// and including another); null reads the whole table.
+    /// </summary>
+    public string? Range { get; init; }
+
+    /// <summary>
     /// The read's identity for checkpoints: host, port and database (never user or password, so that rotating
     /// credentials does not orphan a checkpoint), the table, and what narrows the read (a condition by digest).
     /// </summary>
@@ -46,6 +52,7 @@ public sealed class PgReadOptions
         if (VectorColumns is { } vectors) d.Append(" vectors ").Append(string.Join(",", vectors));
         if (Columns is { } columns) d.Append(" columns ").Append(string.Join(",", columns));
         if (!string.IsNullOrWhiteSpace(Where)) d.Append(" where #").Append(Pipeline.SourceIdentity.Digest(Where));
+        if (Range is { } range) d.Append(" keys ").Append(PgKeyRange.Parse(range).Describe());
         return d.ToString();
     }
 
@@ -74,7 +81,14 @@ public sealed class PgReadOptions
     public PgReadOptions WithConnectionString(string connectionString, string? position = null) => new()
     {
         ConnectionString = connectionString, Schema = Schema, Table = Table, KeyColumn = KeyColumn, VectorColumns = VectorColumns,
-        Columns = Columns, Where = Where, PageSize = PageSize, StartAfter = position,
+        Columns = Columns, Where = Where, PageSize = PageSize, StartAfter = position, Range = Range,
+    };
+
+    /// <summary>These options narrowed to one partition's key range (every other option copied).</summary>
+    public PgReadOptions WithRange(string? range) => new()
+    {
+        ConnectionString = ConnectionString, Schema = Schema, Table = Table, KeyColumn = KeyColumn, VectorColumns = VectorColumns,
+        Columns = Columns, Where = Where, PageSize = PageSize, StartAfter = StartAfter, Range = range,
     };
 }
 
@@ -106,7 +120,71 @@ public sealed class PgVectorSource
         return new MigrationSource(options.Describe(), after => LossAsUnreachable(new PgVectorSource(options.WithStartAfter(after), logger).ReadAsync(), server))
         {
             EstimateCount = ct => new PgVectorSource(options.WithStartAfter(null), logger).EstimateCountAsync(ct),
+            Split = (n, ct) => new PgVectorSource(options.WithStartAfter(null), logger).SplitAsync(n, ct),
+            Narrow = range => AsMigrationSource(options.WithRange(PgKeyRange.Parse(range).ToString()), logger),
         };
+    }
+
+    /// <summary>
+    /// Splits the table into <paramref name="count"/> key ranges that hold every row exactly once: the bounds are the
+    /// keys at each n-th of the rows in key order (ntile over the key; over a sample of pages once the catalog
+    /// counts more than a million rows, so that the split costs seconds, never a sort of the whole table). Ranges are
+    /// (after, upTo]; the first has no lower bound and the last no upper one, so rows the sample missed, or that came
+    /// later, still fall in exactly one. Never OFFSET.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SplitAsync(int count, CancellationToken cancellationToken = default)
+    {
+        if (count < 1) throw Invalid($"A table is split into at least one partition (got {count}).");
+        await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var layout = await LayoutAsync(conn, cancellationToken).ConfigureAwait(false);
+        if (count == 1) return [new PgKeyRange(null, null).ToString()];
+        var tuples = await ScalarAsync<double?>(conn, "SELECT reltuples::float8 FROM pg_class WHERE oid = to_regclass(@t)", QualifiedName, cancellationToken)
+            .ConfigureAwait(false) ?? -1;
+        const double SampleRows = 200_000;
+        var sample = tuples > 1_000_000
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" TABLESAMPLE SYSTEM ({Math.Max(0.001, 100 * SampleRows / tuples):0.######})")
+            : "";
+        var keyCols = layout.Keys.Select(k => PgTablePlan.Quote(k.Column)).ToList();
+        var inner = string.Join(", ", keyCols.Select(k => "t." + k));
+        var where = string.IsNullOrWhiteSpace(_options.Where) ? "" : $" WHERE ({_options.Where})";
+        var sql = $"""
+            SELECT DISTINCT ON (tile) {string.Join(", ", keyCols.Select(k => $"s.{k}::text"))}
+            FROM (SELECT {inner}, ntile({count}) OVER (ORDER BY {inner}) AS tile FROM {QualifiedName} AS t{sample}{where}) s
+            ORDER BY tile, {string.Join(", ", keyCols.Select(k => $"s.{k} DESC"))}
+            """;
+        var maxima = new List<string[]>();
+        await using (var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 })
+        {
+            try
+            {
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var keys = new string[layout.Keys.Count];
+                    for (var i = 0; i < keys.Length; i++) keys[i] = r.GetString(i);
+                    maxima.Add(keys);
+                }
+            }
+            catch (PostgresException ex)
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "PgReadFailed", $"Splitting {Display} into {count} key ranges failed: {ex.MessageText}", Display, ex);
+            }
+        }
+        var ranges = new List<string>(count);
+        if (maxima.Count == 0)
+        {
+            // An empty table (or sample): the first partition takes everything, the others nothing.
+            ranges.Add(new PgKeyRange(null, null).ToString());
+            while (ranges.Count < count) ranges.Add(PgKeyRange.Empty.ToString());
+            return ranges;
+        }
+        // count - 1 upper bounds; with fewer rows than partitions the last one repeats, making empty ranges (b, b].
+        var bounds = Enumerable.Range(0, count - 1).Select(i => maxima[Math.Min(i, maxima.Count - 1)]).ToList();
+        for (var i = 0; i < count; i++)
+        {
+            ranges.Add(new PgKeyRange(i == 0 ? null : bounds[i - 1], i == count - 1 ? null : bounds[i]).ToString());
+        }
+        return ranges;
     }
 
     /// <summary>
@@ -156,8 +234,12 @@ public sealed class PgVectorSource
         await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var layout = await LayoutAsync(conn, cancellationToken).ConfigureAwait(false);
         var origin = new RecordOrigin(SourceKind.Postgres, PgConnections.Describe(_options.ConnectionString), Display) { Read = _options.Describe() };
-        var sql = BuildQuery(layout, first: _options.StartAfter is null);
-        var after = _options.StartAfter is null ? null : ParsePosition(_options.StartAfter, layout.Keys.Count);
+        var range = _options.Range is { } rangeText ? PgKeyRange.Parse(rangeText) : null;
+        if (range is { IsEmpty: true }) yield break;
+        CheckRange(range, layout.Keys.Count);
+        // A partition starts after its lower bound; a resumed one after its checkpoint (always past that bound).
+        var after = _options.StartAfter is not null ? ParsePosition(_options.StartAfter, layout.Keys.Count) : range?.After;
+        var sql = BuildQuery(layout, first: after is null);
 
         // One page ahead: the next page is read while the caller works through this one.
         var pending = ReadPageAsync(conn, sql, layout, origin, after, cancellationToken);
@@ -192,6 +274,11 @@ public sealed class PgVectorSource
             var ps = string.Join(", ", layout.Keys.Select((k, i) => $"@k{i}::{k.TypeName}"));
             conditions.Add(layout.Keys.Count == 1 ? $"{keyList} > {ps}" : $"({keyList}) > ({ps})");
         }
+        if (_options.Range is { } rangeText && PgKeyRange.Parse(rangeText).UpTo is not null)
+        {
+            var us = string.Join(", ", layout.Keys.Select((k, i) => $"@u{i}::{k.TypeName}"));
+            conditions.Add(layout.Keys.Count == 1 ? $"{keyList} <= {us}" : $"({keyList}) <= ({us})");
+        }
         if (!string.IsNullOrWhiteSpace(_options.Where)) conditions.Add($"({_options.Where})");
         var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
         return $"SELECT {string.Join(", ", cols)} FROM {PgTablePlan.Quote(_options.Schema)}.{PgTablePlan.Quote(_options.Table)} AS t{where} ORDER BY {keyList} LIMIT {_options.PageSize}";
@@ -203,6 +290,10 @@ public sealed class PgVectorSource
         if (after != null)
         {
             for (var i = 0; i < after.Length; i++) cmd.Parameters.AddWithValue($"k{i}", after[i]);
+        }
+        if (_options.Range is { } rangeText && PgKeyRange.Parse(rangeText).UpTo is { } upTo)
+        {
+            for (var i = 0; i < upTo.Length; i++) cmd.Parameters.AddWithValue($"u{i}", upTo[i]);
         }
         var page = new List<VectorRecord>(_options.PageSize);
         try
@@ -287,6 +378,15 @@ public sealed class PgVectorSource
                         $"Row with {layout.Id.Column} = '{text}' in {Display}: the table came from Qdrant, whose ids are unsigned integers or UUIDs.", $"{Display}/{text}");
                 }
                 return PointId.FromString(text);
+        }
+    }
+
+    private void CheckRange(PgKeyRange? range, int keys)
+    {
+        if (range is null) return;
+        if ((range.After is { } a && a.Length != keys) || (range.UpTo is { } u && u.Length != keys))
+        {
+            throw Invalid($"The key range {range} does not fit the key of {Display} ({keys} column(s)); the table's key changed since the split was made.");
         }
     }
 
@@ -532,4 +632,37 @@ internal static partial class Log
 {
     [LoggerMessage(EventId = 4101, Level = LogLevel.Debug, Message = "Read {Count} rows from {Table}")]
     public static partial void PageRead(ILogger logger, int count, string table);
+}
+
+/// <summary>
+/// One partition of a Postgres table: the keys after <see cref="After"/> up to and including <see cref="UpTo"/> (each a
+/// position: the key's values as text, in key order; null for no bound), or none at all. Stored with the checkpoint as
+/// JSON, so every worker reads the same rows for the same partition.
+/// </summary>
+public sealed record PgKeyRange(string[]? After, string[]? UpTo, bool IsEmpty = false)
+{
+    public static readonly PgKeyRange Empty = new(null, null, true);
+
+    private sealed record Stored(string[]? After, string[]? UpTo, bool Empty);
+
+    public override string ToString() => JsonSerializer.Serialize(new Stored(After, UpTo, IsEmpty));
+
+    /// <summary>For descriptions and messages: (after, upTo], "start" and "end" where there is no bound.</summary>
+    public string Describe() => IsEmpty ? "none"
+        : $"({(After is null ? "start" : Key(After))}, {(UpTo is null ? "end)" : Key(UpTo) + "]")}";
+
+    private static string Key(string[] values) => values.Length == 1 ? values[0] : "(" + string.Join(", ", values) + ")";
+
+    public static PgKeyRange Parse(string text)
+    {
+        try
+        {
+            var s = JsonSerializer.Deserialize<Stored>(text);
+            if (s is not null) return new PgKeyRange(s.After, s.UpTo, s.Empty);
+        }
+        catch (JsonException)
+        {
+        }
+        throw new VecMigrateException(FailureKind.InvalidArgument, "PgRangeInvalid", $"'{text}' is not a key range of a Postgres table.", text);
+    }
 }

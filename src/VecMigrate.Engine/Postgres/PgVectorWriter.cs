@@ -48,6 +48,7 @@ public sealed class PgVectorWriter : IRecordSink
     private long _checkpointBase;
     private string? _lastPosition;
     private PgCheckpoint? _checkpoint;
+    private (string Holder, TimeSpan Lease)? _lease;
     private const string StageTable = "vecmigrate_stage";
 
     /// <summary>Encoded rows go to the COPY once this many bytes are buffered (and at the end of the batch).</summary>
@@ -145,10 +146,11 @@ public sealed class PgVectorWriter : IRecordSink
         try
         {
             await using var tx = await _conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            if (_lease is { } lease) await PgPartitionLedger.FenceAsync(_conn, tx, _options.Schema, cp.Name, lease.Holder, lease.Lease, cancellationToken).ConfigureAwait(false);
             await PgCheckpointStore.AdvanceAsync(_conn, tx, _options.Schema, cp, Plan.DisplayName, _lastPosition, _checkpointBase + _written, completed: true, cancellationToken).ConfigureAwait(false);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
+        catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or VecMigrateException)
         {
             _failed = true;
             throw new VecMigrateException(PgConnections.IsConnectionLoss(ex) ? FailureKind.Unreachable : FailureKind.WriteFailed, "PgCheckpointFailed",
@@ -189,7 +191,32 @@ public sealed class PgVectorWriter : IRecordSink
     private async Task PrepareAsync(VectorRecord first, CancellationToken ct)
     {
         _conn = await OpenAsync(ct).ConfigureAwait(false);
-        var (plan, columns) = await PlanCoreAsync(_conn, first, create: true, ct).ConfigureAwait(false);
+        if (_lease is not null)
+        {
+            // Lanes of a split migration start together: one at a time looks at the table and creates it, so that the
+            // others find it made (two CREATE TABLEs at once can fail on the catalog's own unique keys).
+            await using var cmd = new NpgsqlCommand("SELECT pg_advisory_lock(hashtext(@t))", _conn);
+            cmd.Parameters.AddWithValue("t", $"vecmigrate:{_options.Schema}.{_options.Table}");
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        try
+        {
+            await PrepareLockedAsync(first, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_lease is not null && _conn.State == System.Data.ConnectionState.Open)
+            {
+                await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext(@t))", _conn);
+                cmd.Parameters.AddWithValue("t", $"vecmigrate:{_options.Schema}.{_options.Table}");
+                await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task PrepareLockedAsync(VectorRecord first, CancellationToken ct)
+    {
+        var (plan, columns) = await PlanCoreAsync(_conn!, first, create: true, ct).ConfigureAwait(false);
         // Refuse an index that cannot be built before the table is made or a row is written.
         IndexDdl = PgIndexPlanner.Plan(plan, _options.Index, _options.IndexMetric, first.Schema);
         if (!plan.Exists)
@@ -454,6 +481,8 @@ public sealed class PgVectorWriter : IRecordSink
             if (_options.Mode == PgWriteMode.Upsert) await ExecAsync(MergeSql(), ct).ConfigureAwait(false);
             if (_checkpoint is { } cp)
             {
+                // A partition's batch commits only while this writer's lane holds its lease (and renews it).
+                if (_lease is { } lease) await PgPartitionLedger.FenceAsync(_conn!, _tx!, _options.Schema, cp.Name, lease.Holder, lease.Lease, ct).ConfigureAwait(false);
                 await PgCheckpointStore.AdvanceAsync(_conn!, _tx!, _options.Schema, cp, Plan!.DisplayName, _lastPosition,
                     _checkpointBase + _written + expected, completed: false, ct).ConfigureAwait(false);
             }
@@ -530,6 +559,18 @@ public sealed class PgVectorWriter : IRecordSink
         if (Plan is not null) throw new InvalidOperationException("A checkpoint is attached before the first record.");
         _checkpoint = new PgCheckpoint(name, source);
         return PgCheckpointStore.Open(_options.ConnectionString, _options.Schema);
+    }
+
+    /// <summary>
+    /// Commits each batch of a partition only while <paramref name="holder"/> holds its lease (checked and renewed in
+    /// the batch's transaction); not for Replace, whose first batch empties the table.
+    /// </summary>
+    bool IRecordSink.AttachLease(string holder, TimeSpan lease)
+    {
+        if (Plan is not null) throw new InvalidOperationException("A lease is attached before the first record.");
+        if (_options.Mode == PgWriteMode.Replace) return false;
+        _lease = (holder, lease);
+        return true;
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Microsoft.Extensions.Logging;
+using VecMigrate.Engine;
 using VecMigrate.Engine.Http;
 using VecMigrate.Engine.Pipeline;
 using VecMigrate.Hosting;
@@ -44,10 +45,47 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
 
     [Parameter] public SwitchParameter Force { get; set; }
 
+    /// <summary>
+    /// Copies with this many lanes in this process: the source is split into as many partitions (fixed with the
+    /// checkpoint), each lane copies one partition at a time on its own connection.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, PartitionedMigrationOptions.MaxLanes)]
+    public int Parallel { get; set; } = 1;
+
+    /// <summary>Worker mode: copies partition i of N ("3/8") of the checkpoint only, for jobs that share one migration.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Partition { get; set; }
+
+    /// <summary>How long a worker's hold on a partition lasts without a committed batch renewing it (default 5 minutes).</summary>
+    [Parameter]
+    public TimeSpan? LeaseTime { get; set; }
+
     protected override void EndProcessing()
     {
-        var plan = $"Copy {Source} to {Target}" + (Checkpoint is null ? "" : $" with checkpoint '{Checkpoint}'{(Resume ? " (resumed if it exists)" : "")}");
+        var split = Parallel > 1 || Partition is not null;
+        PartitionSelector? partition = null;
+        try
+        {
+            if (Partition is not null) partition = PartitionSelector.Parse(Partition);
+        }
+        catch (VecMigrateException ex)
+        {
+            ThrowTerminatingError(ex);
+        }
+        if (split) CheckSplit();
+        var plan = $"Copy {Source} to {Target}" + (Checkpoint is null ? "" : $" with checkpoint '{Checkpoint}'{(Resume ? " (resumed if it exists)" : "")}")
+            + (partition is { } p ? $", partition {p}" : Parallel > 1 ? $" in {Parallel} lanes" : "");
         if (!ShouldWrite(plan, "Copy-VectorData", Target.Destructive, Force)) return;
+        // A checkpoint made split is resumed split, even without -Parallel (one lane then).
+        var ledger = Checkpoint is null ? null : Target.OpenPartitionLedger();
+        if (!split && ledger is not null && Resume && Await(token => IsSplitAsync(ledger, Checkpoint!, token))) split = true;
+        if (split)
+        {
+            CopySplit(ledger!, partition);
+            return;
+        }
         var store = CheckpointFiles(StateDirectory);
         var loggers = LoggerFactory;
         var progress = new ProgressMeter($"Copying {Source.System} to {Target.System}");
@@ -90,6 +128,85 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
                 {
                     writer.CompleteProgress(progress);
                 }
+            }
+        });
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void Fail(string id, string message) => ThrowTerminatingError(new VecMigrateException(FailureKind.InvalidArgument, id, message));
+
+    private void CheckSplit()
+    {
+        if (Checkpoint is null)
+        {
+            Fail("PartitionNeedsCheckpoint", "-Parallel and -Partition need -Checkpoint: the split and each partition's progress are kept with it, so that every lane and worker copies its part once.");
+        }
+        if (Parallel > 1 && Partition is not null)
+        {
+            Fail("PartitionWithParallel", "Give -Parallel (lanes in this process, taking partitions as they come) or -Partition (this worker copies that one), not both.");
+        }
+        if (Target.CannotWriteInParallelBecause is { } why)
+        {
+            Fail("MigrationTargetCannotSplit", $"{Target} cannot be written in parallel: {why}. Nothing was read or written.");
+        }
+        if (Target.OpenPartitionLedger() is null)
+        {
+            Fail("MigrationTargetCannotSplit",
+                $"{Target} cannot be written in parallel lanes: only a Postgres target keeps each partition's lease in the same transaction as its batches. " +
+                "Copy without -Parallel and -Partition. Nothing was read or written.");
+        }
+    }
+
+    private static async Task<bool> IsSplitAsync(IPartitionLedger ledger, string name, CancellationToken token)
+    {
+        try
+        {
+            return await ledger.GetAsync(name, token).ConfigureAwait(false) is not null;
+        }
+        catch (VecMigrateException ex) when (ex.ErrorId == "PartitionCheckpointNotSplit")
+        {
+            return false;
+        }
+    }
+
+    private void CopySplit(IPartitionLedger ledger, PartitionSelector? partition)
+    {
+        var loggers = LoggerFactory;
+        var progress = new ProgressMeter($"Copying {Source.System} to {Target.System}" + (partition is { } p ? $" (partition {p})" : $" in {Parallel} lane(s)"));
+        using var transport = new RestTransport(logger: loggers.CreateLogger<RestTransport>());
+        RunAsync(async (writer, token) =>
+        {
+            var source = Source.Open(transport, loggers);
+            await progress.SetTotalFromAsync(source.EstimateCountAsync, token).ConfigureAwait(false);
+            long shown = 0;
+            var started = false;
+            var options = new PartitionedMigrationOptions
+            {
+                Checkpoint = Checkpoint!, Resume = Resume, Lanes = Parallel, Partition = partition, TimeLimit = TimeLimit, MaxReconnects = MaxReconnects,
+                Lease = LeaseTime ?? PartitionedMigrationOptions.DefaultLease,
+                OnRejected = (e, _) => writer.WriteErrorAsync(e),
+                // Indexes wait for all the data: built by the worker that completes the last partition.
+                Finish = (sink, t) => sink is null ? Task.CompletedTask : Target.FinishAsync(sink, t),
+                Progress = p =>
+                {
+                    if (!started)
+                    {
+                        started = true;
+                        progress.StartFrom(p.TotalRecords - p.RecordsWritten);
+                    }
+                    writer.AdvanceProgress(progress, p.RecordsWritten - shown);
+                    shown = p.RecordsWritten;
+                },
+            };
+            try
+            {
+                var summary = await PartitionedMigration.RunAsync(source, () => Target.Open(transport, loggers), ledger, options,
+                    loggers.CreateLogger(typeof(PartitionedMigration)), token).ConfigureAwait(false);
+                await writer.WriteObjectAsync(summary).ConfigureAwait(false);
+            }
+            finally
+            {
+                writer.CompleteProgress(progress);
             }
         });
     }

@@ -35,9 +35,15 @@ public sealed class GetVecMigrateCheckpointCommand : CheckpointCmdlet
         }
         var connectionString = Connect();
         var found = Await(token => PgCheckpointStore.ListAsync(connectionString, Schema, null, token));
+        // A split migration's partitions (big#3/8) come with their whole when it is asked for by name.
+        var wholes = found.Where(c => c.Partitions is not null && NamePatterns.Matches(Name, c.Name)).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var checkpoint in found)
         {
-            if (NamePatterns.Matches(Name, checkpoint.Name)) WriteObject(checkpoint);
+            if (NamePatterns.Matches(Name, checkpoint.Name)
+                || (PartitionNames.TryParse(checkpoint.Name, out var whole, out _) && wholes.Contains(whole)))
+            {
+                WriteObject(checkpoint);
+            }
         }
     }
 }
