@@ -31,6 +31,7 @@ public partial class FormatFileTests
         ["ListEntry"] = ["EntrySelectedBy", "ListItems"],
         ["ListItems"] = ["ListItem"],
         ["ListItem"] = ["Label", "PropertyName", "ScriptBlock", "FormatString", "ItemSelectionCondition"],
+        ["ItemSelectionCondition"] = ["PropertyName", "ScriptBlock"],
     };
 
     private static readonly XDocument Format = XDocument.Load(Repo.FormatFile);

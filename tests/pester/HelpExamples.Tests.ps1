@@ -3,7 +3,7 @@
 # What is changed before an example runs, and only this: the hosts it names (qdrant:6333, qdrant.example.com,
 # localhost:6333/5080/5081/19530, old/new:6333, milvus:19530, the Zilliz Cloud endpoint, pg, pg.internal, db,
 # *.svc.pinecone.io) become the stand-ins' and the test Postgres's addresses, the database it names becomes a fresh
-# one, and D:\vecmigrate a temporary folder. Defaults that point at the real services (Qdrant's localhost:6333,
+# one, D:\vecmigrate a temporary folder, and Import-Module VecMigrate imports the checkout's module. Defaults that point at the real services (Qdrant's localhost:6333,
 # Pinecone's api.pinecone.io, Milvus's localhost:19530) are sent to the stand-ins with $PSDefaultParameterValues, as a
 # user would for a test server; $env:ZILLIZ_API_KEY and $env:MILVUS_TOKEN hold the Milvus stand-in's token. The
 # secrets and credentials an example gets from outside (Get-Secret, Get-AutomationPSCredential, Get-Credential) come
@@ -113,6 +113,15 @@ BeforeAll {
         'ConvertTo-PgVectorRecord #4'   = @{ Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM small' | Should -Be 2 } }
         'Copy-VectorData #1'            = @{ Check = { param($out) $out.Completed | Should -BeTrue; $out.TotalRecords | Should -Be 1000 } }
         'Copy-VectorData #3'            = @{ Check = { param($out, $pg) Invoke-Sql $pg "SELECT count(*) FROM pg_tables WHERE tablename = 'docs'" | Should -Be 0 } }
+        'Copy-VectorData #4'            = @{ PgDocs = $true; Check = { param($out, $pg) $out.Completed | Should -BeTrue; $out.PartitionCount | Should -Be 4; $out.RecordsWritten | Should -Be 1000; Invoke-Sql $pg 'SELECT count(*) FROM docs_v2' | Should -Be 1000 } }
+        'Copy-VectorData #5'            = @{ PgDocs = $true; Check = {
+                param($out, $pg)
+                @($out | Where-Object { $_.PSObject.TypeNames[0] -eq 'VecMigrate.Engine.Pipeline.MigrationSummary' }).Count | Should -Be 4
+                $checkpoints = @($out | Where-Object { $_.PSObject.TypeNames[0] -eq 'VecMigrate.Engine.Postgres.PgCheckpointState' })
+                $checkpoints.Name | Should -Be @('big', 'big#1/4', 'big#2/4', 'big#3/4', 'big#4/4')
+                $checkpoints[0].Completed | Should -BeTrue
+                $checkpoints[0].Records | Should -Be 1000
+                Invoke-Sql $pg 'SELECT count(*) FROM docs_v2' | Should -Be 1000 } }
         'Get-PgVector #1'               = @{ PgDocs = $true; Check = { param($out) @($out).Count | Should -Be 3 } }
         'Get-PgVector #2'               = @{ PgDocs = $true; Check = { param($out) @($out).Count | Should -Be 200 } }
         'Get-PgVector #3'               = @{ PgDocs = $true; Check = { param($out, $pg, $new) Invoke-Sql $new 'SELECT count(*) FROM docs' | Should -Be 1000 } }
@@ -240,6 +249,8 @@ Describe 'Help example <Name>' -ForEach $examples {
         # The test Postgres has no TLS.
         $code = $code.Replace('SSL Mode=Require', 'SSL Mode=Prefer')
         $code = $code.Replace('D:\vecmigrate', $dir)
+        # Runspaces of ForEach-Object -Parallel import the module by name, as where it is installed; here, from the checkout.
+        $code = $code.Replace('Import-Module VecMigrate', "Import-Module '$(Join-Path $RepoRoot 'VecMigrate.psd1')'")
     }
 
     AfterAll {

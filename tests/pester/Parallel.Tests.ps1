@@ -1,0 +1,135 @@
+# Copy-VectorData in parallel lanes (-Parallel) and as workers sharing one migration (-Partition), as a user runs them:
+# with PowerShell's own engines (ForEach-Object -Parallel, Start-ThreadJob), and what is refused before anything is
+# read or written.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+    $h = Start-VecMigrateStandIn
+    $qurl = $h.qdrantUrl; $qkey = $h.qdrantKey
+
+    # A Postgres table of $Count rows read as the source (keys skewed: a tenth of them far apart).
+    function New-SourceTable([string] $ConnectionString, [int] $Count) {
+        $null = Invoke-Sql $ConnectionString @"
+CREATE TABLE src (id bigint PRIMARY KEY, embedding vector(3), title text);
+INSERT INTO src SELECT CASE WHEN g % 10 = 0 THEN 1000000000 + g * 7919 ELSE g END, ARRAY[g, g / 3.0, -g]::vector, 'doc ' || g
+FROM generate_series(1, $Count) g;
+"@
+    }
+    function Get-Differences([string] $ConnectionString) {
+        Invoke-Sql $ConnectionString @"
+SELECT count(*) FROM src s FULL JOIN dst d ON s.id::text = d.id::text
+WHERE s.id IS NULL OR d.id IS NULL OR s.embedding <> d.embedding OR coalesce(to_jsonb(d)->>'title', to_jsonb(d)->'payload'->>'title') IS DISTINCT FROM s.title
+"@
+    }
+}
+
+Describe 'Copy-VectorData -Parallel' {
+    BeforeAll {
+        $pg = New-TestDatabase
+        New-SourceTable $pg 3000
+        $src = New-PgVectorSource -ConnectionString $pg -Table src
+        $dst = New-PgVectorTarget -ConnectionString $pg -Table dst
+    }
+
+    It 'copies the table exactly in 3 lanes, shows the split in its summary, and resumes a finished copy to nothing' {
+        $summary = Copy-VectorData $src $dst -Checkpoint lanes -Resume -Parallel 3
+        $summary.Completed | Should -BeTrue
+        $summary.PartitionCount | Should -Be 3
+        $summary.PartitionsCompleted | Should -Be 3
+        $summary.RecordsWritten | Should -Be 3000
+        Get-Differences $pg | Should -Be 0
+        ($summary | Format-List | Out-String) | Should -Match 'Partitions\s+: 3 of 3 complete; this run took 3 of them, in 3 lane\(s\)'
+
+        $again = Copy-VectorData $src $dst -Checkpoint lanes -Resume -Parallel 3
+        $again.AlreadyComplete | Should -BeTrue
+        $again.RecordsWritten | Should -Be 0
+        # Without -Parallel the split checkpoint is still resumed as split (one lane).
+        (Copy-VectorData $src $dst -Checkpoint lanes -Resume).AlreadyComplete | Should -BeTrue
+    }
+
+    It 'lists the whole and each partition with Get-VecMigrateCheckpoint, and removes them together' {
+        $list = @(Get-VecMigrateCheckpoint -ConnectionString $pg -Name lanes)
+        $list.Name | Should -Be @('lanes', 'lanes#1/3', 'lanes#2/3', 'lanes#3/3')
+        $list[0].Partitions | Should -Be 3
+        $list[0].Records | Should -Be 3000
+        ($list | Measure-Object -Property Records -Sum).Sum | Should -Be 6000
+        ($list | Format-Table | Out-String) | Should -Match '3 partitions'
+        ($list | Format-Table | Out-String) | Should -Match 'held by '
+        Remove-VecMigrateCheckpoint -ConnectionString $pg -Name lanes -Confirm:$false
+        @(Get-VecMigrateCheckpoint -ConnectionString $pg -Name 'lanes*') | Should -HaveCount 0
+    }
+
+    It 'is stopped by -TimeLimit with each lane committing what it read, and the next run finishes exactly' {
+        $null = Invoke-Sql $pg 'DROP TABLE dst'
+        $first = Copy-VectorData $src $dst -Checkpoint sliced -Resume -Parallel 2 -TimeLimit ([timespan]::FromMilliseconds(1))
+        $first.Completed | Should -BeFalse
+        $rest = Copy-VectorData $src $dst -Checkpoint sliced -Resume -Parallel 2
+        $rest.Completed | Should -BeTrue
+        $first.RecordsWritten + $rest.RecordsWritten | Should -Be 3000
+        Get-Differences $pg | Should -Be 0
+    }
+}
+
+Describe 'Workers sharing one migration with -Partition' {
+    It 'ForEach-Object -Parallel workers each copy their partition, the last marks the whole complete' {
+        $pg = New-TestDatabase
+        New-SourceTable $pg 2000
+        $src = New-PgVectorSource -ConnectionString $pg -Table src
+        $dst = New-PgVectorTarget -ConnectionString $pg -Table dst
+        $summaries = 1..4 | ForEach-Object -Parallel {
+            Import-Module $using:Manifest
+            Copy-VectorData $using:src $using:dst -Checkpoint shared -Resume -Partition "$_/4"
+        } -ThrottleLimit 4
+        @($summaries).Count | Should -Be 4
+        ($summaries | Measure-Object -Property RecordsWritten -Sum).Sum | Should -Be 2000
+        Get-Differences $pg | Should -Be 0
+        (Get-VecMigrateCheckpoint -ConnectionString $pg -Name shared)[0].Completed | Should -BeTrue
+
+        # A worker that names another count than the stored split is refused.
+        { Copy-VectorData $src $dst -Checkpoint shared -Resume -Partition 1/3 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PartitionSplitMismatch,VecMigrate.Commands.CopyVectorDataCommand'
+    }
+
+    It 'thread jobs started at once on a new checkpoint agree on one split' {
+        $pg = New-TestDatabase
+        New-SourceTable $pg 1500
+        $src = New-PgVectorSource -ConnectionString $pg -Table src
+        $dst = New-PgVectorTarget -ConnectionString $pg -Table dst -Mode Upsert
+        $jobs = 1..3 | ForEach-Object {
+            Start-ThreadJob -ArgumentList $_, $Manifest, $src, $dst {
+                param($i, $manifest, $src, $dst)
+                Import-Module $manifest
+                Copy-VectorData $src $dst -Checkpoint jobs -Resume -Partition "$i/3"
+            }
+        }
+        $results = $jobs | Receive-Job -Wait -AutoRemoveJob -ErrorAction Stop
+        @($results | Where-Object Completed).Count | Should -Be 3
+        Get-Differences $pg | Should -Be 0
+        Invoke-Sql $pg "SELECT count(*) FROM vecmigrate_partition WHERE name = 'jobs'" | Should -Be 3
+    }
+}
+
+Describe 'What is refused before anything is read or written' {
+    BeforeAll {
+        $pg = New-TestDatabase
+        New-SourceTable $pg 10
+        $src = New-PgVectorSource -ConnectionString $pg -Table src
+    }
+
+    It '<Case>' -ForEach @(
+        @{ Case = '-Parallel without -Checkpoint'; Id = 'PartitionNeedsCheckpoint'; Extra = @{ Parallel = 2 }; Target = 'pg' }
+        @{ Case = '-Parallel with -Partition'; Id = 'PartitionWithParallel'; Extra = @{ Parallel = 2; Partition = '1/2'; Checkpoint = 'x' }; Target = 'pg' }
+        @{ Case = 'a partition that is not i/N'; Id = 'PartitionInvalid'; Extra = @{ Partition = '5/4'; Checkpoint = 'x' }; Target = 'pg' }
+        @{ Case = 'a Replace target, which empties the table first'; Id = 'MigrationTargetCannotSplit'; Extra = @{ Parallel = 2; Checkpoint = 'x' }; Target = 'replace' }
+        @{ Case = 'a Qdrant target, which cannot fence a batch with a lease'; Id = 'MigrationTargetCannotSplit'; Extra = @{ Parallel = 2; Checkpoint = 'x' }; Target = 'qdrant' }
+        @{ Case = 'a source that cannot be split (Qdrant)'; Id = 'MigrationSourceCannotSplit'; Extra = @{ Parallel = 2; Checkpoint = 'x' }; Target = 'pg'; Source = 'qdrant' }
+    ) {
+        $target = switch ($Target) {
+            'pg' { New-PgVectorTarget -ConnectionString $pg -Table refused }
+            'replace' { New-PgVectorTarget -ConnectionString $pg -Table refused -Mode Replace }
+            'qdrant' { New-QdrantTarget -Url $qurl -ApiKey $qkey -Collection (New-UniqueName 'refused') -Distance Dot }
+        }
+        $from = if ($Source -eq 'qdrant') { New-QdrantSource -Url $qurl -ApiKey $qkey -Collection docs } else { $src }
+        { Copy-VectorData $from $target @Extra -Force -ErrorAction Stop } | Should -Throw -ErrorId "$Id,VecMigrate.Commands.CopyVectorDataCommand"
+        Invoke-Sql $pg "SELECT count(*) FROM pg_tables WHERE tablename = 'refused'" | Should -Be 0
+    }
+}
