@@ -133,3 +133,58 @@ Describe 'What is refused before anything is read or written' {
         Invoke-Sql $pg "SELECT count(*) FROM pg_tables WHERE tablename = 'refused'" | Should -Be 0
     }
 }
+
+Describe 'docs/runbook-fanout.ps1 with docs/runbook-partition.ps1 as its child runbook' {
+    BeforeAll {
+        # The runbooks import the module by name, as an Automation account does: a folder VecMigrate on PSModulePath.
+        $modules = Join-Path ([IO.Path]::GetTempPath()) (New-UniqueName 'vecmigrate-modules')
+        $null = New-Item -ItemType Directory -Path $modules
+        $null = New-Item -ItemType SymbolicLink -Path (Join-Path $modules 'VecMigrate') -Target $RepoRoot
+        $savedModulePath = $env:PSModulePath
+        $env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
+    }
+    AfterAll {
+        $env:PSModulePath = $savedModulePath
+        Remove-Item $modules -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    It 'starts a child job per partition, joins them, and ends with the table exact and the migration complete' {
+        $pg = New-TestDatabase
+        New-SourceTable $pg 2500
+        $db = ($pg -split ';' | Where-Object { $_ -like 'Database=*' }) -replace '^Database=', ''
+        $pgHost = "127.0.0.1;Port=$($h.postgresPort)"
+        $child = Join-Path $RepoRoot 'docs' 'runbook-partition.ps1'
+
+        # What Azure Automation and Az.Automation provide, replaced by local functions: assets, and child jobs as thread jobs.
+        function Connect-AzAccount([switch] $Identity) { }
+        function Get-AutomationVariable([string] $Name) { $pgHost }
+        function Get-AutomationPSCredential([string] $Name) { [pscredential]::new('postgres', (ConvertTo-SecureString 'not-checked' -AsPlainText -Force)) }
+        $started = [System.Collections.Generic.List[object]]::new()
+        function Start-AzAutomationRunbook([string] $ResourceGroupName, [string] $AutomationAccountName, [string] $Name, [hashtable] $Parameters) {
+            $job = Start-ThreadJob -ArgumentList $child, $Parameters, $pgHost {
+                param($child, $parameters, $pgHost)
+                function Get-AutomationVariable([string] $Name) { $pgHost }
+                function Get-AutomationPSCredential([string] $Name) { [pscredential]::new('postgres', (ConvertTo-SecureString 'not-checked' -AsPlainText -Force)) }
+                & $child @parameters
+            }
+            $started.Add($Parameters.Partition)
+            [pscustomobject]@{ JobId = $job.InstanceId }
+        }
+        function Get-AzAutomationJob([string] $ResourceGroupName, [string] $AutomationAccountName, [guid] $Id) {
+            $state = (Get-Job -InstanceId $Id).State
+            [pscustomobject]@{ Status = if ("$state" -in 'Completed', 'Failed', 'Stopped') { "$state" } else { 'Running' } }
+        }
+
+        $out = & (Join-Path $RepoRoot 'docs' 'runbook-fanout.ps1') -Workers 3 -Checkpoint fanout -SourceDatabase $db -SourceTable src `
+            -TargetDatabase $db -TargetTable dst -PollInterval ([timespan]::FromMilliseconds(200))
+        $text = $out -join "`n"
+        $text | Should -Match "Round 1: starting 3 child job\(s\) for partition\(s\) 1/3, 2/3, 3/3"
+        $text | Should -Match "Migration 'fanout' is complete: 2,500 records in 3 partitions\."
+        $text | Should -Not -Match 'Round 2'
+        @($started) | Should -Be @('1/3', '2/3', '3/3')
+        Get-Differences $pg | Should -Be 0
+        # The child runbooks built the HNSW index once the last partition was in.
+        Invoke-Sql $pg "SELECT count(*) FROM pg_indexes WHERE tablename = 'dst' AND indexdef LIKE '%hnsw%'" | Should -Be 1
+        Get-Job | Remove-Job -Force
+    }
+}

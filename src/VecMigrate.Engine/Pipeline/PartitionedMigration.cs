@@ -217,6 +217,9 @@ public static class PartitionedMigration
                 }
                 if (await CompleteWholeAsync(ct).ConfigureAwait(false) && options.Finish is { } finish)
                 {
+                    // Indexes are planned from the records a sink wrote: a run that completed the whole without writing
+                    // (its last partition was empty) says so instead of guessing.
+                    if (_finisher is null) MigrationLog.NothingToFinishWith(logger, _name);
                     await finish(_finisher, ct).ConfigureAwait(false);
                 }
             }
@@ -424,4 +427,7 @@ internal static partial class MigrationLog
 
     [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "Every partition of checkpoint '{Checkpoint}' is complete: the migration is complete")]
     public static partial void PartitionsCompleted(ILogger logger, string checkpoint);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Checkpoint '{Checkpoint}' is complete, but this run wrote no records, so the target's indexes were not built by it; build them with the target's own tools (for Postgres: CREATE INDEX)")]
+    public static partial void NothingToFinishWith(ILogger logger, string checkpoint);
 }
