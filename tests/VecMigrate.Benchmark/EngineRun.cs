@@ -34,6 +34,18 @@ internal static class EngineRun
                 records = (await Migration.RunAsync(source, writer)).RecordsWritten;
                 break;
             }
+            case "lanes":
+            {
+                // Case (p): a Postgres table into the table in L lanes, as Copy-VectorData -Parallel L runs it.
+                var lanes = o.Lanes[0];
+                var checkpoint = "bench-" + Guid.NewGuid().ToString("N")[..8];
+                var source = PgVectorSource.AsMigrationSource(new PgReadOptions { ConnectionString = o.ConnectionString!, Table = o.SourceTable!, PageSize = 2000 });
+                var summary = await PartitionedMigration.RunAsync(source, () => new PgVectorWriter(WriteOptions(o)), new PgPartitionLedger(o.ConnectionString!),
+                    new PartitionedMigrationOptions { Checkpoint = checkpoint, Lanes = lanes });
+                records = summary.RecordsWritten;
+                await PgCheckpointStore.RemoveAsync(o.ConnectionString!, checkpoint);
+                break;
+            }
             case "read":
             {
                 using var transport = new RestTransport();
@@ -73,7 +85,7 @@ internal static class EngineRun
                 break;
             }
             default:
-                throw new ArgumentException($"Unknown stage '{stage}' (all, read, fetch, parse, write).");
+                throw new ArgumentException($"Unknown stage '{stage}' (all, read, fetch, parse, write, lanes).");
         }
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;

@@ -17,6 +17,10 @@ internal sealed class Options
           --cases a,b,g,c,cg,cv which cases to run (a: psql \copy, b: engine runner, c: pwsh pipeline; g and cg:
                                 b and c reading over Qdrant's gRPC API; cv: Copy-VectorData in pwsh; also a2:
                                 two psql \copy of half the rows each at once, what more connections could give)
+                                al: psql \copy of the rows split into L files, L at once, for each L of --lanes;
+                                p: the engine copying a Postgres table of the same rows into the table in L
+                                lanes (Copy-VectorData -Parallel L), for each L of --lanes
+          --lanes 1,2,4         lanes for the al and p cases
           --repeat R            runs of each case; the best counts (2)
           --page-size N         Qdrant scroll page size (engine default)
           --prefetch N          Qdrant pages read ahead of the writer (engine default)
@@ -31,7 +35,7 @@ internal sealed class Options
                                 made in memory)
 
         Internal: --engine-only --url U [--grpc-url G] --collection C --connection-string S --table T [--stage S] runs case (b)
-        alone in this process and prints one RESULT line.
+        alone in this process and prints one RESULT line; --stage lanes --source-table T2 --lanes L runs case (p) so.
         """;
 
     public long Points { get; private set; } = 200_000;
@@ -39,6 +43,8 @@ internal sealed class Options
     public string[] Tables { get; private set; } = ["logged", "unlogged"];
     public string[] Cases { get; private set; } = ["a", "b", "g", "c", "cg", "cv"];
     public int Repeat { get; private set; } = 2;
+    public int[] Lanes { get; private set; } = [1, 2, 4];
+    public string? SourceTable { get; private set; }
     public int PageSize { get; private set; } = Engine.Qdrant.QdrantReadOptions.DefaultPageSize;
     public int Prefetch { get; private set; } = Engine.Qdrant.QdrantReadOptions.DefaultPrefetch;
     public int BatchSize { get; private set; } = new Engine.Postgres.PgWriteOptions { Table = "x" }.BatchSize;
@@ -75,6 +81,8 @@ internal sealed class Options
                 case "--dims": o.Dims = Value().Split(',').Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--tables": o.Tables = Value().Split(','); break;
                 case "--cases": o.Cases = Value().Split(','); break;
+                case "--lanes": o.Lanes = Value().Split(',').Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--source-table": o.SourceTable = Value(); break;
                 case "--repeat": o.Repeat = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--page-size": o.PageSize = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--prefetch": o.Prefetch = int.Parse(Value(), CultureInfo.InvariantCulture); break;
@@ -94,14 +102,14 @@ internal sealed class Options
                 default: throw new ArgumentException($"Unknown option '{name}'.\n\n{Usage}");
             }
         }
-        if (o.Points < 1 || o.Dims.Length == 0 || o.Repeat < 1 || o.Distinct < 1) throw new ArgumentException("Counts must be positive.");
+        if (o.Points < 1 || o.Dims.Length == 0 || o.Repeat < 1 || o.Distinct < 1 || o.Lanes.Any(l => l is < 1 or > 64)) throw new ArgumentException("Counts must be positive.");
         foreach (var t in o.Tables)
         {
             if (t is not ("logged" or "unlogged")) throw new ArgumentException($"A table is logged or unlogged, not '{t}'.");
         }
         foreach (var c in o.Cases)
         {
-            if (c is not ("a" or "a2" or "b" or "g" or "c" or "cg" or "cv")) throw new ArgumentException($"A case is a, a2, b, g, c, cg or cv, not '{c}'.");
+            if (c is not ("a" or "a2" or "al" or "p" or "b" or "g" or "c" or "cg" or "cv")) throw new ArgumentException($"A case is a, a2, al, p, b, g, c, cg or cv, not '{c}'.");
         }
         return o;
     }

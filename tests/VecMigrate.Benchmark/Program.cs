@@ -77,6 +77,29 @@ namespace VecMigrate.Benchmark
                         data.WriteCopyFile(halves[0], 1, (ulong)o.Points / 2);
                         data.WriteCopyFile(halves[1], (ulong)o.Points / 2 + 1, (ulong)o.Points);
                     }
+                    // The lanes cases: the rows split into L files for (al); the same rows as a Postgres table for (p).
+                    var laneFiles = new Dictionary<int, string[]>();
+                    if (o.Cases.Contains("al"))
+                    {
+                        foreach (var l in o.Lanes)
+                        {
+                            laneFiles[l] = Enumerable.Range(0, l).Select(i => Path.Combine(temp, $"rows_{dims}_{l}_{i}.bin")).ToArray();
+                            for (var i = 0; i < l; i++)
+                            {
+                                data.WriteCopyFile(laneFiles[l][i], (ulong)(o.Points * i / l) + 1, (ulong)(o.Points * (i + 1) / l));
+                            }
+                        }
+                    }
+                    if (o.Cases.Contains("p"))
+                    {
+                        if (!File.Exists(copyFile)) data.WriteCopyFile(copyFile);
+                        await ExecAsync(cs, $"DROP TABLE IF EXISTS {SourceTableName}");
+                        var sourceSchema = new SourceSchema(SourceKind.Qdrant, $"bench_{dims}", IdKinds.Unsigned,
+                            [new VectorField("", VectorKind.Dense, dims, DistanceMetric.Cosine)], hasNamespaces: false, payloadName: "payload");
+                        foreach (var ddl in PgTablePlan.ForSchema("public", SourceTableName, sourceSchema, null, null).Ddl) await ExecAsync(cs, ddl);
+                        await CopyWithPsqlAsync(pg, copyFile, SourceTableName);
+                        await ExecAsync(cs, $"VACUUM ANALYZE {SourceTableName}");
+                    }
                     Console.WriteLine($"\n{dims} dims: {o.Points:N0} points ({data.Distinct:N0} distinct vectors, payload ~{BenchData.PayloadOf((ulong)o.Points / 2).Length} B), " +
                         $"COPY data {copyBytes / 1e6:0} MB; set up in {setup.Elapsed.TotalSeconds:0} s; parent RSS {ProcStats.Rss() / 1e6:0} MB");
                     var schema = new SourceSchema(SourceKind.Qdrant, collection, IdKinds.Unsigned,
@@ -90,6 +113,10 @@ namespace VecMigrate.Benchmark
                                 runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "a", copyBytes, schema, o.Stage, () => CopyWithPsqlAsync(pg, copyFile)), o.Points));
                             if (o.Cases.Contains("a2"))
                                 runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "a2", copyBytes, schema, o.Stage, () => CopyInParallelAsync(pg, halves)), o.Points));
+                            foreach (var l in o.Cases.Contains("al") ? o.Lanes : [])
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, $"al{l}", copyBytes, schema, o.Stage, () => CopyInParallelAsync(pg, laneFiles[l])), o.Points));
+                            foreach (var l in o.Cases.Contains("p") ? o.Lanes : [])
+                                runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, $"p{l}", copyBytes, schema, o.Stage, () => LanesAsync(o, cs, l)), o.Points));
                             if (o.Cases.Contains("b"))
                                 runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "b", copyBytes, schema, o.Stage, () => EngineAsync(o, qdrant, collection, cs, dims)), o.Points));
                             if (o.Cases.Contains("g"))
@@ -103,7 +130,8 @@ namespace VecMigrate.Benchmark
                         }
                     }
                     qdrant.DropCollection(collection);
-                    foreach (var f in halves.Append(copyFile)) if (File.Exists(f)) File.Delete(f);
+                    foreach (var f in halves.Append(copyFile).Concat(laneFiles.Values.SelectMany(f => f))) if (File.Exists(f)) File.Delete(f);
+                    if (o.Cases.Contains("p")) await ExecAsync(cs, $"DROP TABLE IF EXISTS {SourceTableName}");
                     GC.Collect();
                 }
             }
@@ -116,6 +144,9 @@ namespace VecMigrate.Benchmark
         }
 
         private const string TableName = "bench_t";
+
+        /// <summary>The source table of case (p): the same rows as the COPY file.</summary>
+        private const string SourceTableName = "bench_src";
 
         /// <summary>A fresh table of the engine's own shape, a checkpoint, then the load, with CPU and memory around it.</summary>
         private static async Task<Run> MeasureAsync(string cs, int postmaster, int dims, string table, string name, long copyBytes, SourceSchema schema,
@@ -141,7 +172,7 @@ namespace VecMigrate.Benchmark
             var rows = Convert.ToInt64(await ScalarAsync(cs, $"SELECT count(*) FROM {TableName}"), CultureInfo.InvariantCulture);
             if (name is "b" or "g" && stage is "read" or "fetch" or "parse") rows = records; // nothing was written: count what was read
             await ExecAsync(cs, $"DROP TABLE {TableName}");
-            return new Run(dims, table, name, rows, seconds, copyBytes, peak, clientCpu, name is "a" or "a2" ? 0 : parentCpu, pgCpu, load0);
+            return new Run(dims, table, name, rows, seconds, copyBytes, peak, clientCpu, name is "a" or "a2" || name.StartsWith("al", StringComparison.Ordinal) ? 0 : parentCpu, pgCpu, load0);
         }
 
         private static Run Report(Run r, long expected)
@@ -154,7 +185,7 @@ namespace VecMigrate.Benchmark
             return r;
         }
 
-        private static async Task<(double, long?, double, long)> CopyWithPsqlAsync(PostgresServer pg, string file)
+        private static async Task<(double, long?, double, long)> CopyWithPsqlAsync(PostgresServer pg, string file, string table = TableName)
         {
             var psi = new ProcessStartInfo(Psql)
             {
@@ -162,7 +193,7 @@ namespace VecMigrate.Benchmark
                 RedirectStandardOutput = true,
             };
             string[] args = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", pg.Port.ToString(CultureInfo.InvariantCulture),
-                "-U", "postgres", "-d", "bench", "-c", $"\\copy {TableName} FROM '{file}' WITH (FORMAT binary)"];
+                "-U", "postgres", "-d", "bench", "-c", $"\\copy {table} FROM '{file}' WITH (FORMAT binary)"];
             foreach (var a in args)
                 psi.ArgumentList.Add(a);
             var children = ProcStats.EndedChildrenCpuSeconds();
@@ -181,6 +212,32 @@ namespace VecMigrate.Benchmark
             var sw = Stopwatch.StartNew();
             var results = await Task.WhenAll(files.Select(f => CopyWithPsqlAsync(pg, f)));
             return (sw.Elapsed.TotalSeconds, null, results.Max(r => r.Item3), 0); // each saw both end
+        }
+
+        /// <summary>Case (p) in a process of its own: the source table into the table in <paramref name="lanes"/> lanes.</summary>
+        private static async Task<(double, long?, double, long)> LanesAsync(Options o, string cs, int lanes)
+        {
+            var (file, prefix) = Self();
+            var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in prefix.Concat(["--engine-only", "--stage", "lanes", "--lanes", lanes.ToString(CultureInfo.InvariantCulture),
+                         "--connection-string", o.ConnectionExtra is null ? cs : cs + ";" + o.ConnectionExtra, "--table", TableName, "--source-table", SourceTableName,
+                         "--batch-size", o.BatchSize.ToString(CultureInfo.InvariantCulture), "--points", o.Points.ToString(CultureInfo.InvariantCulture)]))
+                psi.ArgumentList.Add(a);
+            return await ChildAsync(psi);
+        }
+
+        private static async Task<(double, long?, double, long)> ChildAsync(ProcessStartInfo psi)
+        {
+            using var p = Process.Start(psi)!;
+            var err = p.StandardError.ReadToEndAsync();
+            var output = await p.StandardOutput.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            var result = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+            if (p.ExitCode != 0 || result is null) throw new InvalidOperationException($"The engine run failed ({p.ExitCode}): {output}{await err}");
+            var fields = result["RESULT ".Length..].Split(' ').Select(f => f.Split('=')).ToDictionary(f => f[0], f => f[1]);
+            Console.WriteLine($"      engine: {long.Parse(fields["allocated"], CultureInfo.InvariantCulture) / 1e6:0} MB allocated, {fields["gc0"]} gen0 / {fields["gc2"]} gen2 collections");
+            return (double.Parse(fields["seconds"], CultureInfo.InvariantCulture), long.Parse(fields["peak_rss"], CultureInfo.InvariantCulture),
+                double.Parse(fields["cpu"], CultureInfo.InvariantCulture), long.Parse(fields["records"], CultureInfo.InvariantCulture));
         }
 
         private static async Task<(double, long?, double, long)> EngineAsync(Options o, QdrantStandIn qdrant, string collection, string cs, int dims, bool grpc = false)
@@ -308,12 +365,37 @@ namespace VecMigrate.Benchmark
                         "g" => "(g) engine, gRPC",
                         "cg" => "(cg) pwsh, gRPC",
                         "cv" => "(cv) Copy-VectorData",
+                        _ when best.Case.StartsWith("al", StringComparison.Ordinal) => $"(al) {best.Case[2..]} x psql \\copy",
+                        _ when best.Case.StartsWith('p') => $"(p) engine, {best.Case[1..]} lane(s)",
                         _ => "(c) pwsh pipeline",
                     };
                     var ratio = a is null ? "" : (best.RecordsPerSecond / a.RecordsPerSecond).ToString("0.00", CultureInfo.InvariantCulture);
                     var rss = best.PeakRss is { } p ? $"{p / 1e6:0} MB" : "-";
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{best.Dims,5} {best.Table,-9} {label,-22} {best.RecordsPerSecond,10:N0} {best.MegabytesPerSecond,7:0.0} {ratio,7} {rss,9}  {best.ClientCpu:0.0}/{best.StandInCpu:0.0}/{best.PgCpu:0.0}"));
+                }
+            }
+
+            // The lanes axis, like for like: L lanes of the engine against L psql \copy at once, and each against its 1 lane;
+            // with the CPU each record costs the client and Postgres (what a bigger database server would divide by its cores).
+            var lanes = runs.Where(r => r.Case.StartsWith('p') || r.Case.StartsWith("al", StringComparison.Ordinal)).ToList();
+            if (lanes.Count == 0) return;
+            Console.WriteLine();
+            Console.WriteLine("Lanes (best of each; (p) vs (al) with the same lanes; each vs its own 1 lane; CPU µs a record, client/postgres):");
+            foreach (var group in lanes.GroupBy(r => (r.Dims, r.Table)))
+            {
+                Run? Best(string c) => group.Where(r => r.Case == c).MaxBy(r => r.RecordsPerSecond);
+                var al1 = Best("al1");
+                var p1 = Best("p1");
+                foreach (var l in group.Select(r => r.Case.TrimStart('a', 'l', 'p')).Distinct().OrderBy(x => int.Parse(x, CultureInfo.InvariantCulture)))
+                {
+                    var al = Best("al" + l);
+                    var pl = Best("p" + l);
+                    static string Rate(Run? r) => r is null ? "-" : r.RecordsPerSecond.ToString("N0", CultureInfo.InvariantCulture);
+                    static string Ratio(Run? x, Run? y) => x is null || y is null ? "-" : (x.RecordsPerSecond / y.RecordsPerSecond).ToString("0.00", CultureInfo.InvariantCulture);
+                    static string Cpu(Run? r) => r is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{r.ClientCpu * 1e6 / r.Records:0}/{r.PgCpu * 1e6 / r.Records:0}");
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{group.Key.Dims,5} {group.Key.Table,-9} {l,2} lane(s): (al) {Rate(al),9} rec/s (x{Ratio(al, al1)})  (p) {Rate(pl),9} rec/s (x{Ratio(pl, p1)})  (p)/(al) {Ratio(pl, al),5}  cpu µs (al) {Cpu(al)} (p) {Cpu(pl)}"));
                 }
             }
         }
