@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -58,6 +59,12 @@ public sealed class PineconeReadOptions
     {
         Namespaces = Namespaces, IdPrefix = IdPrefix, PageSize = PageSize, Ids = Ids, StartAfter = position,
     };
+
+    /// <summary>These options reading <paramref name="namespaces"/> only (an empty list reads nothing).</summary>
+    public PineconeReadOptions WithNamespaces(IReadOnlyList<string> namespaces) => new()
+    {
+        Namespaces = namespaces, IdPrefix = IdPrefix, PageSize = PageSize, Ids = Ids, StartAfter = StartAfter,
+    };
 }
 
 /// <summary>
@@ -87,7 +94,46 @@ public sealed class PineconeSource
         return new MigrationSource(options.Describe(IndexName), after => ReadAsync(options.WithStartAfter(after)))
         {
             EstimateCount = ct => EstimateCountAsync(options.WithStartAfter(null), ct),
+            Split = (n, ct) => SplitAsync(options, n, ct),
+            Narrow = bounds => AsMigrationSource(options.WithNamespaces(ParseNamespaces(bounds))),
         };
+    }
+
+    /// <summary>
+    /// Splits the read into <paramref name="count"/> parts by namespace: Pinecone lists ids only within a namespace
+    /// and has no way to cut one namespace into ranges, so each part is a set of whole namespaces, balanced by the
+    /// vector counts <c>describe_index_stats</c> reports (largest first, each to the part with the fewest). An index
+    /// with fewer namespaces than parts gets empty parts; one with a single namespace is read in one lane. The
+    /// namespaces are those there when the split is made (it is fixed with the checkpoint).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SplitAsync(PineconeReadOptions options, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count));
+        var resolved = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        var stats = await _client.DescribeIndexStatsAsync(resolved.IndexUrl, cancellationToken).ConfigureAwait(false);
+        var namespaces = ChooseNamespaces(options, stats, out var counts);
+        var parts = Enumerable.Range(0, count).Select(_ => new List<string>()).ToList();
+        var load = new long[count];
+        foreach (var ns in namespaces.OrderByDescending(n => counts.GetValueOrDefault(n)).ThenBy(n => n, StringComparer.Ordinal))
+        {
+            var least = Array.IndexOf(load, load.Min());
+            parts[least].Add(ns);
+            load[least] += counts.GetValueOrDefault(ns);
+        }
+        return parts.Select(p => JsonSerializer.Serialize(p.Order(StringComparer.Ordinal).ToList())).ToList();
+    }
+
+    private static List<string> ParseNamespaces(string bounds)
+    {
+        try
+        {
+            if (JsonSerializer.Deserialize<List<string>>(bounds) is { } list) return list;
+        }
+        catch (JsonException)
+        {
+        }
+        throw new VecMigrateException(FailureKind.InvalidArgument, "PineconePartitionInvalid", $"'{bounds}' is not a partition of a Pinecone index (a list of namespaces).", bounds);
     }
 
     public string IndexName => _options.IndexName;

@@ -321,4 +321,53 @@ public sealed class PartitionedMigrationTests(PostgresFixture pg, Xunit.Abstract
         Assert.Equal("host:1:abc", list[2].Holder);
         Assert.Null(list[1].Holder);
     }
+
+    // ------------------------------------------------------------------ other sources
+
+    [Fact]
+    public async Task A_Pinecone_index_splits_by_namespace_and_copies_exactly_in_lanes()
+    {
+        await using var kit = await Pinecone.PineconeTestKit.StartAsync(checkContracts: true);
+        var index = await kit.StandIn.CreateIndexAsync("tenants", 2);
+        // Namespaces of very different sizes: the split balances them by count, whole namespaces to each part.
+        var sizes = new Dictionary<string, int> { [""] = 40, ["a"] = 300, ["b"] = 120, ["c"] = 110, ["d"] = 5 };
+        foreach (var (ns, n) in sizes)
+        {
+            for (var i = 0; i < n; i++) index.Seed(ns, $"{ns}-{i}", [i, 1]);
+        }
+        var source = kit.Source("tenants").AsMigrationSource();
+        var parts = await source.Split!(3, default);
+        var namespaces = parts.Select(p => System.Text.Json.JsonSerializer.Deserialize<List<string>>(p)!).ToList();
+        Assert.Equal(sizes.Keys.Order(), namespaces.SelectMany(n => n).Order());
+        Assert.Equal(["a"], namespaces[0]); // the largest alone; the rest balanced around it
+        Assert.True(namespaces.Max(n => n.Sum(x => sizes[x])) <= 300);
+
+        var cs = await pg.NewDatabaseAsync();
+        var summary = await PartitionedMigration.RunAsync(source, () => Sink(cs, batch: 50), new PgPartitionLedger(cs),
+            new PartitionedMigrationOptions { Checkpoint = "tenants", Lanes = 3 });
+        Assert.True(summary.Completed);
+        Assert.Equal(sizes.Values.Sum(), summary.RecordsWritten);
+        Assert.Equal(sizes.Values.Sum(), await ScalarAsync<long>(cs, "SELECT count(*) FROM dst"));
+        Assert.Equal(0, await ScalarAsync<long>(cs, "SELECT count(*) FROM dst WHERE id NOT LIKE namespace || '-%'"));
+        kit.AssertConforms(10);
+
+        // Fewer namespaces than partitions: the rest are empty, and complete as soon as they run.
+        var many = await source.Split!(8, default);
+        Assert.Equal(3, many.Count(p => p == "[]"));
+    }
+
+    [Fact]
+    public async Task A_source_that_cannot_split_and_a_target_that_cannot_fence_are_refused_before_anything_is_written()
+    {
+        var cs = await SourceAsync(10);
+        var once = MigrationSource.Once("records in memory", AsyncEnumerable.Empty<VectorRecord>());
+        var ex = await Assert.ThrowsAsync<VecMigrateException>(() => PartitionedMigration.RunAsync(once, () => Sink(cs), new PgPartitionLedger(cs),
+            new PartitionedMigrationOptions { Checkpoint = "x", Lanes = 2 }));
+        Assert.Equal("MigrationSourceCannotSplit", ex.ErrorId);
+
+        var replace = await Assert.ThrowsAsync<VecMigrateException>(() => PartitionedMigration.RunAsync(Source(cs), () => Sink(cs, PgWriteMode.Replace),
+            new PgPartitionLedger(cs), new PartitionedMigrationOptions { Checkpoint = "x", Lanes = 2 }));
+        Assert.Equal("MigrationTargetCannotSplit", replace.ErrorId);
+        Assert.Equal(0, await ScalarAsync<long>(cs, "SELECT count(*) FROM pg_tables WHERE tablename IN ('dst', 'vecmigrate_partition')"));
+    }
 }
