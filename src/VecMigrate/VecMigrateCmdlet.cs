@@ -235,14 +235,17 @@ public abstract partial class VecMigrateCmdlet : PSCmdlet, IDisposable
     /// <c>-Credential</c>, whose user and password win over the connection string's. Invalid input
     /// ends the command with a terminating error that shows no part of the password.
     /// </summary>
-    private protected PgConnectionSettings ResolvePgConnection(string? connectionString, PSCredential? credential)
+    private protected PgConnectionSettings ResolvePgConnection(string? connectionString, PSCredential? credential,
+        PgAzureAuthentication azure = PgAzureAuthentication.None, string? azureClientId = null)
     {
         if (credential == PSCredential.Empty) credential = null;
         Redactor.Register(Environment.GetEnvironmentVariable("PGPASSWORD"));
         try
         {
             var password = Secrets.FromSecureString(credential?.Password, Redactor);
-            var settings = PgConnectionFactory.Create(connectionString, credential?.UserName, password);
+            // With an Entra ID token as the password, a credential gives the role's name only (its password is empty).
+            if (azure != PgAzureAuthentication.None && password is { } p && p.Reveal().Length == 0) password = null;
+            var settings = PgConnectionFactory.Create(connectionString, credential?.UserName, password, azure: azure, azureClientId: azureClientId);
             Redactor.Register(settings.Password?.Reveal());
             return settings;
         }

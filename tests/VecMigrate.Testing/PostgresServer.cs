@@ -121,6 +121,34 @@ public sealed class PostgresServer : IAsyncDisposable, IDisposable
         return cs;
     }
 
+    /// <summary>
+    /// Makes <paramref name="role"/> (created here, with login and <paramref name="privileges"/>) authenticate with its
+    /// password over TCP (scram-sha-256), ahead of the trust everyone else has: a line put first in pg_hba.conf, and a
+    /// reload. Its password is null until set (ALTER ROLE ... PASSWORD), so until then it cannot log in at all.
+    /// </summary>
+    public async Task CreatePasswordRoleAsync(string role, string privileges = "SUPERUSER")
+    {
+        await using (var c = new NpgsqlConnection(ConnectionString))
+        {
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE ROLE \"{role}\" LOGIN {privileges}", c);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var hba = Path.Combine(_dataDir, "pg_hba.conf");
+        // Rewritten in place, so the file keeps its owner (the postgres user, when the tests run as root).
+        var text = await File.ReadAllTextAsync(hba);
+        await File.WriteAllTextAsync(hba, $"host all {role} 127.0.0.1/32 scram-sha-256\n" + text);
+        await using (var c = new NpgsqlConnection(ConnectionString))
+        {
+            await c.OpenAsync();
+            await using var reload = new NpgsqlCommand("SELECT pg_reload_conf()", c);
+            await reload.ExecuteNonQueryAsync();
+            await using var errors = new NpgsqlCommand("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL", c);
+            if ((long)(await errors.ExecuteScalarAsync())! > 0) throw new InvalidOperationException("pg_hba.conf has errors after adding a line.");
+        }
+        await Task.Delay(200); // the postmaster rereads the file on the signal
+    }
+
     /// <summary>Stops the server immediately (as a crash would) and starts it again on the same port.</summary>
     public async Task RestartAsync(bool immediate = true)
     {

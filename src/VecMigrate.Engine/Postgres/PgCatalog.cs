@@ -12,14 +12,14 @@ public static class PgCatalog
     public static async Task<IReadOnlyList<string>> ListTablesAsync(string connectionString, string schema = "public", CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(schema);
-        await using var conn = new NpgsqlConnection(connectionString);
+        await using var conn = PgDataSources.CreateConnection(connectionString);
         try
         {
             await conn.OpenAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
-            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(connectionString));
+            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(connectionString), connectionString);
         }
         await using var cmd = new NpgsqlCommand("""
             SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

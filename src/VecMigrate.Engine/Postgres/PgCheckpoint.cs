@@ -104,7 +104,7 @@ public static class PgCheckpointStore
                 // The pool hands out idle connections that died with a restarted server: drop them, try once more on a
                 // new one, then say it as the writer would (PgUnreachable), so that a caller can reconnect.
                 NpgsqlConnection.ClearPool(conn);
-                if (attempt >= 2) throw PgConnections.ConnectFailure(ex, PgConnections.Describe(connectionString));
+                if (attempt >= 2) throw PgConnections.ConnectFailure(ex, PgConnections.Describe(connectionString), connectionString);
             }
         }
     }
@@ -221,7 +221,7 @@ public static class PgCheckpointStore
 
     private static async Task<NpgsqlConnection> OpenAsync(string cs, CancellationToken ct)
     {
-        var conn = new NpgsqlConnection(cs);
+        var conn = PgDataSources.CreateConnection(cs);
         try
         {
             await conn.OpenAsync(ct).ConfigureAwait(false);
@@ -230,7 +230,7 @@ public static class PgCheckpointStore
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
             await conn.DisposeAsync().ConfigureAwait(false);
-            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(cs));
+            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(cs), cs);
         }
     }
 }

@@ -38,8 +38,12 @@ public sealed class PgConnectionSettings
     /// <summary>The password from the connection string or credential; null when Npgsql will find one itself (PGPASSWORD, a pgpass file) or none is needed.</summary>
     public ApiSecret? Password { get; }
 
+    /// <summary>Where a Microsoft Entra ID token for the password comes from; null for a password (or none).</summary>
+    public PgEntraToken? EntraToken { get; init; }
+
     /// <summary>"host:port/database as user", for messages and logs.</summary>
-    public string Description => string.Create(CultureInfo.InvariantCulture, $"{Host}:{Port}/{Database} as {UserName}");
+    public string Description => string.Create(CultureInfo.InvariantCulture, $"{Host}:{Port}/{Database} as {UserName}")
+        + (EntraToken is { } t ? $" (Entra ID token: {t.Describe()})" : "");
 
     /// <summary>The Npgsql connection string, password included: for opening connections only.</summary>
     public string RevealConnectionString() => _connectionString;
@@ -79,8 +83,11 @@ public static class PgConnectionFactory
     /// <param name="password">Overrides the connection string's password (from a credential).</param>
     /// <param name="environment">Reads environment variables; the process environment by default.</param>
     /// <exception cref="VecMigrateException">InvalidArgument: the string cannot be read, or no host is known. The message never holds a value from the string.</exception>
+    /// <param name="azure">A Microsoft Entra ID token as the password (no password may be given then).</param>
+    /// <param name="azureClientId">A user-assigned managed identity's client id, with <paramref name="azure"/>.</param>
     public static PgConnectionSettings Create(
-        string? connectionString, string? userName = null, ApiSecret? password = null, Func<string, string?>? environment = null)
+        string? connectionString, string? userName = null, ApiSecret? password = null, Func<string, string?>? environment = null,
+        PgAzureAuthentication azure = PgAzureAuthentication.None, string? azureClientId = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         string? Env(string name) => environment(name) is { Length: > 0 } value ? value : null;
@@ -105,8 +112,26 @@ public static class PgConnectionFactory
 
         var user = builder.Username is { Length: > 0 } given ? given : Env("PGUSER") ?? Environment.UserName;
         var secret = password ?? (string.IsNullOrEmpty(builder.Password) ? null : new ApiSecret(builder.Password));
-        return new PgConnectionSettings(
-            builder.ConnectionString, builder.Host!, builder.Port, builder.Database is { Length: > 0 } db ? db : user, user, secret);
+        if (azure == PgAzureAuthentication.None)
+        {
+            if (azureClientId is not null) throw Invalid("PgAzureClientIdAlone", "-AzureClientId names the managed identity of -AzureAuthentication; give both, or neither.");
+            return new PgConnectionSettings(
+                builder.ConnectionString, builder.Host!, builder.Port, builder.Database is { Length: > 0 } db ? db : user, user, secret);
+        }
+        if (secret is not null)
+        {
+            throw Invalid("PgAzurePasswordGiven",
+                "With -AzureAuthentication the password is a Microsoft Entra ID token: give the role's name (Username= in the connection string, or -Credential with an empty password), no password.");
+        }
+        // The role and user name must be given: the token is the identity's, the role is what Postgres knows it as.
+        if (string.IsNullOrEmpty(builder.Username)) builder.Username = user;
+        var token = new PgEntraToken(azure, azureClientId);
+        var cs = builder.ConnectionString;
+        PgDataSources.UseEntraToken(cs, token);
+        return new PgConnectionSettings(cs, builder.Host!, builder.Port, builder.Database is { Length: > 0 } d ? d : user, user, null)
+        {
+            EntraToken = token,
+        };
     }
 
     private static (NpgsqlConnectionStringBuilder Builder, bool PortGiven) Parse(string? text)

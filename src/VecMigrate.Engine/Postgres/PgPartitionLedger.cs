@@ -218,7 +218,7 @@ public sealed class PgPartitionLedger(string connectionString, string schema = "
 
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
     {
-        var conn = new NpgsqlConnection(connectionString);
+        var conn = PgDataSources.CreateConnection(connectionString);
         try
         {
             await conn.OpenAsync(ct).ConfigureAwait(false);
@@ -227,7 +227,7 @@ public sealed class PgPartitionLedger(string connectionString, string schema = "
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
             await conn.DisposeAsync().ConfigureAwait(false);
-            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(connectionString));
+            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(connectionString), connectionString);
         }
     }
 }

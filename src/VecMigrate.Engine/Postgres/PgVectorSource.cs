@@ -621,7 +621,7 @@ public sealed class PgVectorSource
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
             await conn.DisposeAsync().ConfigureAwait(false);
-            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(_options.ConnectionString));
+            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(_options.ConnectionString), _options.ConnectionString);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Npgsql;
 using Pgvector;
@@ -14,18 +13,8 @@ namespace VecMigrate.Engine.Postgres;
 /// </summary>
 internal static class PgVectorTypes
 {
-    // One data source (and so one pool) per connection string, as NpgsqlConnection(connectionString) keeps one pool
-    // per string; made on first use and kept for the process, as Npgsql's own pools are.
-    private static readonly ConcurrentDictionary<string, NpgsqlDataSource> Sources = new(StringComparer.Ordinal);
-
-    /// <summary>A connection (not yet open) whose reads know pgvector's types.</summary>
-    public static NpgsqlConnection CreateConnection(string connectionString) =>
-        Sources.GetOrAdd(connectionString, static cs =>
-        {
-            var builder = new NpgsqlDataSourceBuilder(cs);
-            builder.UseVector();
-            return builder.Build();
-        }).CreateConnection();
+    /// <summary>A connection (not yet open) whose reads know pgvector's types (<see cref="PgDataSources"/>: all of them do).</summary>
+    public static NpgsqlConnection CreateConnection(string connectionString) => PgDataSources.CreateConnection(connectionString);
 
     /// <summary>The floats of a <see cref="Vector"/>: its own array when it has one (it does when read), else a copy.</summary>
     public static float[] Floats(Vector v) =>

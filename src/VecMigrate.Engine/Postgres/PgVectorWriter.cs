@@ -231,7 +231,7 @@ public sealed class PgVectorWriter : IRecordSink
                 catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateTable)
                 {
                     // Made by someone else between our look and our CREATE: check it as an existing table.
-                    var existing = await PgTableInspector.ReadColumnsAsync(_conn, plan.Schema, plan.Table, ct).ConfigureAwait(false);
+                    var existing = await PgTableInspector.ReadColumnsAsync(_conn!, plan.Schema, plan.Table, ct).ConfigureAwait(false);
                     plan = PgTableInspector.Reconcile(plan, existing!, first.Schema?.IdKinds ?? IdKinds.None);
                     break;
                 }
@@ -243,7 +243,7 @@ public sealed class PgVectorWriter : IRecordSink
             }
             Log.TableCreated(_logger, plan.DisplayName, string.Join(", ", plan.CopyColumns));
         }
-        if (_options.Mode == PgWriteMode.Upsert && plan.Exists) await CheckUpsertKeyAsync(_conn, plan, ct).ConfigureAwait(false);
+        if (_options.Mode == PgWriteMode.Upsert && plan.Exists) await CheckUpsertKeyAsync(_conn!, plan, ct).ConfigureAwait(false);
         if (_checkpoint is { } cp)
         {
             await using (var cmd = new NpgsqlCommand(PgCheckpointStore.CreateSql(_options.Schema), _conn))
@@ -371,7 +371,7 @@ public sealed class PgVectorWriter : IRecordSink
 
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
     {
-        var conn = new NpgsqlConnection(_options.ConnectionString);
+        var conn = PgDataSources.CreateConnection(_options.ConnectionString);
         try
         {
             await conn.OpenAsync(ct).ConfigureAwait(false);
@@ -380,7 +380,7 @@ public sealed class PgVectorWriter : IRecordSink
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
         {
             await conn.DisposeAsync().ConfigureAwait(false);
-            throw PgConnections.ConnectFailure(ex, TargetDescription);
+            throw PgConnections.ConnectFailure(ex, TargetDescription, _options.ConnectionString);
         }
     }
 
@@ -585,7 +585,7 @@ public sealed class PgVectorWriter : IRecordSink
             try { await _conn.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* already broken */ }
             _conn = null;
         }
-        await using (var forPool = new NpgsqlConnection(_options.ConnectionString))
+        await using (var forPool = PgDataSources.CreateConnection(_options.ConnectionString))
         {
             NpgsqlConnection.ClearPool(forPool);
         }
@@ -656,14 +656,24 @@ public static class PgConnections
         _ => false,
     };
 
-    internal static VecMigrateException ConnectFailure(Exception ex, string target)
+    internal static VecMigrateException ConnectFailure(Exception ex, string target, string? connectionString = null)
     {
+        // No Entra ID token could be had: Npgsql's password provider raised it, naming server, role and identity.
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is VecMigrateException { ErrorId: "PgEntraTokenFailed" } tokenFailed) return tokenFailed;
+        }
         var (kind, id) = ex is PostgresException { SqlState: "28P01" or "28000" }
             ? (FailureKind.Unauthorized, "PgAuthenticationFailed")
             : ex is PostgresException { SqlState: "3D000" }
                 ? (FailureKind.NotFound, "PgDatabaseNotFound")
                 : (FailureKind.Unreachable, "PgUnreachable");
         var why = ex is PostgresException pg ? pg.MessageText : ex.Message;
+        if (id == "PgAuthenticationFailed" && connectionString is not null && PgDataSources.EntraTokenFor(connectionString) is { } token)
+        {
+            why += $". The password was a Microsoft Entra ID token of the {token.Describe()}: the server refused it (expired, issued for another " +
+                "identity, or the role is not that identity's Entra principal: create it with pgaadauth_create_principal and connect as its name)";
+        }
         return new VecMigrateException(kind, id, $"Cannot connect to Postgres at {target}: {why}", target, ex);
     }
 }

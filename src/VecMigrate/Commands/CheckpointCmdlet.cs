@@ -28,6 +28,15 @@ public abstract class CheckpointCmdlet : VecMigrateCmdlet
     [ValidateNotNullOrEmpty]
     public string Schema { get; set; } = "public";
 
+    /// <summary>A Microsoft Entra ID token as the password (Azure Database for PostgreSQL), as the Postgres cmdlets take it.</summary>
+    [Parameter(ParameterSetName = DatabaseSet)]
+    public PgAzureAuthentication AzureAuthentication { get; set; }
+
+    /// <summary>The client id of a user-assigned managed identity, with -AzureAuthentication.</summary>
+    [Parameter(ParameterSetName = DatabaseSet)]
+    [ValidateNotNullOrEmpty]
+    public string? AzureClientId { get; set; }
+
     /// <summary>The folder of file checkpoints, as Copy-VectorData -StateDirectory.</summary>
     [Parameter(Mandatory = true, ParameterSetName = DirectorySet)]
     [ValidateNotNullOrEmpty]
@@ -38,5 +47,5 @@ public abstract class CheckpointCmdlet : VecMigrateCmdlet
     private protected FileCheckpointStore Files() => new(SessionState.Path.GetUnresolvedProviderPathFromPSPath(StateDirectory));
 
     /// <summary>The connection string; invalid settings end the command.</summary>
-    private protected string Connect() => ResolvePgConnection(ConnectionString, Credential).RevealConnectionString();
+    private protected string Connect() => ResolvePgConnection(ConnectionString, Credential, AzureAuthentication, AzureClientId).RevealConnectionString();
 }

@@ -18,8 +18,16 @@ public abstract class PgCmdlet : VecMigrateCmdlet
     [ValidateNotNullOrEmpty]
     public string Schema { get; set; } = "public";
 
+    /// <summary>A Microsoft Entra ID token as the password (Azure Database for PostgreSQL): ManagedIdentity or Default.</summary>
+    [Parameter] public PgAzureAuthentication AzureAuthentication { get; set; }
+
+    /// <summary>The client id of a user-assigned managed identity, with -AzureAuthentication.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? AzureClientId { get; set; }
+
     /// <summary>The connection settings; invalid ones end the command.</summary>
-    private protected PgConnectionSettings Connect() => ResolvePgConnection(ConnectionString, Credential);
+    private protected PgConnectionSettings Connect() => ResolvePgConnection(ConnectionString, Credential, AzureAuthentication, AzureClientId);
 }
 
 /// <summary>The parameters of the cmdlets that write a table (Write-PgVector, New-PgVectorTarget): one set, so the twins cannot drift.</summary>
