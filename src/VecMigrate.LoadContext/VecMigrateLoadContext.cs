@@ -68,7 +68,33 @@ public sealed class VecMigrateLoadContext : AssemblyLoadContext
         if (string.IsNullOrEmpty(name) || IsPowerShellOwn(name)) return null;
 
         var path = Path.Combine(DependencyDirectory, name + ".dll");
-        return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
+        if (!File.Exists(path)) return null;
+        // Framework assemblies that a package brings as well (System.Text.Json and the like, which Azure.Identity
+        // asks for in versions newer than .NET 8's): the runtime's own when it is at least as new as the one asked
+        // for (PowerShell on a newer .NET), so that the cmdlets and PowerShell share them; the module's copy only
+        // where the runtime's is too old.
+        if (FrameworkVersion(name) is { } framework && framework >= (assemblyName.Version ?? new Version(0, 0))) return null;
+        return LoadFromAssemblyPath(path);
+    }
+
+    /// <summary>
+    /// The version of the .NET runtime's own assembly of that name (Microsoft.NETCore.App, where System.Object comes from;
+    /// not the host's application assemblies, whose copies are what the module keeps apart from); null if it has none.
+    /// </summary>
+    private static Version? FrameworkVersion(string name)
+    {
+        var runtime = Path.GetDirectoryName(typeof(object).Assembly.Location);
+        if (string.IsNullOrEmpty(runtime)) return null;
+        var file = Path.Combine(runtime, name + ".dll");
+        if (!File.Exists(file)) return null;
+        try
+        {
+            return AssemblyName.GetAssemblyName(file).Version;
+        }
+        catch (Exception e) when (e is IOException or BadImageFormatException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     // A second copy of PowerShell's own assemblies would give the cmdlets a PSCmdlet type that
