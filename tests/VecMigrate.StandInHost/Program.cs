@@ -8,7 +8,10 @@ using VecMigrate.Testing.StandIns;
 // tests' data (ModuleTestData), until standard input closes or the process is told to stop (SIGTERM, SIGINT).
 //
 // Prints one JSON line when ready: qdrantUrl, qdrantGrpcUrl, qdrantKey, pineconeUrl, pineconeKey, connectionString
-// (a database with the vector extension), postgresPort, milvusUrl, milvusToken, pid. Then answers one JSON line per command line on stdin:
+// (a database with the vector extension), postgresPort, milvusUrl, milvusToken, identityEndpoint and identityHeader (a
+// managed identity's token endpoint as Azure Automation gives it, IDENTITY_ENDPOINT and IDENTITY_HEADER), identityRole (a
+// Postgres role that logs in with scram-sha-256 and whose only password is the newest token that endpoint issued; tokens
+// last 5 minutes and 3 seconds, so Azure.Identity renews them every 3 seconds), pid. Then answers one JSON line per command line on stdin:
 //   database                              a fresh database with the vector extension: {"connectionString": ...}
 //   pinecone-index NAME DIMENSION [METRIC] creates an empty Pinecone index: {"index": NAME}
 //   qdrant-delay MS / pinecone-delay MS    every Qdrant / Pinecone answer waits MS milliseconds (0: none)
@@ -31,6 +34,7 @@ PostgresServer? pg = null;
 QdrantStandIn? qdrant = null;
 PineconeStandIn? pinecone = null;
 MilvusStandIn? milvus = null;
+ManagedIdentityStandIn? identity = null;
 try
 {
     var pgStart = PostgresServer.StartAsync();
@@ -42,6 +46,18 @@ try
     ModuleTestData.SeedMilvusDocs(milvus);
     pg = await pgStart;
     var database = await pg.CreateDatabaseAsync("vecmigrate");
+    const string IdentityRole = "vecmigrate_mi";
+    await pg.CreatePasswordRoleAsync(IdentityRole);
+    identity = await ManagedIdentityStandIn.StartAsync();
+    identity.TokenLifetime = TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(3);
+    var admin = pg.ConnectionString;
+    identity.Issued = async (_, _, token) =>
+    {
+        await using var c = new Npgsql.NpgsqlConnection(admin);
+        await c.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand($"ALTER ROLE {IdentityRole} PASSWORD '{token}'", c);
+        await cmd.ExecuteNonQueryAsync();
+    };
 
     Answer(new JsonObject
     {
@@ -54,6 +70,9 @@ try
         ["postgresPort"] = pg.Port,
         ["milvusUrl"] = milvus.Url.ToString(),
         ["milvusToken"] = ModuleTestData.MilvusToken,
+        ["identityEndpoint"] = identity.Endpoint.ToString(),
+        ["identityHeader"] = identity.Header,
+        ["identityRole"] = IdentityRole,
         ["pid"] = Environment.ProcessId,
     });
 
@@ -99,6 +118,7 @@ catch (Exception e)
 }
 finally
 {
+    if (identity is not null) await identity.DisposeAsync();
     if (milvus is not null) await milvus.DisposeAsync();
     if (pinecone is not null) await pinecone.DisposeAsync();
     if (qdrant is not null) await qdrant.DisposeAsync();
