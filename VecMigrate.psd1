@@ -32,6 +32,7 @@
         'Copy-VectorData'
         'Measure-VectorDigest'
         'Compare-VectorDigest'
+        'Test-VectorMigration'
         'New-QdrantTarget'
         'New-PineconeTarget'
         # Milvus / Zilliz Cloud

@@ -168,6 +168,15 @@ BeforeAll {
         'New-QdrantTarget #1'           = @{ PgDocs = $true; DropQdrantDocs = $true }
         'Remove-VecMigrateCheckpoint #1' = @{ Checkpoint = $true; Check = { param($out, $pg) Invoke-Sql $pg 'SELECT count(*) FROM docs' | Should -Be 1000 } }
         'Remove-VecMigrateCheckpoint #3' = @{ StateCheckpoint = $true; Check = { param($out, $pg, $new, $dir) Test-Path (Join-Path $dir 'nightly-docs.json') | Should -BeFalse } }
+        'Test-VectorMigration #1'       = @{ Check = { param($out) $out.Equal | Should -BeTrue; $out.SourceCount | Should -Be 1000; $out.TargetCount | Should -Be 1000 } }
+        'Test-VectorMigration #2'       = @{ PgDocs = $true; Damage = $true; Check = {
+                param($out)
+                @($out).Count | Should -Be 2
+                ($out | Where-Object Kind -EQ 'Missing').Key | Should -Be 'u:5'
+                $changed = $out | Where-Object Kind -EQ 'Changed'
+                $changed.Key | Should -Be 'u:7'
+                $changed.Paths | Should -Be @('payload.title') } }
+        'Test-VectorMigration #3'       = @{ PgDocs = $true; Check = { param($out) $out.Equal | Should -BeTrue; $out.Sample | Should -Be 100 } }
         'Write-PgVector #1'             = @{ Check = { param($out, $pg) Invoke-Sql $pg "SELECT count(*) FROM pg_indexes WHERE tablename = 'docs' AND indexdef LIKE '%hnsw%'" | Should -Be 1 } }
         'Write-PgVector #2'             = @{ Check = { param($out, $pg) Invoke-Sql $pg "SELECT count(*) FROM pg_tables WHERE tablename = 'docs'" | Should -Be 0 } }
         'Write-PgVector #3'             = @{ Check = { param($out) $out.RecordsWritten | Should -Be 75 } }
@@ -204,6 +213,8 @@ Describe 'Help example <Name>' -ForEach $examples {
 
         if ($how.PgDocs) { Initialize-DocsTable $pg }
         if ($how.PgTenantDocs) { Initialize-TenantDocsTable $pg }
+        # A damaged copy: one row gone, one payload field changed.
+        if ($how.Damage) { $null = Invoke-Sql $pg "DELETE FROM docs WHERE id = 5; UPDATE docs SET title = 'changed' WHERE id = 7" }
         if ($how.Files) { Copy-Item (Join-Path $templates '*') $work }
         if ($how.DropMilvusDocs) { Remove-MilvusStandInCollection docs }
         if ($how.Checkpoint) {

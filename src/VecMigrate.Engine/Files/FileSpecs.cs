@@ -58,6 +58,9 @@ public sealed class FileTargetSpec : MigrationTargetSpec
         Format = FileFormats.FromPath(Path);
     }
 
+    /// <summary>The file, read back.</summary>
+    public override MigrationSourceSpec AsSource() => new FileSourceSpec(Path);
+
     public override string System => "File";
 
     public string Path { get; }

@@ -86,6 +86,12 @@ public sealed record MigrationSummary(string Source, string Target, string? Chec
 
     public double RecordsPerSecond => Elapsed.TotalSeconds > 0 ? RecordsWritten / Elapsed.TotalSeconds : 0;
 
+    /// <summary>What Copy-VectorData read (so that Test-VectorMigration can check the copy it is given); null from other runs.</summary>
+    public MigrationSourceSpec? SourceSpec { get; init; }
+
+    /// <summary>What Copy-VectorData wrote into; null from other runs.</summary>
+    public MigrationTargetSpec? TargetSpec { get; init; }
+
     /// <summary>The lanes this run wrote with, for a migration split into partitions; null for one that is not split.</summary>
     public int? Lanes { get; init; }
 

@@ -38,6 +38,9 @@ public abstract class MigrationTargetSpec
     /// <summary>Opens the sink; the caller disposes it.</summary>
     public abstract IRecordSink Open(RestTransport transport, ILoggerFactory loggers);
 
+    /// <summary>The target read back as a source (to check a copy), or null where it cannot be read.</summary>
+    public virtual MigrationSourceSpec? AsSource() => null;
+
     /// <summary>
     /// Where a migration into this target split into partitions is kept, with each partition's lease; null when the
     /// target cannot fence a partition's batches with its lease (then parallel lanes and partitions are refused).

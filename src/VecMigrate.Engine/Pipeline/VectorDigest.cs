@@ -79,10 +79,20 @@ public sealed class VectorDigest
 
     // The record under the id a Qdrant write gives it (UUIDv5 for a string id, the namespace folded in), without
     // the namespace, which Qdrant keeps only in the payload.
-    private static VectorRecord AsQdrantPoint(VectorRecord r) =>
+    internal static VectorRecord AsQdrantPoint(VectorRecord r) =>
         r.Id.Kind != PointIdKind.String && string.IsNullOrEmpty(r.Namespace)
             ? r
             : new VectorRecord(Qdrant.QdrantPointIds.ToQdrant(r.Id, r.Namespace), r.Vectors, r.Payload);
+
+    /// <summary>One record's key and hash (as a detailed digest keeps them), under <paramref name="options"/>.</summary>
+    internal static (string Key, string Hash) HashOf(VectorRecord record, DigestOptions options)
+    {
+        if (options.QdrantIds) record = AsQdrantPoint(record);
+        var key = KeyOf(record);
+        Span<byte> hash = stackalloc byte[32];
+        HashRecord(record, options, hash);
+        return (key, Convert.ToHexString(hash[..16]));
+    }
 
     /// <summary>Compares two digests: equal, or which buckets differ.</summary>
     public static DigestComparison Compare(VectorDigest source, VectorDigest target)

@@ -77,6 +77,9 @@ public sealed class PgVectorTargetSpec : MigrationTargetSpec
     public override Task FinishAsync(IRecordSink sink, CancellationToken cancellationToken) =>
         ((PgVectorWriter)sink).CreateIndexesAsync(cancellationToken);
 
+    /// <summary>The table, read back in key order through the same connection.</summary>
+    public override MigrationSourceSpec AsSource() => new PgVectorSourceSpec(_connection, new PgReadOptions { Schema = Options.Schema, Table = Options.Table });
+
     /// <summary>The split and the leases live in the target database, next to the checkpoints; each batch checks its lease.</summary>
     public override IPartitionLedger? OpenPartitionLedger() => new PgPartitionLedger(_connection.RevealConnectionString(), Options.Schema);
 

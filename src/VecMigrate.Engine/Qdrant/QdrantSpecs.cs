@@ -84,4 +84,7 @@ public sealed class QdrantTargetSpec : MigrationTargetSpec
 
     public override IRecordSink Open(RestTransport transport, ILoggerFactory loggers) =>
         new QdrantSink(new QdrantClient(Url, _apiKey, transport) { GrpcUrl = GrpcUrl }, Options, loggers.CreateLogger<QdrantSink>());
+
+    /// <summary>The collection, read back with the same url and key.</summary>
+    public override MigrationSourceSpec AsSource() => new QdrantSourceSpec(Url, _apiKey, new QdrantReadOptions(Collection)) { GrpcUrl = GrpcUrl };
 }

@@ -122,7 +122,7 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
                 try
                 {
                     var summary = await Migration.RunAsync(source, sink, options, loggers.CreateLogger(typeof(Migration)), token).ConfigureAwait(false);
-                    await writer.WriteObjectAsync(summary).ConfigureAwait(false);
+                    await writer.WriteObjectAsync(summary with { SourceSpec = Source, TargetSpec = Target }).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -202,7 +202,7 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
             {
                 var summary = await PartitionedMigration.RunAsync(source, () => Target.Open(transport, loggers), ledger, options,
                     loggers.CreateLogger(typeof(PartitionedMigration)), token).ConfigureAwait(false);
-                await writer.WriteObjectAsync(summary).ConfigureAwait(false);
+                await writer.WriteObjectAsync(summary with { SourceSpec = Source, TargetSpec = Target }).ConfigureAwait(false);
             }
             finally
             {
