@@ -137,15 +137,10 @@ Describe 'What is refused before anything is read or written' {
 Describe 'docs/runbook-fanout.ps1 with docs/runbook-partition.ps1 as its child runbook' {
     BeforeAll {
         # The runbooks import the module by name, as an Automation account does: a folder VecMigrate on PSModulePath.
-        $modules = Join-Path ([IO.Path]::GetTempPath()) (New-UniqueName 'vecmigrate-modules')
-        $null = New-Item -ItemType Directory -Path $modules
-        $null = New-Item -ItemType SymbolicLink -Path (Join-Path $modules 'VecMigrate') -Target $RepoRoot
-        $savedModulePath = $env:PSModulePath
-        $env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
+        $savedModulePath = Enable-ModuleByName
     }
     AfterAll {
         $env:PSModulePath = $savedModulePath
-        Remove-Item $modules -Recurse -Force -ErrorAction SilentlyContinue
     }
 
     It 'starts a child job per partition, joins them, and ends with the table exact and the migration complete' {

@@ -7,13 +7,10 @@ BeforeAll {
     $h = Start-VecMigrateStandIn
     $runbook = Join-Path $RepoRoot 'docs' 'runbook-example.ps1'
 
-    # The runbook imports the module by name, as an Automation account does: a folder VecMigrate on PSModulePath.
-    $modules = Join-Path ([IO.Path]::GetTempPath()) (New-UniqueName 'vecmigrate-modules')
-    $null = New-Item -ItemType Directory -Path $modules
-    $null = New-Item -ItemType SymbolicLink -Path (Join-Path $modules 'VecMigrate') -Target $RepoRoot
     $saved = @{}
     foreach ($name in 'PSModulePath', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'VECMIGRATE_ENTRA_REFRESH_SECONDS') { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
-    $env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
+    # The runbook imports the module by name, as an Automation account does: a folder VecMigrate on PSModulePath.
+    $null = Enable-ModuleByName
     # What Azure Automation sets in a job's sandbox for the account's managed identity.
     $env:IDENTITY_ENDPOINT = $h.identityEndpoint
     $env:IDENTITY_HEADER = $h.identityHeader
@@ -40,7 +37,6 @@ BeforeAll {
 
 AfterAll {
     foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $(if ($null -eq $saved[$name]) { [NullString]::Value } else { $saved[$name] })) }
-    Remove-Item $modules -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 Describe 'docs/runbook-example.ps1, job after job' {

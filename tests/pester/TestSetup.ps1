@@ -64,6 +64,27 @@ function Invoke-StandInCommand([string] $Command) {
     $answer
 }
 
+function Enable-ModuleByName {
+    <#
+    Puts the checkout on PSModulePath as a folder named VecMigrate, as an installed module is, for scripts that run
+    Import-Module VecMigrate (runbooks, ForEach-Object -Parallel). The folder is a symbolic link made once per process
+    and kept to its end: PowerShell remembers where it found a module, and a link removed by one test file would leave
+    the next with a path that is gone (never removed recursively either: that would follow the link into the checkout).
+    Returns PSModulePath as it was, for the caller to put back.
+    #>
+    $dir = Join-Path ([IO.Path]::GetTempPath()) "vecmigrate-modules-$PID"
+    $link = Join-Path $dir 'VecMigrate'
+    if (-not (Test-Path $link)) {
+        $null = New-Item -ItemType Directory -Path $dir -Force
+        $null = New-Item -ItemType SymbolicLink -Path $link -Target $script:RepoRoot
+    }
+    $saved = $env:PSModulePath
+    if (($env:PSModulePath -split [IO.Path]::PathSeparator) -notcontains $dir) {
+        $env:PSModulePath = $dir + [IO.Path]::PathSeparator + $env:PSModulePath
+    }
+    $saved
+}
+
 function New-TestDatabase {
     <# A fresh database with the vector extension in the host's Postgres; returns its connection string. #>
     (Invoke-StandInCommand 'database').connectionString
