@@ -226,6 +226,7 @@ namespace VecMigrate.Benchmark
             return await ChildAsync(psi);
         }
 
+        /// <summary>Runs this program as a child (an engine case alone in its process) and reads its RESULT line.</summary>
         private static async Task<(double, long?, double, long)> ChildAsync(ProcessStartInfo psi)
         {
             using var p = Process.Start(psi)!;
@@ -255,16 +256,7 @@ namespace VecMigrate.Benchmark
                 psi.ArgumentList.Add("--grpc-url");
                 psi.ArgumentList.Add(qdrant.GrpcBaseAddress.ToString());
             }
-            using var p = Process.Start(psi)!;
-            var err = p.StandardError.ReadToEndAsync();
-            var output = await p.StandardOutput.ReadToEndAsync();
-            await p.WaitForExitAsync();
-            var result = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
-            if (p.ExitCode != 0 || result is null) throw new InvalidOperationException($"The engine run failed ({p.ExitCode}): {output}{await err}");
-            var fields = result["RESULT ".Length..].Split(' ').Select(f => f.Split('=')).ToDictionary(f => f[0], f => f[1]);
-            Console.WriteLine($"      engine: {long.Parse(fields["allocated"], CultureInfo.InvariantCulture) / 1e6:0} MB allocated, {fields["gc0"]} gen0 / {fields["gc2"]} gen2 collections");
-            return (double.Parse(fields["seconds"], CultureInfo.InvariantCulture), long.Parse(fields["peak_rss"], CultureInfo.InvariantCulture),
-                double.Parse(fields["cpu"], CultureInfo.InvariantCulture), long.Parse(fields["records"], CultureInfo.InvariantCulture));
+            return await ChildAsync(psi);
         }
 
         /// <summary>How to start this program again: its apphost, or dotnet with its dll.</summary>

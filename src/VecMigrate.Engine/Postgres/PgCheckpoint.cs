@@ -219,7 +219,8 @@ public static class PgCheckpointStore
         return (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }
 
-    private static async Task<NpgsqlConnection> OpenAsync(string cs, CancellationToken ct)
+    /// <summary>An open connection, or <c>PgUnreachable</c>/<c>PgAuthenticationFailed</c> naming the server.</summary>
+    internal static async Task<NpgsqlConnection> OpenAsync(string cs, CancellationToken ct)
     {
         var conn = PgDataSources.CreateConnection(cs);
         try

@@ -216,18 +216,5 @@ public sealed class PgPartitionLedger(string connectionString, string schema = "
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
-    {
-        var conn = PgDataSources.CreateConnection(connectionString);
-        try
-        {
-            await conn.OpenAsync(ct).ConfigureAwait(false);
-            return conn;
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            await conn.DisposeAsync().ConfigureAwait(false);
-            throw PgConnections.ConnectFailure(ex, PgConnections.Describe(connectionString), connectionString);
-        }
-    }
+    private Task<NpgsqlConnection> OpenAsync(CancellationToken ct) => PgCheckpointStore.OpenAsync(connectionString, ct);
 }

@@ -97,8 +97,6 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
             await using (sink.ConfigureAwait(false))
             {
                 await progress.SetTotalFromAsync(source.EstimateCountAsync, token).ConfigureAwait(false);
-                long shown = 0;
-                var started = false;
                 var options = new MigrationOptions
                 {
                     Checkpoint = Checkpoint, Resume = Resume, TimeLimit = TimeLimit, MaxReconnects = MaxReconnects,
@@ -107,17 +105,7 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
                     // -ErrorAction Stop stops it there, and no error arrives after the summary).
                     OnRejected = (e, _) => writer.WriteErrorAsync(e),
                     Finish = token => Target.FinishAsync(sink, token),
-                    Progress = p =>
-                    {
-                        if (!started)
-                        {
-                            // Records of earlier runs of the checkpoint count toward the source's total, not the rate.
-                            started = true;
-                            progress.StartFrom(p.TotalRecords - p.RecordsWritten);
-                        }
-                        writer.AdvanceProgress(progress, p.RecordsWritten - shown);
-                        shown = p.RecordsWritten;
-                    },
+                    Progress = ShowProgress(writer, progress),
                 };
                 try
                 {
@@ -130,6 +118,23 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
                 }
             }
         });
+    }
+
+    /// <summary>The runner's counts as the progress bar: records of earlier runs count toward the total, not the rate.</summary>
+    private static Action<MigrationProgress> ShowProgress(PipelineWriter writer, ProgressMeter progress)
+    {
+        long shown = 0;
+        var started = false;
+        return p =>
+        {
+            if (!started)
+            {
+                started = true;
+                progress.StartFrom(p.TotalRecords - p.RecordsWritten);
+            }
+            writer.AdvanceProgress(progress, p.RecordsWritten - shown);
+            shown = p.RecordsWritten;
+        };
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
@@ -178,8 +183,6 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
         {
             var source = Source.Open(transport, loggers);
             await progress.SetTotalFromAsync(source.EstimateCountAsync, token).ConfigureAwait(false);
-            long shown = 0;
-            var started = false;
             var options = new PartitionedMigrationOptions
             {
                 Checkpoint = Checkpoint!, Resume = Resume, Lanes = Parallel, Partition = partition, TimeLimit = TimeLimit, MaxReconnects = MaxReconnects,
@@ -187,16 +190,7 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
                 OnRejected = (e, _) => writer.WriteErrorAsync(e),
                 // Indexes wait for all the data: built by the worker that completes the last partition.
                 Finish = (sink, t) => sink is null ? Task.CompletedTask : Target.FinishAsync(sink, t),
-                Progress = p =>
-                {
-                    if (!started)
-                    {
-                        started = true;
-                        progress.StartFrom(p.TotalRecords - p.RecordsWritten);
-                    }
-                    writer.AdvanceProgress(progress, p.RecordsWritten - shown);
-                    shown = p.RecordsWritten;
-                },
+                Progress = ShowProgress(writer, progress),
             };
             try
             {
