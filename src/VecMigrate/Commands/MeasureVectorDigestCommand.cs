@@ -11,7 +11,7 @@ namespace VecMigrate.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Measure, "VectorDigest")]
 [OutputType(typeof(MeasuredDigest))]
-public sealed class MeasureVectorDigestCommand : VecMigrateCmdlet
+public sealed class MeasureVectorDigestCommand : DigestCmdlet
 {
     private VectorDigest? _digest;
     private string? _source;
@@ -25,26 +25,7 @@ public sealed class MeasureVectorDigestCommand : VecMigrateCmdlet
     [ValidateRange(0, VectorDigest.BucketCount - 1)]
     public int[]? Bucket { get; set; }
 
-    [Parameter] public SwitchParameter NormalizeDense { get; set; }
-
-    [Parameter] public SwitchParameter QdrantId { get; set; }
-
-    [Parameter]
-    [ValidateNotNull]
-    public string[]? IgnorePayloadField { get; set; }
-
-    [Parameter]
-    [ValidateNotNull]
-    [AllowEmptyString]
-    public string[]? IgnoreVector { get; set; }
-
-    protected override void BeginProcessing() => _digest = new VectorDigest(Bucket, new DigestOptions
-    {
-        NormalizeDense = NormalizeDense,
-        QdrantIds = QdrantId,
-        IgnorePayloadFields = new HashSet<string>(IgnorePayloadField ?? [], StringComparer.Ordinal),
-        IgnoreVectors = new HashSet<string>(IgnoreVector ?? [], StringComparer.Ordinal),
-    });
+    protected override void BeginProcessing() => _digest = new VectorDigest(Bucket, DigestParameters());
 
     protected override void ProcessRecord()
     {

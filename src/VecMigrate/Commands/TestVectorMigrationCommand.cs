@@ -14,7 +14,7 @@ namespace VecMigrate.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "VectorMigration", DefaultParameterSetName = SpecsSet)]
 [OutputType(typeof(MigrationCheckResult))]
-public sealed class TestVectorMigrationCommand : VecMigrateCmdlet
+public sealed class TestVectorMigrationCommand : DigestCmdlet
 {
     /// <summary>Source and target given as specs.</summary>
     public const string SpecsSet = "Specs";
@@ -41,18 +41,6 @@ public sealed class TestVectorMigrationCommand : VecMigrateCmdlet
     public int? Sample { get; set; }
 
     [Parameter] public int Seed { get; set; } = 1;
-
-    [Parameter] public SwitchParameter NormalizeDense { get; set; }
-
-    [Parameter] public SwitchParameter QdrantId { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string[]? IgnorePayloadField { get; set; }
-
-    [Parameter]
-    [ValidateNotNull]
-    public string[]? IgnoreVector { get; set; }
 
     [Parameter]
     [ValidateRange(0, 100_000)]
@@ -99,8 +87,8 @@ public sealed class TestVectorMigrationCommand : VecMigrateCmdlet
             var options = new MigrationCheckOptions
             {
                 NormalizeDense = NormalizeDense, QdrantIds = QdrantId, Sample = Sample, Seed = Seed, MaxDifferences = MaxDifference,
-                IgnorePayloadFields = new HashSet<string>(IgnorePayloadField ?? [], StringComparer.Ordinal),
-                IgnoreVectors = new HashSet<string>(IgnoreVector ?? [], StringComparer.Ordinal),
+                IgnorePayloadFields = IgnoredPayloadFields(),
+                IgnoreVectors = IgnoredVectors(),
                 Progress = n =>
                 {
                     if (n - Interlocked.Read(ref shown) < 1000) return;
