@@ -4,6 +4,7 @@ using System.Security;
 using Microsoft.Extensions.Logging;
 using VecMigrate.Engine;
 using VecMigrate.Engine.Http;
+using VecMigrate.Engine.Pipeline;
 using VecMigrate.Engine.Postgres;
 using VecMigrate.Hosting;
 
@@ -54,13 +55,7 @@ public abstract partial class VecMigrateCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing()
     {
         // Called on another thread, possibly while or after the pipeline disposes us.
-        try
-        {
-            _stop.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-        }
+        _stop.CancelQuietly(); // a library's cancellation callback that throws must not turn Ctrl+C into an error
     }
 
     // ---- running engine work -------------------------------------------------------------

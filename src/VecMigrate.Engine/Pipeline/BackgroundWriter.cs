@@ -120,7 +120,7 @@ public sealed class BackgroundWriter : IAsyncDisposable
         }
         finally
         {
-            stop.Cancel(); // abandons the wait for room, if it is still pending
+            stop.CancelQuietly(); // abandons the wait for room, if it is still pending
         }
         ThrowIfFailed();
     }
@@ -200,7 +200,7 @@ public sealed class BackgroundWriter : IAsyncDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        if (!_consumer.IsCompleted) _cancel.Cancel();
+        if (!_consumer.IsCompleted) _cancel.CancelQuietly();
         _channel.Writer.TryComplete();
         try
         {

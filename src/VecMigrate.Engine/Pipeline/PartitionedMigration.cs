@@ -203,7 +203,7 @@ public static class PartitionedMigration
                 catch (Exception ex)
                 {
                     lock (_gate) failure ??= ex;
-                    await stop.CancelAsync().ConfigureAwait(false); // the other lanes commit what they have and stop
+                    stop.CancelQuietly(); // the other lanes commit what they have and stop
                 }
             }, CancellationToken.None)).ToList();
             try

@@ -1,3 +1,5 @@
+using VecMigrate.Engine.Pipeline;
+
 namespace VecMigrate.Hosting;
 
 /// <summary>
@@ -238,7 +240,7 @@ internal sealed class PipelinePump : IDisposable
             _progress = null;
             Monitor.PulseAll(_gate);
         }
-        _closing.Cancel();
+        _closing.CancelQuietly();
     }
 
     private void Wake()

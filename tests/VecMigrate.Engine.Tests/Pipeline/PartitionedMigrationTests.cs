@@ -162,7 +162,7 @@ public sealed class PartitionedMigrationTests(PostgresFixture pg, Xunit.Abstract
         var kills = 0;
         for (var run = 0; run < 80 && last is not { Completed: true }; run++)
         {
-            using var kill = new CancellationTokenSource(TimeSpan.FromMilliseconds(rng.Next(50, 700)));
+            using var kill = Cancellation.After(TimeSpan.FromMilliseconds(rng.Next(50, 700))); // not CancelAfter: see Cancellation
             var sw = System.Diagnostics.Stopwatch.StartNew();
             try
             {
