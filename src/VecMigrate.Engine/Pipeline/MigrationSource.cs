@@ -53,6 +53,15 @@ public sealed class MigrationSource
     /// <summary>Why the source cannot be split, for the error that refuses parallel lanes on it.</summary>
     public string? CannotSplitBecause { get; init; }
 
+    /// <summary>
+    /// Nearest-neighbour search on this side (for search parity, <see cref="MigrationCheck"/>); null where the side
+    /// cannot search (<see cref="CannotSearchBecause"/> says why).
+    /// </summary>
+    public Func<SearchQuery, CancellationToken, Task<SearchAnswer>>? Search { get; init; }
+
+    /// <summary>Why the side cannot search, for the error that refuses search parity on it.</summary>
+    public string? CannotSearchBecause { get; init; }
+
     public override string ToString() => Description;
 
     /// <summary>

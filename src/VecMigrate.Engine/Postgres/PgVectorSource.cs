@@ -122,7 +122,95 @@ public sealed class PgVectorSource
             EstimateCount = ct => new PgVectorSource(options.WithStartAfter(null), logger).EstimateCountAsync(ct),
             Split = (n, ct) => new PgVectorSource(options.WithStartAfter(null), logger).SplitAsync(n, ct),
             Narrow = range => AsMigrationSource(options.WithRange(PgKeyRange.Parse(range).ToString()), logger),
+            Search = (query, ct) => new PgVectorSource(options.WithStartAfter(null), logger).SearchAsync(query, ct),
         };
+    }
+
+    /// <summary>
+    /// The <paramref name="query"/>'s nearest rows by pgvector's operator for its metric (<c>&lt;=&gt;</c> cosine distance,
+    /// <c>&lt;#&gt;</c> negated inner product, <c>&lt;-&gt;</c> L2, <c>&lt;+&gt;</c> L1), scores turned into the common form
+    /// (<see cref="VectorSearch"/>): 1 − distance, −(negated product), the distances as they are. Exact: the index
+    /// scans are switched off for the query's transaction, so Postgres compares every row; otherwise the planner uses
+    /// an HNSW or IVFFlat index where there is one (hnsw.ef_search raised to K, which it caps the answer at).
+    /// -Where narrows the search as it narrows the read.
+    /// </summary>
+    public async Task<SearchAnswer> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var layout = await LayoutAsync(conn, cancellationToken).ConfigureAwait(false);
+        var v = layout.Vectors.FirstOrDefault(c => c.VectorName == query.Vector) ?? throw new VecMigrateException(FailureKind.InvalidArgument,
+            "PgSearchVectorNotFound", $"Table {Display} has no vector column for the vector '{query.Vector}' (it has {string.Join(", ", layout.Vectors.Select(c => $"'{c.VectorName}'"))}).", Display);
+        var column = "t." + PgTablePlan.Quote(v.Column);
+        var (expression, parameter) = v.Storage switch
+        {
+            PgVectorStorage.Vector => (column, "@q::real[]::vector"),
+            PgVectorStorage.HalfVec => (column, "@q::real[]::vector::halfvec"),
+            PgVectorStorage.RealArray => (column + "::vector", "@q::real[]::vector"),
+            _ => throw new VecMigrateException(FailureKind.InvalidArgument, "PgSearchUnsupported",
+                $"Column {v.Column} of {Display} holds {(v.Storage == PgVectorStorage.SparseVec ? "sparse vectors" : "multivectors")}; search parity compares dense vectors only.", Display),
+        };
+        var metric = query.Metric == DistanceMetric.Unknown ? DistanceMetric.Cosine : query.Metric;
+        var op = metric switch
+        {
+            DistanceMetric.Dot => "<#>",
+            DistanceMetric.Euclid => "<->",
+            DistanceMetric.Manhattan => "<+>",
+            _ => "<=>",
+        };
+        var conditions = new List<string>();
+        if (!string.IsNullOrWhiteSpace(_options.Where)) conditions.Add($"({_options.Where})");
+        if (query.Namespace is { } ns)
+        {
+            if (layout.Namespace is { } nsKey) conditions.Add($"t.{PgTablePlan.Quote(nsKey.Column)} = @ns");
+            else if (ns.Length > 0)
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "PgSearchNoNamespace",
+                    $"Table {Display} has no namespace column, so it cannot be searched within namespace '{ns}'.", Display);
+            }
+        }
+        var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
+        var keys = string.Join(", ", layout.Keys.Select(k => $"t.{PgTablePlan.Quote(k.Column)}::text"));
+        var sql = $"SELECT {keys}, ({expression} {op} {parameter})::float8 FROM {QualifiedName} AS t{where} " +
+                  $"ORDER BY {expression} {op} {parameter} LIMIT {query.TopK}";
+        var hits = new List<SearchHit>(query.TopK);
+        try
+        {
+            await using var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var settings = query.Exact
+                ? "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off"
+                : $"SET LOCAL hnsw.ef_search = {Math.Clamp(query.TopK, 40, 1000)}";
+            await using (var set = new NpgsqlCommand(settings, conn, tx)) await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand(sql, conn, tx);
+            cmd.Parameters.AddWithValue("q", query.Values);
+            if (layout.Namespace is not null && query.Namespace is not null) cmd.Parameters.AddWithValue("ns", query.Namespace);
+            await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var keyTexts = new string[layout.Keys.Count];
+                    for (var i = 0; i < keyTexts.Length; i++) keyTexts[i] = r.GetString(i);
+                    var d = r.GetDouble(keyTexts.Length);
+                    var record = new VectorRecord(ParseId(layout, keyTexts[layout.Keys.IndexOf(layout.Id)]), new Dictionary<string, VectorValue>(), null)
+                    {
+                        Namespace = layout.Namespace is null ? null : keyTexts[layout.Keys.IndexOf(layout.Namespace)],
+                        Schema = layout.Schema,
+                    };
+                    hits.Add(new SearchHit(record, metric switch
+                    {
+                        DistanceMetric.Cosine => 1 - d,
+                        DistanceMetric.Dot => -d,
+                        _ => d,
+                    }));
+                }
+            }
+            await tx.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex)
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "PgSearchFailed", $"Searching {Display} failed: {ex.MessageText}", Display, ex);
+        }
+        return new SearchAnswer(metric, hits, $"pgvector {op}{(query.Exact ? " exact" : ", index where there is one")}");
     }
 
     /// <summary>

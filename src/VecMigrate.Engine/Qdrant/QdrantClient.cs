@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using VecMigrate.Engine.Http;
+using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Qdrant;
 
@@ -328,5 +329,73 @@ public sealed partial class QdrantClient : IDisposable
     {
         DisposeGrpc();
         if (_ownsTransport) _transport.Dispose();
+    }
+}
+
+/// <summary>Nearest-neighbour search through Qdrant's Query API (for search parity).</summary>
+public sealed partial class QdrantClient
+{
+    /// <summary>
+    /// <c>POST /collections/{name}/points/query</c> with a dense query vector: the <paramref name="limit"/> nearest
+    /// points (ids and scores only, best first), in the named vector space (<paramref name="vector"/>, "" for the
+    /// unnamed one), optionally only those whose payload field <paramref name="filterField"/> equals
+    /// <paramref name="filterValue"/>; <paramref name="exact"/> asks for a full scan instead of the HNSW index.
+    /// Scores are Qdrant's own: cosine similarity, inner product, or the Euclid / Manhattan distance.
+    /// </summary>
+    public Task<IReadOnlyList<(PointId Id, double Score)>> QueryAsync(string collection, string vector, float[] query, int limit, bool exact,
+        string? filterField = null, string? filterValue = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(collection);
+        ArgumentNullException.ThrowIfNull(query);
+        var body = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(body))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("query");
+            foreach (var f in query) w.WriteNumberValue(f);
+            w.WriteEndArray();
+            if (vector.Length > 0) w.WriteString("using", vector);
+            if (filterField is not null)
+            {
+                w.WriteStartObject("filter");
+                w.WriteStartArray("must");
+                w.WriteStartObject();
+                w.WriteString("key", filterField);
+                w.WriteStartObject("match");
+                w.WriteString("value", filterValue);
+                w.WriteEndObject();
+                w.WriteEndObject();
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteStartObject("params");
+            w.WriteBoolean("exact", exact);
+            w.WriteEndObject();
+            w.WriteNumber("limit", limit);
+            w.WriteBoolean("with_payload", false);
+            w.WriteBoolean("with_vector", false);
+            w.WriteEndObject();
+        }
+        return SendAsync<IReadOnlyList<(PointId, double)>>(HttpMethod.Post, CollectionPath(collection) + "/points/query", body.WrittenMemory,
+            $"Searching Qdrant collection '{collection}'", collection, (answer, invalid) =>
+            {
+                using var doc = ParseEnvelope(answer, invalid, out var result);
+                if (result.ValueKind != JsonValueKind.Object || !result.TryGetProperty("points", out var points) || points.ValueKind != JsonValueKind.Array)
+                    throw invalid("`result.points` is missing or not an array", null);
+                var hits = new List<(PointId, double)>(points.GetArrayLength());
+                foreach (var p in points.EnumerateArray())
+                {
+                    if (p.ValueKind != JsonValueKind.Object || !p.TryGetProperty("id", out var id) || !p.TryGetProperty("score", out var score) || score.ValueKind != JsonValueKind.Number)
+                        throw invalid("a point in `result.points` has no `id` or numeric `score`", null);
+                    PointId pid = id.ValueKind switch
+                    {
+                        JsonValueKind.Number when id.TryGetUInt64(out var n) => PointId.FromUnsigned(n),
+                        JsonValueKind.String when Guid.TryParse(id.GetString(), out var g) => PointId.FromUuid(g),
+                        _ => throw invalid($"a point id ({id.GetRawText()}) is neither an unsigned integer nor a UUID", null),
+                    };
+                    hits.Add((pid, score.GetDouble()));
+                }
+                return hits;
+            }, cancellationToken);
     }
 }

@@ -128,7 +128,38 @@ public sealed class QdrantSource
         return new MigrationSource(options.Describe(client.Endpoint), after => source.ReadAsync(options.WithStartAfter(after)))
         {
             EstimateCount = ct => source.EstimateCountAsync(options.WithStartAfter(null), ct),
+            Search = options.FilterJson is null ? (query, ct) => source.SearchAsync(options.Collection, query, ct) : null,
+            CannotSearchBecause = options.FilterJson is null ? null
+                : "the read is filtered (-Filter), and its search would have to be filtered alike; search the whole collection instead",
         };
+    }
+
+    /// <summary>
+    /// A dense query through Qdrant's Query API, in the collection's own metric (Qdrant's scores are already the
+    /// common form: cosine similarity, inner product, Euclid and Manhattan distances). A query with a namespace is
+    /// narrowed to points whose payload field <c>namespace</c> holds it (where a copy from Pinecone keeps it).
+    /// </summary>
+    public async Task<SearchAnswer> SearchAsync(string collection, SearchQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var info = await _client.GetCollectionAsync(collection, cancellationToken).ConfigureAwait(false);
+        var space = info.Vectors.FirstOrDefault(v => v.Name == query.Vector) ?? throw new VecMigrateException(FailureKind.InvalidArgument,
+            "QdrantSearchVectorNotFound", $"Qdrant collection '{collection}' has no dense vector '{query.Vector}' (it has {string.Join(", ", info.Vectors.Select(v => $"'{v.Name}'"))}).", collection);
+        if (space.IsMultivector)
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "QdrantSearchUnsupported",
+                $"Vector '{space.Name}' of Qdrant collection '{collection}' is a multivector; search parity compares dense vectors only.", collection);
+        }
+        if (space.Distance == DistanceMetric.Unknown)
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "QdrantSearchUnsupported",
+                $"Qdrant collection '{collection}' ranks by '{space.DistanceName}', which this version of VecMigrate cannot compare.", collection);
+        }
+        var hits = await _client.QueryAsync(collection, query.Vector, query.Values, query.TopK, query.Exact,
+            query.Namespace is null ? null : QdrantSinkOptions.DefaultNamespaceField, query.Namespace, cancellationToken).ConfigureAwait(false);
+        var found = new List<SearchHit>(hits.Count);
+        foreach (var (id, score) in hits) found.Add(new SearchHit(new VectorRecord(id, new Dictionary<string, VectorValue>(), null), score));
+        return new SearchAnswer(space.Distance, found, $"Qdrant query API, {(query.Exact ? "exact" : "HNSW index")}");
     }
 
     /// <summary>

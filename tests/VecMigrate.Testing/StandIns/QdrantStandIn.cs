@@ -95,7 +95,7 @@ public sealed class QdrantStandInFaults
 /// <summary>
 /// An in-memory Qdrant REST server (the subset VecMigrate uses) that answers as Qdrant 1.19 does and as its
 /// OpenAPI document (/work/shared/contracts/qdrant-openapi.json) describes: GET /collections,
-/// GET|PUT|DELETE /collections/{name}, POST /collections/{name}/points/scroll, PUT /collections/{name}/points;
+/// GET|PUT|DELETE /collections/{name}, POST /collections/{name}/points/scroll, POST /collections/{name}/points/query (dense, exact), PUT /collections/{name}/points;
 /// and, on a second listener (<see cref="GrpcBaseAddress"/>, cleartext HTTP/2), gRPC qdrant.Points/Scroll
 /// (QdrantStandIn.Grpc.cs).
 /// </summary>
@@ -436,6 +436,10 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
                 case ["collections", var name, "points", "scroll"] when method == "POST":
                     if (!Find(name, out var scrolled)) break;
                     await ScrollAsync(ctx, scrolled, started).ConfigureAwait(false);
+                    return;
+                case ["collections", var name, "points", "query"] when method == "POST":
+                    if (!Find(name, out var searched)) break;
+                    await QueryAsync(ctx, searched, started).ConfigureAwait(false);
                     return;
                 case ["collections", var name, "points"] when method == "PUT":
                     if (!Find(name, out var target)) break;
@@ -835,6 +839,103 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
         }
     }
 
+    /// <summary>How many query requests were answered.</summary>
+    public int QueryRequests => Volatile.Read(ref _queries);
+
+    private int _queries;
+
+    /// <summary>
+    /// The Query API with a dense vector (<c>query</c> as an array, <c>using</c>, <c>filter</c>, <c>params.exact</c>,
+    /// <c>limit</c> default 10, <c>with_payload</c>/<c>with_vector</c> false): every point compared, so exact whether
+    /// or not <c>exact</c> is asked (the stand-in has no HNSW index). As Qdrant does (lib/segment spaces/simple.rs):
+    /// a Cosine query is preprocessed like stored vectors, then scored by dot product; Dot by dot product; Euclid
+    /// ranks by the negated squared distance and answers its square root (postprocess); Manhattan ranks by the
+    /// negated L1 distance and answers its absolute value; float32 arithmetic throughout. Best first; equal scores
+    /// in id order (Qdrant leaves ties unspecified). Points without the vector are left out.
+    /// </summary>
+    private async Task QueryAsync(HttpContext ctx, Collection c, long started)
+    {
+        using var doc = await ReadJsonAsync(ctx).ConfigureAwait(false);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw Format("invalid type, expected struct QueryRequestInternal");
+        Interlocked.Increment(ref _queries);
+        foreach (var key in new[] { "prefetch", "score_threshold", "offset", "lookup_from", "shard_key", "lookup", "group_by" })
+        {
+            if (root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null) throw Unsupported($"`{key}` in a query");
+        }
+        if (!root.TryGetProperty("query", out var q) || q.ValueKind != JsonValueKind.Array) throw Unsupported("queries other than a dense vector");
+        var query = new float[q.GetArrayLength()];
+        var i = 0;
+        foreach (var x in q.EnumerateArray())
+        {
+            if (x.ValueKind != JsonValueKind.Number) throw Format("`query`: data did not match any variant of untagged enum QueryInterface");
+            query[i++] = x.GetSingle();
+        }
+        var name = root.TryGetProperty("using", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString()! : "";
+        var space = c.Dense.FirstOrDefault(d => d.Name == name);
+        if (space is null) throw WrongInput($"Not existing vector name error: {name}");
+        if (space.Multivector) throw Unsupported("a dense query against a multivector");
+        if (query.Length != space.Size) throw WrongInput($"Vector dimension error: expected dim: {space.Size}, got {query.Length}");
+        var limit = 10;
+        if (root.TryGetProperty("limit", out var l) && l.ValueKind != JsonValueKind.Null)
+        {
+            if (l.ValueKind != JsonValueKind.Number || !l.TryGetUInt64(out var requested)) throw Format("`limit`: invalid type, expected usize");
+            if (requested == 0) throw new BadRequest(422, "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
+            limit = (int)Math.Min(requested, int.MaxValue - 1);
+        }
+        Filter? filter = null;
+        if (root.TryGetProperty("filter", out var f) && f.ValueKind != JsonValueKind.Null) filter = Filter.Parse(f, "filter");
+        foreach (var key in new[] { "with_payload", "with_vector" })
+        {
+            if (root.TryGetProperty(key, out var v) && v.ValueKind is not (JsonValueKind.False or JsonValueKind.Null)) throw Unsupported($"`{key}` in a query");
+        }
+        if (space.Distance == "Cosine") query = Collection.CosinePreprocess(query);
+
+        var scored = new List<(Point Point, float Rank, float Score)>();
+        foreach (var p in c.Snapshot())
+        {
+            if (filter is not null && !filter.Matches(p)) continue;
+            if (!p.Vectors.TryGetValue(name, out var value) || value is not DenseVector d) continue;
+            float rank, score;
+            switch (space.Distance)
+            {
+                case "Euclid":
+                    var sq = 0f;
+                    for (var k = 0; k < query.Length; k++) sq += (query[k] - d.Values[k]) * (query[k] - d.Values[k]);
+                    (rank, score) = (-sq, MathF.Sqrt(sq));
+                    break;
+                case "Manhattan":
+                    var l1 = 0f;
+                    for (var k = 0; k < query.Length; k++) l1 += MathF.Abs(query[k] - d.Values[k]);
+                    (rank, score) = (-l1, l1);
+                    break;
+                default:
+                    var dot = 0f;
+                    for (var k = 0; k < query.Length; k++) dot += query[k] * d.Values[k];
+                    (rank, score) = (dot, dot);
+                    break;
+            }
+            scored.Add((p, rank, score));
+        }
+        var best = scored.OrderByDescending(h => h.Rank).ThenBy(h => h.Point.Id).Take(limit).ToList();
+        await WriteOkAsync(ctx, started, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("points");
+            foreach (var (p, _, score) in best)
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("id");
+                WriteId(w, p.Id);
+                w.WriteNumber("version", 0);
+                w.WriteNumber("score", score);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
     /// <summary>with_vector: false (default) → none, true → all, [names] → those (each must exist).</summary>
     private static string[] VectorSelection(Collection c, JsonElement e)
     {
@@ -1175,7 +1276,7 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
         }
 
         /// <summary>Qdrant's portable <c>cosine_preprocess</c>, in float32 throughout.</summary>
-        private static float[] CosinePreprocess(float[] vector)
+        internal static float[] CosinePreprocess(float[] vector)
         {
             var length = 0f;
             foreach (var x in vector) length += x * x;
