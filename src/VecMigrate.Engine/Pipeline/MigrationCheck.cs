@@ -31,6 +31,12 @@ public sealed class MigrationCheckOptions
     /// <summary>Differing buckets examined record by record, at most (each holds about 1/1024 of the records).</summary>
     public int MaxDetailBuckets { get; init; } = 64;
 
+    /// <summary>Search parity as well: query vectors drawn from the source, each side's top-K compared.</summary>
+    public SearchParityOptions? Search { get; init; }
+
+    /// <summary>Search queries answered by both sides so far (for progress).</summary>
+    public Action? SearchProgress { get; init; }
+
     /// <summary>Records read on both sides so far (for progress).</summary>
     public Action<long>? Progress { get; init; }
 }
@@ -51,6 +57,9 @@ public sealed record MigrationCheckResult(bool Equal, string Source, string Targ
 {
     /// <summary>Differing records beyond those described (the counts are whole; the list is capped).</summary>
     public long NotDescribed => Missing + Extra + Changed - Differences.Count;
+
+    /// <summary>Search parity, when it was asked for.</summary>
+    public SearchParityResult? Search { get; init; }
 }
 
 /// <summary>
@@ -72,11 +81,27 @@ public static class MigrationCheck
         long read = 0;
         void Count() => options.Progress?.Invoke(Interlocked.Increment(ref read));
 
-        if (options.Sample is { } n) return await SampleAsync(source, target, options, sourceOptions, targetOptions, n, clock, Count, cancellationToken).ConfigureAwait(false);
+        var parity = options.Search is { } so ? new SearchParity(so, options.Seed) : null;
+        if (parity is not null && (source.Search is null || target.Search is null))
+        {
+            // Before reading anything: a check that cannot search should say so at once, not after an hour of digests.
+            await parity.RunAsync(source, target, VectorDigest.KeyOf, VectorDigest.KeyOf, null, cancellationToken).ConfigureAwait(false);
+        }
+        var result = options.Sample is { } n
+            ? await SampleAsync(source, target, options, sourceOptions, targetOptions, n, clock, Count, parity, cancellationToken).ConfigureAwait(false)
+            : await WholeAsync(source, target, options, sourceOptions, targetOptions, clock, Count, parity, cancellationToken).ConfigureAwait(false);
+        if (parity is null) return result;
+        var search = await parity.RunAsync(source, target, r => VectorDigest.KeyOf(options.QdrantIds ? VectorDigest.AsQdrantPoint(r) : r), VectorDigest.KeyOf,
+            options.SearchProgress, cancellationToken).ConfigureAwait(false);
+        return result with { Search = search, Elapsed = clock.Elapsed };
+    }
 
-        // 1. Digests of both sides, read at the same time.
+    private static async Task<MigrationCheckResult> WholeAsync(MigrationSource source, MigrationSource target, MigrationCheckOptions options,
+        DigestOptions sourceOptions, DigestOptions targetOptions, Stopwatch clock, Action Count, SearchParity? parity, CancellationToken cancellationToken)
+    {
+        // 1. Digests of both sides, read at the same time (the source's records offered as search queries on the way).
         var sides = await Task.WhenAll(
-            DigestAsync(source, new VectorDigest(null, sourceOptions), Count, cancellationToken),
+            DigestAsync(source, new VectorDigest(null, sourceOptions), Count, cancellationToken, parity),
             DigestAsync(target, new VectorDigest(null, targetOptions), Count, cancellationToken)).ConfigureAwait(false);
         var whole = VectorDigest.Compare(sides[0], sides[1]);
         if (whole.Equal)
@@ -106,10 +131,11 @@ public static class MigrationCheck
         new DigestOptions { NormalizeDense = o.NormalizeDense, QdrantIds = o.QdrantIds, IgnorePayloadFields = o.IgnorePayloadFields, IgnoreVectors = o.IgnoreVectors },
         new DigestOptions { IgnorePayloadFields = o.IgnorePayloadFields, IgnoreVectors = o.IgnoreVectors });
 
-    private static async Task<VectorDigest> DigestAsync(MigrationSource side, VectorDigest digest, Action count, CancellationToken ct)
+    private static async Task<VectorDigest> DigestAsync(MigrationSource side, VectorDigest digest, Action count, CancellationToken ct, SearchParity? parity = null)
     {
         await foreach (var r in side.Read(null).WithCancellation(ct).ConfigureAwait(false))
         {
+            parity?.Offer(r);
             digest.Add(r);
             count();
         }
@@ -236,7 +262,7 @@ public static class MigrationCheck
     /// only), each record's hash; then the target read once, keeping only the sampled keys' hashes.
     /// </summary>
     private static async Task<MigrationCheckResult> SampleAsync(MigrationSource source, MigrationSource target, MigrationCheckOptions options,
-        DigestOptions sourceOptions, DigestOptions targetOptions, int size, Stopwatch clock, Action count, CancellationToken ct)
+        DigestOptions sourceOptions, DigestOptions targetOptions, int size, Stopwatch clock, Action count, SearchParity? parity, CancellationToken ct)
     {
         if (size < 1) throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationCheckSampleInvalid", $"A sample holds at least one record (got {size}).");
         var rng = new Random(options.Seed);
@@ -245,6 +271,7 @@ public static class MigrationCheck
         await foreach (var r in source.Read(null).WithCancellation(ct).ConfigureAwait(false))
         {
             count();
+            parity?.Offer(r);
             seen++;
             var slot = seen <= size ? reservoir.Count : rng.NextInt64(seen);
             if (slot >= size) continue;

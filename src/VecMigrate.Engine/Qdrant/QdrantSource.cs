@@ -112,6 +112,7 @@ public sealed class QdrantSource
 
     private readonly QdrantClient _client;
     private readonly ILogger _logger;
+    private volatile QdrantCollectionInfo? _described;
 
     public QdrantSource(QdrantClient client, ILogger? logger = null)
     {
@@ -142,7 +143,14 @@ public sealed class QdrantSource
     public async Task<SearchAnswer> SearchAsync(string collection, SearchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var info = await _client.GetCollectionAsync(collection, cancellationToken).ConfigureAwait(false);
+        // The collection's description once per source, not once per query.
+        var described = _described;
+        if (described is null || described.Name != collection)
+        {
+            described = await _client.GetCollectionAsync(collection, cancellationToken).ConfigureAwait(false);
+            _described = described;
+        }
+        var info = described;
         var space = info.Vectors.FirstOrDefault(v => v.Name == query.Vector) ?? throw new VecMigrateException(FailureKind.InvalidArgument,
             "QdrantSearchVectorNotFound", $"Qdrant collection '{collection}' has no dense vector '{query.Vector}' (it has {string.Join(", ", info.Vectors.Select(v => $"'{v.Name}'"))}).", collection);
         if (space.IsMultivector)

@@ -46,6 +46,29 @@ public sealed class TestVectorMigrationCommand : DigestCmdlet
     [ValidateRange(0, 100_000)]
     public int MaxDifference { get; set; } = 100;
 
+    /// <summary>Search parity as well: this many query vectors drawn from the source, each side's own search compared.</summary>
+    [Parameter]
+    [ValidateRange(1, 100_000)]
+    public int? SearchQueries { get; set; }
+
+    /// <summary>Neighbours per search query.</summary>
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int TopK { get; set; } = 10;
+
+    /// <summary>The vector searched (a named vector); the source's first dense vector by default.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public string? SearchVector { get; set; }
+
+    /// <summary>Search through each side's index (HNSW, IVFFlat), as applications do, instead of exactly.</summary>
+    [Parameter] public SwitchParameter Approximate { get; set; }
+
+    /// <summary>An error after the result when search recall falls below this (0 to 1).</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double? MinRecall { get; set; }
+
     protected override void ProcessRecord()
     {
         MigrationSourceSpec source, target;
@@ -80,6 +103,7 @@ public sealed class TestVectorMigrationCommand : DigestCmdlet
     {
         var loggers = LoggerFactory;
         var progress = new ProgressMeter($"Checking {sourceSpec.System} against {targetSpec.System}");
+        var searchProgress = new ProgressMeter($"Searching {sourceSpec.System} and {targetSpec.System}", SearchQueries);
         using var transport = new RestTransport(logger: loggers.CreateLogger<RestTransport>());
         RunAsync(async (writer, token) =>
         {
@@ -91,14 +115,26 @@ public sealed class TestVectorMigrationCommand : DigestCmdlet
                 IgnoreVectors = IgnoredVectors(),
                 Progress = n =>
                 {
-                    if (n - Interlocked.Read(ref shown) < 1000) return;
-                    writer.AdvanceProgress(progress, n - Interlocked.Exchange(ref shown, n));
+                    // Both sides count at once: only the caller that moves the mark forward reports the step.
+                    var before = Interlocked.Read(ref shown);
+                    if (n - before < 1000) return;
+                    if (Interlocked.CompareExchange(ref shown, n, before) == before) writer.AdvanceProgress(progress, n - before);
                 },
+                Search = SearchQueries is { } queries
+                    ? new SearchParityOptions { Queries = queries, TopK = TopK, Vector = SearchVector, Approximate = Approximate.IsPresent }
+                    : null,
+                SearchProgress = () => writer.AdvanceProgress(searchProgress, 1),
             };
             try
             {
                 var result = await MigrationCheck.RunAsync(sourceSpec.Open(transport, loggers), targetSpec.Open(transport, loggers), options, token).ConfigureAwait(false);
                 await writer.WriteObjectAsync(result).ConfigureAwait(false);
+                if (result.Search is { } parity && MinRecall is { } floor && parity.Recall < floor)
+                {
+                    await writer.WriteErrorAsync(new VecMigrateException(FailureKind.InvalidRecord, "VectorSearchRecallLow",
+                        $"Searching {result.Target} finds {parity.Recall:P2} of the neighbours {result.Source} finds (recall@{parity.TopK} over {parity.Queries:N0} queries; -MinRecall {floor:P2})" +
+                        (parity.WorstQueries.Count > 0 ? $"; worst: {string.Join(", ", parity.WorstQueries)}." : "."), result.Target)).ConfigureAwait(false);
+                }
                 if (!result.Equal)
                 {
                     // After the result, so that it is there to look at; -ErrorAction Stop makes it end the script.
@@ -110,6 +146,7 @@ public sealed class TestVectorMigrationCommand : DigestCmdlet
             finally
             {
                 writer.CompleteProgress(progress);
+                if (SearchQueries is not null) writer.CompleteProgress(searchProgress);
             }
         });
     }

@@ -234,6 +234,33 @@ public sealed class QdrantClientContractTests : IDisposable
     }
 
     [ContractFact]
+    public async Task Queries_for_search_parity_and_their_refusals_conform()
+    {
+        await using var server = await StartAsync();
+        server.CreateCollection("named", new QdrantStandInVector("image", 3, "Euclid"), new QdrantStandInVector("text", 2, "Dot"));
+        server.Seed("named", Enumerable.Range(0, 20).Select(i => Point((ulong)i, $$"""{"namespace":"{{(i % 2 == 0 ? "even" : "odd")}}"}""",
+            ("image", new DenseVector([i, 0, 0])), ("text", new DenseVector([1, i])))));
+        server.Seed("named", [Point(Uuid(0xAB, 1), """{"namespace":"even"}""", ("image", new DenseVector([5.25f, 0, 0])), ("text", new DenseVector([1, 0])))]);
+        using var client = Client(server);
+
+        var near = await client.QueryAsync("named", "image", [5.5f, 0, 0], 3, exact: true);
+        var even = await client.QueryAsync("named", "image", [5.5f, 0, 0], 3, exact: false, "namespace", "even");
+        var dot = await client.QueryAsync("named", "text", [0, 1], 2, exact: true);
+
+        Assert.Equal([PointId.FromUuid(Uuid(0xAB, 1)), PointId.FromUnsigned(5), PointId.FromUnsigned(6)], near.Select(h => h.Id));
+        Assert.Equal([0.25, 0.5, 0.5], near.Select(h => h.Score)); // Euclid: the distance, nearest first; ties in id order
+        Assert.Equal([PointId.FromUuid(Uuid(0xAB, 1)), PointId.FromUnsigned(6), PointId.FromUnsigned(4)], even.Select(h => h.Id));
+        Assert.Equal([(PointId.FromUnsigned(19), 19.0), (PointId.FromUnsigned(18), 18.0)], dot);
+        var wrongDimension = await ThrowsQdrant("QdrantBadRequest", () => client.QueryAsync("named", "image", [1, 2], 3, exact: true));
+        Assert.Contains("Vector dimension error: expected dim: 3, got 2", wrongDimension.Message, StringComparison.Ordinal);
+        await ThrowsQdrant("QdrantBadRequest", () => client.QueryAsync("named", "", [1, 2, 3], 3, exact: true));
+        await ThrowsQdrant("QdrantCollectionNotFound", () => client.QueryAsync("nope", "image", [1, 2, 3], 3, exact: true));
+
+        Assert.Equal(5, server.QueryRequests); // the missing collection's query never reached the query handler
+        AssertConforms(server, 6);
+    }
+
+    [ContractFact]
     public async Task A_filter_with_a_field_qdrant_does_not_know_is_passed_through_and_flagged_as_ours()
     {
         await using var server = await StartAsync();
