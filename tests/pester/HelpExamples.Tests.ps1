@@ -177,6 +177,7 @@ BeforeAll {
                 $changed.Key | Should -Be 'u:7'
                 $changed.Paths | Should -Be @('payload.title') } }
         'Test-VectorMigration #3'       = @{ PgDocs = $true; Check = { param($out) $out.Equal | Should -BeTrue; $out.Sample | Should -Be 100 } }
+        'Test-VectorMigration #4'       = @{ PgDocs = $true; Check = { param($out) $out.Equal | Should -BeTrue; $out.Recall | Should -Be 1; $out.Metric | Should -BeLike 'Cosine:*' } }
         'Write-PgVector #1'             = @{ Check = { param($out, $pg) Invoke-Sql $pg "SELECT count(*) FROM pg_indexes WHERE tablename = 'docs' AND indexdef LIKE '%hnsw%'" | Should -Be 1 } }
         'Write-PgVector #2'             = @{ Check = { param($out, $pg) Invoke-Sql $pg "SELECT count(*) FROM pg_tables WHERE tablename = 'docs'" | Should -Be 0 } }
         'Write-PgVector #3'             = @{ Check = { param($out) $out.RecordsWritten | Should -Be 75 } }

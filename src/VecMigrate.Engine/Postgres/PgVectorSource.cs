@@ -100,6 +100,7 @@ public sealed class PgVectorSource
 {
     private readonly PgReadOptions _options;
     private readonly ILogger _logger;
+    private Layout? _searchLayout;
 
     public PgVectorSource(PgReadOptions options, ILogger? logger = null)
     {
@@ -117,12 +118,13 @@ public sealed class PgVectorSource
     {
         ArgumentNullException.ThrowIfNull(options);
         var server = options.Server();
+        var searcher = new Lazy<PgVectorSource>(() => new PgVectorSource(options.WithStartAfter(null), logger));
         return new MigrationSource(options.Describe(), after => LossAsUnreachable(new PgVectorSource(options.WithStartAfter(after), logger).ReadAsync(), server))
         {
             EstimateCount = ct => new PgVectorSource(options.WithStartAfter(null), logger).EstimateCountAsync(ct),
             Split = (n, ct) => new PgVectorSource(options.WithStartAfter(null), logger).SplitAsync(n, ct),
             Narrow = range => AsMigrationSource(options.WithRange(PgKeyRange.Parse(range).ToString()), logger),
-            Search = (query, ct) => new PgVectorSource(options.WithStartAfter(null), logger).SearchAsync(query, ct),
+            Search = (query, ct) => searcher.Value.SearchAsync(query, ct),
         };
     }
 
@@ -138,7 +140,8 @@ public sealed class PgVectorSource
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var layout = await LayoutAsync(conn, cancellationToken).ConfigureAwait(false);
+        // The table's layout once per source, not once per query (connections come from Npgsql's pool).
+        var layout = _searchLayout ??= await LayoutAsync(conn, cancellationToken).ConfigureAwait(false);
         var v = layout.Vectors.FirstOrDefault(c => c.VectorName == query.Vector) ?? throw new VecMigrateException(FailureKind.InvalidArgument,
             "PgSearchVectorNotFound", $"Table {Display} has no vector column for the vector '{query.Vector}' (it has {string.Join(", ", layout.Vectors.Select(c => $"'{c.VectorName}'"))}).", Display);
         var column = "t." + PgTablePlan.Quote(v.Column);

@@ -910,8 +910,11 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
                     (rank, score) = (-l1, l1);
                     break;
                 default:
+                    // Real Qdrant holds Cosine vectors normalized; points seeded as given (test data) are normalized
+                    // here, which leaves an already normalized vector as it is.
+                    var stored = space.Distance == "Cosine" ? Collection.CosinePreprocess(d.Values) : d.Values;
                     var dot = 0f;
-                    for (var k = 0; k < query.Length; k++) dot += query[k] * d.Values[k];
+                    for (var k = 0; k < query.Length; k++) dot += query[k] * stored[k];
                     (rank, score) = (dot, dot);
                     break;
             }
