@@ -17,7 +17,10 @@ public sealed class RestTransport : IDisposable
     private readonly bool _ownsClient;
     private readonly ILogger _logger;
 
+    /// <param name="retry">How transient failures are retried (the default policy when null).</param>
     /// <param name="timeout">How long one attempt may take, answer body included.</param>
+    /// <param name="logger">Where retries and failures are logged.</param>
+    /// <param name="handler">The HTTP handler to send through (tests); a pooled SocketsHttpHandler when null.</param>
     /// <param name="firstContact">Retries of a refused connection until a server has answered (see <see cref="FirstContact"/>).</param>
     public RestTransport(RetryPolicy? retry = null, TimeSpan? timeout = null, ILogger? logger = null, HttpMessageHandler? handler = null,
         RetryPolicy? firstContact = null)
@@ -61,6 +64,8 @@ public sealed class RestTransport : IDisposable
     /// retrying transient failures. The response is returned with its body buffered only as far as
     /// <paramref name="completion"/> says; the caller disposes it.
     /// </summary>
+    /// <param name="makeRequest">Makes the request, once per attempt.</param>
+    /// <param name="cancellationToken">Stops the call and its retries.</param>
     /// <param name="completion">How much of the answer to read before returning.</param>
     /// <param name="errorPrefix">The start of error ids, e.g. "Qdrant".</param>
     /// <param name="what">What the call is for, for log lines and errors (never holds a secret).</param>

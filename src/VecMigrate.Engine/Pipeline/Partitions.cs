@@ -70,7 +70,11 @@ public interface IPartitionLedger
     /// Creates the whole and its partitions, all in one transaction, unless a checkpoint of that name exists; returns
     /// what is stored (another worker's split when it was first), so every worker goes on with the same split.
     /// </summary>
+    /// <param name="name">The checkpoint's name.</param>
+    /// <param name="source">The whole source's description.</param>
+    /// <param name="target">The target's description.</param>
     /// <param name="partitions">Each partition's bounds and the description of the source narrowed to them.</param>
+    /// <param name="cancellationToken">Stops the call.</param>
     Task<PartitionedCheckpoint> CreateAsync(string name, string source, string target,
         IReadOnlyList<(string Bounds, string Source)> partitions, CancellationToken cancellationToken = default);
 

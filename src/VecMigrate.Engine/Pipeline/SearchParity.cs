@@ -3,7 +3,7 @@ using VecMigrate.Engine.Records;
 
 namespace VecMigrate.Engine.Pipeline;
 
-/// <summary>How search parity is measured (<see cref="MigrationCheckOptions.SearchQueries"/>).</summary>
+/// <summary>How search parity is measured (<see cref="MigrationCheckOptions.Search"/>).</summary>
 public sealed class SearchParityOptions
 {
     /// <summary>How many query vectors are drawn from the source (a uniform sample, seeded).</summary>
@@ -85,7 +85,12 @@ public sealed class SearchParity
     }
 
     /// <summary>Asks both sides every drawn query and compares their answers.</summary>
+    /// <param name="source">The side copied from.</param>
+    /// <param name="target">The side copied to.</param>
     /// <param name="sourceKey">The key a source record has on the target (the digest's id mapping).</param>
+    /// <param name="targetKey">A target record's key.</param>
+    /// <param name="progress">Called after each query.</param>
+    /// <param name="cancellationToken">Stops the queries.</param>
     public async Task<SearchParityResult> RunAsync(MigrationSource source, MigrationSource target, Func<VectorRecord, string> sourceKey,
         Func<VectorRecord, string> targetKey, Action? progress, CancellationToken cancellationToken)
     {

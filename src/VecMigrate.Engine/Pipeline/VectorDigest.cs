@@ -27,6 +27,7 @@ public sealed class VectorDigest
     private readonly Dictionary<string, string>? _detail;
 
     /// <param name="detailBuckets">When given, only records in these buckets count, and each one's hash is kept by key.</param>
+    /// <param name="options">What is normalized or left out before hashing.</param>
     public VectorDigest(IEnumerable<int>? detailBuckets = null, DigestOptions? options = null)
     {
         Options = options ?? new DigestOptions();

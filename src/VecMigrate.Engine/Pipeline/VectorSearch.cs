@@ -23,6 +23,8 @@ public sealed record SearchQuery(string Vector, float[] Values, int TopK, Distan
 public sealed record SearchHit(VectorRecord Record, double Score);
 
 /// <summary>A side's answer: the metric it ranked by, the neighbours best first, and how it searched.</summary>
+/// <param name="Metric">The metric the side ranked by (its collection's, or the one asked for).</param>
+/// <param name="Hits">The neighbours, nearest first, scores in the common form.</param>
 /// <param name="Method">In words: "pgvector exact, &lt;=&gt;", "Qdrant query API, exact", ...</param>
 public sealed record SearchAnswer(DistanceMetric Metric, IReadOnlyList<SearchHit> Hits, string Method);
 

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
-using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using VecMigrate.Engine.Pipeline;

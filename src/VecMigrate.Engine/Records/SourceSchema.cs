@@ -31,19 +31,23 @@ public enum IdKinds : byte
     String = 4,
 }
 
+/// <summary>
+/// One typed payload field of a source (a Postgres column, a Milvus scalar field): its name, the source's own type
+/// name (Postgres: <c>int8</c>, <c>text</c>, <c>_int4</c> for arrays, <c>jsonb</c>…; Milvus: <c>Int64</c>, <c>VarChar</c>…),
+/// whether it may be null, and for arrays the element type. Its values travel in the payload under its name.
+/// </summary>
+/// <param name="Name">The field's name.</param>
+/// <param name="SourceType">The source's own type name.</param>
+/// <param name="Nullable">Whether values may be null.</param>
+/// <param name="ElementType">For arrays, the element type.</param>
+public sealed record ScalarField(string Name, string SourceType, bool Nullable, string? ElementType = null);
+
 /// <summary>One vector space of a source: the name records use for it, its shape and metric.</summary>
 /// <param name="Name">The vector's name; "" for a source's single unnamed vector.</param>
 /// <param name="Kind">Dense, sparse or multi.</param>
 /// <param name="Dimension">Dense dimension (dense, multi); null for sparse or where unknown.</param>
 /// <param name="Metric">The source's distance metric, where it has one.</param>
 /// <param name="Datatype">The source's storage type ("float32", "float16", "uint8"), informational.</param>
-/// <summary>
-/// One typed payload field of a source (a Postgres column, a Milvus scalar field): its name, the source's own type
-/// name (Postgres: <c>int8</c>, <c>text</c>, <c>_int4</c> for arrays, <c>jsonb</c>…; Milvus: <c>Int64</c>, <c>VarChar</c>…),
-/// whether it may be null, and for arrays the element type. Its values travel in the payload under its name.
-/// </summary>
-public sealed record ScalarField(string Name, string SourceType, bool Nullable, string? ElementType = null);
-
 public sealed record VectorField(string Name, VectorKind Kind, int? Dimension, DistanceMetric Metric = DistanceMetric.Unknown, string? Datatype = null);
 
 /// <summary>

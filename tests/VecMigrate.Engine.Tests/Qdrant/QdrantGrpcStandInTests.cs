@@ -322,7 +322,9 @@ public sealed class QdrantGrpcStandInTests : IDisposable
         {
             if (method == "qdrant.Points/Search")
             {
+#pragma warning disable CS0612 // deprecated in favour of Query, and therefore a call the stand-in does not serve
                 await client.Points.SearchAsync(new SearchPoints { CollectionName = request.CollectionName, Limit = 1 }, headers);
+#pragma warning restore CS0612
                 return new Answer(0, null, null, null);
             }
             Assert.Equal("qdrant.Points/Scroll", method);
