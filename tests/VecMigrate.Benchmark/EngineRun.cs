@@ -46,6 +46,23 @@ internal static class EngineRun
                 await PgCheckpointStore.RemoveAsync(o.ConnectionString!, checkpoint);
                 break;
             }
+            case "check":
+            {
+                // Case (v): the collection proved against the table a copy made, as Test-VectorMigration does it.
+                using var transport = new RestTransport();
+                using var client = new QdrantClient(new Uri(o.Url!), null, transport);
+                var source = QdrantSource.AsMigrationSource(client, new QdrantReadOptions(o.Collection!) { PageSize = o.PageSize, Prefetch = o.Prefetch });
+                var target = PgVectorSource.AsMigrationSource(new PgReadOptions { ConnectionString = o.ConnectionString!, Table = o.Table!, PageSize = 2000 });
+                var result = await MigrationCheck.RunAsync(source, target, new MigrationCheckOptions
+                {
+                    Search = o.SearchQueries > 0 ? new SearchParityOptions { Queries = o.SearchQueries, TopK = 10 } : null,
+                });
+                if (!result.Equal) throw new InvalidOperationException($"The copy is not equal: {result.Missing} missing, {result.Extra} extra, {result.Changed} changed.");
+                records = result.SourceCount + result.TargetCount;
+                Console.WriteLine(FormattableString.Invariant($"CHECK equal={result.Equal} source={result.SourceCount} target={result.TargetCount} method=\"{result.Method}\"") +
+                    (result.Search is { } s ? FormattableString.Invariant($" recall={s.Recall:0.####} min_recall={s.MinRecall:0.###} queries={s.Queries} max_score_difference={s.MaxScoreDifference:G3}") : ""));
+                break;
+            }
             case "read":
             {
                 using var transport = new RestTransport();
@@ -85,7 +102,7 @@ internal static class EngineRun
                 break;
             }
             default:
-                throw new ArgumentException($"Unknown stage '{stage}' (all, read, fetch, parse, write, lanes).");
+                throw new ArgumentException($"Unknown stage '{stage}' (all, read, fetch, parse, write, lanes, check).");
         }
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;

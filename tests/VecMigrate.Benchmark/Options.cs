@@ -20,7 +20,10 @@ internal sealed class Options
                                 al: psql \copy of the rows split into L files, L at once, for each L of --lanes;
                                 p: the engine copying a Postgres table of the same rows into the table in L
                                 lanes (Copy-VectorData -Parallel L), for each L of --lanes
+                                v: Test-VectorMigration's engine (MigrationCheck) proving a copy made by (b): both
+                                sides read at once and digested; with --search-queries M, search parity as well
           --lanes 1,2,4         lanes for the al and p cases
+          --search-queries M    search parity queries in case (v) (0: none; each is exact on both sides)
           --repeat R            runs of each case; the best counts (2)
           --page-size N         Qdrant scroll page size (engine default)
           --prefetch N          Qdrant pages read ahead of the writer (engine default)
@@ -35,7 +38,8 @@ internal sealed class Options
                                 made in memory)
 
         Internal: --engine-only --url U [--grpc-url G] --collection C --connection-string S --table T [--stage S] runs case (b)
-        alone in this process and prints one RESULT line; --stage lanes --source-table T2 --lanes L runs case (p) so.
+        alone in this process and prints one RESULT line; --stage lanes --source-table T2 --lanes L runs case (p) so;
+        --stage check runs case (v) so.
         """;
 
     public long Points { get; private set; } = 200_000;
@@ -63,6 +67,7 @@ internal sealed class Options
     public string? ConnectionString { get; private set; }
     public string? Table { get; private set; }
     public string? Stage { get; private set; }
+    public int SearchQueries { get; private set; }
 
     public static Options Parse(string[] args)
     {
@@ -98,6 +103,7 @@ internal sealed class Options
                 case "--connection-string": o.ConnectionString = Value(); break;
                 case "--table": o.Table = Value(); break;
                 case "--stage": o.Stage = Value(); break;
+                case "--search-queries": o.SearchQueries = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--help" or "-h": Console.WriteLine(Usage); Environment.Exit(0); break;
                 default: throw new ArgumentException($"Unknown option '{name}'.\n\n{Usage}");
             }
@@ -109,7 +115,7 @@ internal sealed class Options
         }
         foreach (var c in o.Cases)
         {
-            if (c is not ("a" or "a2" or "al" or "p" or "b" or "g" or "c" or "cg" or "cv")) throw new ArgumentException($"A case is a, a2, al, p, b, g, c, cg or cv, not '{c}'.");
+            if (c is not ("a" or "a2" or "al" or "p" or "b" or "g" or "c" or "cg" or "cv" or "v")) throw new ArgumentException($"A case is a, a2, al, p, b, g, c, cg, cv or v, not '{c}'.");
         }
         return o;
     }

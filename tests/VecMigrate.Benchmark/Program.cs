@@ -129,6 +129,7 @@ namespace VecMigrate.Benchmark
                                 runs.Add(Report(await MeasureAsync(cs, postmaster, dims, table, "cv", copyBytes, schema, o.Stage, () => PwshAsync(pwsh.Value, o, qdrant, collection, cs, grpc: false, copy: true)), o.Points));
                         }
                     }
+                    if (o.Cases.Contains("v")) await CheckCaseAsync(o, qdrant, collection, cs, schema, dims);
                     qdrant.DropCollection(collection);
                     foreach (var f in halves.Append(copyFile).Concat(laneFiles.Values.SelectMany(f => f))) if (File.Exists(f)) File.Delete(f);
                     if (o.Cases.Contains("p")) await ExecAsync(cs, $"DROP TABLE IF EXISTS {SourceTableName}");
@@ -227,18 +228,46 @@ namespace VecMigrate.Benchmark
         }
 
         /// <summary>Runs this program as a child (an engine case alone in its process) and reads its RESULT line.</summary>
-        private static async Task<(double, long?, double, long)> ChildAsync(ProcessStartInfo psi)
+        private static async Task<(double, long?, double, long)> ChildAsync(ProcessStartInfo psi, string? echo = null)
         {
             using var p = Process.Start(psi)!;
             var err = p.StandardError.ReadToEndAsync();
             var output = await p.StandardOutput.ReadToEndAsync();
             await p.WaitForExitAsync();
             var result = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+            if (echo is not null)
+            {
+                foreach (var line in output.Split('\n').Where(l => l.StartsWith(echo, StringComparison.Ordinal))) Console.WriteLine("      " + line.TrimEnd());
+            }
             if (p.ExitCode != 0 || result is null) throw new InvalidOperationException($"The engine run failed ({p.ExitCode}): {output}{await err}");
             var fields = result["RESULT ".Length..].Split(' ').Select(f => f.Split('=')).ToDictionary(f => f[0], f => f[1]);
             Console.WriteLine($"      engine: {long.Parse(fields["allocated"], CultureInfo.InvariantCulture) / 1e6:0} MB allocated, {fields["gc0"]} gen0 / {fields["gc2"]} gen2 collections");
             return (double.Parse(fields["seconds"], CultureInfo.InvariantCulture), long.Parse(fields["peak_rss"], CultureInfo.InvariantCulture),
                 double.Parse(fields["cpu"], CultureInfo.InvariantCulture), long.Parse(fields["records"], CultureInfo.InvariantCulture));
+        }
+
+        /// <summary>
+        /// Case (v): a copy by the engine (not measured), then Test-VectorMigration's engine proving it in a process
+        /// of its own: time, client CPU and peak memory of reading and digesting both sides at once.
+        /// </summary>
+        private static async Task CheckCaseAsync(Options o, QdrantStandIn qdrant, string collection, string cs, SourceSchema schema, int dims)
+        {
+            await ExecAsync(cs, $"DROP TABLE IF EXISTS {TableName}");
+            foreach (var ddl in PgTablePlan.ForSchema("public", TableName, schema, null, null).Ddl) await ExecAsync(cs, ddl);
+            var (copySeconds, _, _, _) = await EngineAsync(o, qdrant, collection, cs, dims);
+            await ExecAsync(cs, $"VACUUM ANALYZE {TableName}");
+            var (file, prefix) = Self();
+            var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in prefix.Concat(["--engine-only", "--stage", "check", "--url", qdrant.BaseAddress.ToString(), "--collection", collection,
+                         "--connection-string", cs, "--table", TableName, "--page-size", o.PageSize.ToString(CultureInfo.InvariantCulture),
+                         "--prefetch", o.Prefetch.ToString(CultureInfo.InvariantCulture), "--search-queries", o.SearchQueries.ToString(CultureInfo.InvariantCulture)]))
+                psi.ArgumentList.Add(a);
+            var parentCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+            var (seconds, peak, clientCpu, records) = await ChildAsync(psi, echo: "CHECK ");
+            parentCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - parentCpu;
+            Console.WriteLine(FormattableString.Invariant($"  {dims} (v) check of {records / 2:N0} records a side in {seconds:0.00} s = {records / 2 / seconds:N0} records/s a side (the copy took {copySeconds:0.00} s)") +
+                FormattableString.Invariant($"  cpu s: client {clientCpu:0.0} stand-in {parentCpu:0.0}  peak RSS {peak / 1e6:0} MB"));
+            await ExecAsync(cs, $"DROP TABLE {TableName}");
         }
 
         private static async Task<(double, long?, double, long)> EngineAsync(Options o, QdrantStandIn qdrant, string collection, string cs, int dims, bool grpc = false)
