@@ -241,11 +241,16 @@ public sealed class MilvusSink : IRecordSink
         {
             var p = new CreatePlan { _options = options };
             var problems = new List<string>();
-            var used = new HashSet<string>(StringComparer.Ordinal) { "id" };
+            // The key is "id", unless a typed field of the source has that name (a composite key's column "id", say).
+            var taken = (schema?.Fields ?? []).Select(f => options.FieldFor(f.Name)).Concat(vectors.Select(v => v.Name)).ToHashSet(StringComparer.Ordinal);
+            var key = new[] { "id", "pk", "vecmigrate_id" }.First(n => !taken.Contains(n));
+            var used = new HashSet<string>(StringComparer.Ordinal) { key };
             // Key: Int64 for unsigned ids, VarChar(36) for UUIDs, VarChar for strings or a mix (a mix cannot be kept exactly).
+            // A composite key's records have ids made of its values (["a","1"]): a VarChar key, upserted like any other,
+            // so the copy stays idempotent and resumable, where the guide's Auto ID would give new ids on every run.
             var ids = idKinds switch { IdKinds.Unsigned => "unsigned", IdKinds.Uuid => "uuid", _ => "string" };
-            if (idKinds is IdKinds.Unsigned) p.Add("id", "Int64", isPrimary: true);
-            else p.Add("id", "VarChar", isPrimary: true, maxLength: idKinds == IdKinds.Uuid ? 36 : MilvusTypeMap.TextLength);
+            if (idKinds is IdKinds.Unsigned) p.Add(key, "Int64", isPrimary: true);
+            else p.Add(key, "VarChar", isPrimary: true, maxLength: idKinds == IdKinds.Uuid ? 36 : MilvusTypeMap.TextLength);
             if ((idKinds & (idKinds - 1)) != 0)
                 problems.Add($"the source's ids are of several kinds ({idKinds}); a Milvus key has one type (Int64 or VarChar)");
 

@@ -194,7 +194,7 @@ public sealed class PgVectorSource
                     var keyTexts = new string[layout.Keys.Count];
                     for (var i = 0; i < keyTexts.Length; i++) keyTexts[i] = r.GetString(i);
                     var d = r.GetDouble(keyTexts.Length);
-                    var record = new VectorRecord(ParseId(layout, keyTexts[layout.Keys.IndexOf(layout.Id)]), new Dictionary<string, VectorValue>(), null)
+                    var record = new VectorRecord(IdOf(layout, keyTexts), new Dictionary<string, VectorValue>(), null)
                     {
                         Namespace = layout.Namespace is null ? null : keyTexts[layout.Keys.IndexOf(layout.Namespace)],
                         Schema = layout.Schema,
@@ -310,7 +310,8 @@ public sealed class PgVectorSource
 
     private sealed record VectorCol(string Column, string VectorName, PgVectorStorage Storage, int? Dimension, DistanceMetric Metric);
 
-    private sealed record Layout(List<KeyPart> Keys, KeyPart Id, KeyPart? Namespace, IReadOnlyList<VectorCol> Vectors,
+    /// <param name="Id">The key column that is the record id; null for a composite key (the id is the key's values, <see cref="SourceSchema.KeyColumns"/>).</param>
+    private sealed record Layout(List<KeyPart> Keys, KeyPart? Id, KeyPart? Namespace, IReadOnlyList<VectorCol> Vectors,
         string? PayloadExpression, SourceSchema Schema, bool QdrantIds);
 
     /// <summary>Describes the table as a source: its id kinds, vector columns and whether records have namespaces.</summary>
@@ -402,8 +403,7 @@ public sealed class PgVectorSource
                     col++;
                 }
                 var payload = r.IsDBNull(col) ? null : new JsonPayload(Encoding.UTF8.GetBytes(r.GetString(col)));
-                var idText = keys[layout.Keys.IndexOf(layout.Id)];
-                page.Add(new VectorRecord(ParseId(layout, idText), vectors, payload)
+                page.Add(new VectorRecord(IdOf(layout, keys), vectors, payload)
                 {
                     Namespace = layout.Namespace is null ? null : keys[layout.Keys.IndexOf(layout.Namespace)],
                     Schema = layout.Schema,
@@ -451,22 +451,27 @@ public sealed class PgVectorSource
         return result;
     }
 
-    private PointId ParseId(Layout layout, string text)
+    /// <summary>The record id of a row whose key columns hold <paramref name="keys"/> (as text, in key order).</summary>
+    private PointId IdOf(Layout layout, string[] keys) => layout.Id is { } id
+        ? ParseId(layout, id, keys[layout.Keys.IndexOf(id)])
+        : PointId.FromString(JsonSerializer.Serialize(keys)); // a composite key: its values, as the position spells them
+
+    private PointId ParseId(Layout layout, KeyPart idKey, string text)
     {
-        switch (layout.Id.TypeName)
+        switch (idKey.TypeName)
         {
             case "uuid":
                 return PointId.FromUuid(Guid.Parse(text));
             case "numeric" or "int8" or "int4" or "int2":
                 if (ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)) return PointId.FromUnsigned(n);
                 throw new VecMigrateException(FailureKind.InvalidRecord, "PgIdNotUnsigned",
-                    $"Row with {layout.Id.Column} = {text} in {Display}: record ids read from integer columns must be whole numbers from 0 to 18446744073709551615.", $"{Display}/{text}");
+                    $"Row with {idKey.Column} = {text} in {Display}: record ids read from integer columns must be whole numbers from 0 to 18446744073709551615.", $"{Display}/{text}");
             default:
                 if (layout.QdrantIds)
                 {
                     if (PointId.TryParseQdrant(text, out var q)) return q;
                     throw new VecMigrateException(FailureKind.InvalidRecord, "PgIdNotQdrant",
-                        $"Row with {layout.Id.Column} = '{text}' in {Display}: the table came from Qdrant, whose ids are unsigned integers or UUIDs.", $"{Display}/{text}");
+                        $"Row with {idKey.Column} = '{text}' in {Display}: the table came from Qdrant, whose ids are unsigned integers or UUIDs.", $"{Display}/{text}");
                 }
                 return PointId.FromString(text);
         }
@@ -523,7 +528,7 @@ public sealed class PgVectorSource
             }
         }
         var keys = keyNames.Select(k => new KeyPart(k, columns[k].TypeName)).ToList();
-        KeyPart id;
+        KeyPart? id = null;
         KeyPart? ns = null;
         if (keys.Count == 1) id = keys[0];
         else if (keys.Count == 2 && keys.Any(k => k.Column == PgTablePlan.NamespaceColumnName))
@@ -531,12 +536,9 @@ public sealed class PgVectorSource
             ns = keys.Single(k => k.Column == PgTablePlan.NamespaceColumnName);
             id = keys.Single(k => k != ns);
         }
-        else
-        {
-            throw new VecMigrateException(FailureKind.InvalidArgument, "PgKeyUnsupported",
-                $"Table {Display} has a primary key of {keys.Count} columns ({string.Join(", ", keyNames)}); name one unique key column to read it by.", Display);
-        }
-        if (id.TypeName is not ("numeric" or "int8" or "int4" or "int2" or "uuid" or "text" or "varchar" or "bpchar"))
+        // Else a composite key (Zilliz's guide: its columns become ordinary fields): read in key order as any key, each
+        // record's id made of the key's values (["a","1"] as text), the key columns kept in the payload as well.
+        if (id is not null && id.TypeName is not ("numeric" or "int8" or "int4" or "int2" or "uuid" or "text" or "varchar" or "bpchar"))
         {
             throw new VecMigrateException(FailureKind.InvalidArgument, "PgKeyUnsupported",
                 $"Key column '{id.Column}' of {Display} is of type {columns[id.Column].Formatted}; record ids can be integers, UUIDs or text.", Display);
@@ -575,7 +577,7 @@ public sealed class PgVectorSource
         }
 
         // Payload: the named columns, else every other column; a jsonb payload/metadata column is the base object.
-        var used = new HashSet<string>(keyNames.Concat(vectors.Select(v => v.Column)), StringComparer.Ordinal);
+        var used = new HashSet<string>((id is null ? [] : keyNames).Concat(vectors.Select(v => v.Column)), StringComparer.Ordinal);
         string? payloadExpr;
         string payloadName = "payload";
         if (_options.Columns is { } chosen)
@@ -602,8 +604,9 @@ public sealed class PgVectorSource
         }
 
         var qdrantIds = comment?.Source == SourceKind.Qdrant;
-        var idKinds = id.TypeName switch
+        var idKinds = id?.TypeName switch
         {
+            null => IdKinds.String,
             "uuid" => IdKinds.Uuid,
             "numeric" or "int8" or "int4" or "int2" => IdKinds.Unsigned,
             _ => qdrantIds ? comment!.IdKinds : IdKinds.String,
@@ -623,6 +626,7 @@ public sealed class PgVectorSource
                 ? columns.Values.Where(c => !used.Contains(c.Name) && !(c.Name == payloadName && c.TypeName == "jsonb"))
                     .Select(c => new ScalarField(c.Name, c.TypeName, !c.NotNull, c.ElementTypeName)).ToList()
                 : null,
+            KeyColumns = id is null ? keyNames : null,
         };
         return new Layout(keys, id, ns, vectors, payloadExpr, schema, qdrantIds);
     }

@@ -80,6 +80,14 @@ public sealed class SourceSchema
     /// <summary>True where ids are unique only within a namespace (Pinecone).</summary>
     public bool HasNamespaces { get; }
 
+    /// <summary>
+    /// Where records have no single id of their own (a Postgres table with a composite primary key): the key's columns.
+    /// Each record's id is then made of the key's values (<c>["a","1"]</c> as text, in key order), and the payload holds
+    /// the key columns too, so nothing is lost when a target gives the records ids of its own (Milvus Auto ID); null
+    /// where ids are the source's own.
+    /// </summary>
+    public IReadOnlyList<string>? KeyColumns { get; init; }
+
     /// <summary>"payload" for Qdrant, "metadata" for Pinecone, as the source calls it.</summary>
     public string PayloadName { get; }
 

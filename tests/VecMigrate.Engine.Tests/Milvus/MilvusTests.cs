@@ -116,6 +116,44 @@ public sealed class PgMilvusRoundTripTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task A_composite_key_becomes_a_key_of_its_values_and_its_columns_ordinary_fields_and_a_second_run_changes_nothing()
+    {
+        var cs = await pg.NewDatabaseAsync();
+        await MilvusKit.ExecAsync(cs, """
+            CREATE EXTENSION IF NOT EXISTS vector;
+            CREATE TABLE parts (tenant text, id bigint, embedding vector(3), title text, PRIMARY KEY (tenant, id));
+            INSERT INTO parts SELECT 't' || (i % 3), i, ARRAY[i, 1, -i]::real[]::vector, 'part "' || i || '"' FROM generate_series(1, 250) AS i;
+            """);
+        var options = new PgReadOptions { ConnectionString = cs, Table = "parts", PageSize = 40 };
+        var fromPg = await new PgVectorSource(options).ReadAsync().ToListAsync();
+        // The source: ids made of the key's values, in key order; the key's columns in the payload as well.
+        Assert.Equal(250, fromPg.Count);
+        Assert.Equal(["tenant", "id"], fromPg[0].Schema!.KeyColumns!);
+        Assert.Equal(IdKinds.String, fromPg[0].Schema!.IdKinds);
+        Assert.Equal("""["t0","3"]""", fromPg[0].Id.ToString()); // 't0' sorts first, then the bigint 3
+        Assert.Equal("""["t0","6"]""", fromPg[1].Id.ToString());
+        Assert.Equal("""{"id": 3, "title": "part \"3\"", "tenant": "t0"}""", fromPg[0].Payload!.ToString());
+
+        await using var m = await MilvusStandIn.StartAsync();
+        using var t = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, t);
+        for (var run = 0; run < 2; run++)
+        {
+            await using var sink = new MilvusSink(client, new MilvusSinkOptions("parts") { BatchSize = 64 });
+            var summary = await sink.WriteThroughRunnerAsync(PgVectorSource.AsMigrationSource(options).Read(null));
+            Assert.Equal((250L, 0L), (summary.RecordsWritten, summary.RecordsRejected));
+        }
+        var c = m.Collections["parts"];
+        Assert.Equal(250, c.Rows.Count); // the second run upserted the same keys: nothing doubled
+        Assert.Equal(("pk", "VarChar"), (c.Pk.Name, c.Pk.DataType)); // "id" is one of the key's columns
+        var fields = c.Fields.ToDictionary(f => f.Name);
+        Assert.Equal(("VarChar", false), (fields["tenant"].DataType, fields["tenant"].Nullable)); // the key's columns: ordinary fields
+        Assert.Equal(("Int64", false), (fields["id"].DataType, fields["id"].Nullable));
+        Assert.Contains("""["t2","2"]""", c.Rows.Keys.Select(k => k.ToString()));
+        RecordAssert.SameSet(fromPg, await MilvusKit.ReadAllAsync(client, "parts", page: 30));
+    }
+
+    [Fact]
     public async Task A_partition_key_is_set_on_the_named_typed_field_and_a_wrong_one_is_refused_before_writing()
     {
         var cs = await pg.NewDatabaseAsync();
