@@ -71,9 +71,10 @@ public sealed class RestTransport : IDisposable
     /// <param name="what">What the call is for, for log lines and errors (never holds a secret).</param>
     /// <param name="compressed">Whether to ask for (and undo) gzip/deflate answers. Off for a server on the same
     /// network whose answers are large: compressing them costs both sides more than carrying them.</param>
+    /// <param name="replayable">False for a request that must not arrive twice (see the overload).</param>
     public Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> makeRequest, string what, string errorPrefix,
-        CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool compressed = true) =>
-        SendAsync(makeRequest, what, errorPrefix, static (response, _) => Task.FromResult(response), cancellationToken, completion, compressed, disposeResponse: false);
+        CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool compressed = true, bool replayable = true) =>
+        SendAsync(makeRequest, what, errorPrefix, static (response, _) => Task.FromResult(response), cancellationToken, completion, compressed, disposeResponse: false, replayable);
 
     /// <summary>
     /// One call, one retry loop: sends the request made by <paramref name="makeRequest"/> and hands the answer, its
@@ -82,12 +83,16 @@ public sealed class RestTransport : IDisposable
     /// included) and an answer that breaks off while <paramref name="answer"/> reads it all count against the same
     /// attempts of <see cref="Retry"/>: nothing else retries around this. Until some server has answered on this
     /// transport, a refused connection is retried by <see cref="FirstContact"/> only, so that a wrong url fails in
-    /// seconds. A retry that waits is logged as a warning.
+    /// seconds. A retry that waits is logged as a warning. A request that must not be sent twice
+    /// (<paramref name="replayable"/> false: an insert that gives rows new ids) is retried only where the server certainly
+    /// did not take it: a refused connection, or an answer that says so (429, 503); a timeout, a connection that breaks
+    /// once the request is out, or an answer that breaks off ends the call at once.
     /// </summary>
     public async Task<T> SendAsync<T>(Func<HttpRequestMessage> makeRequest, string what, string errorPrefix,
         Func<HttpResponseMessage, CancellationToken, Task<T>> answer, CancellationToken cancellationToken,
-        HttpCompletionOption completion = HttpCompletionOption.ResponseHeadersRead, bool compressed = true, bool disposeResponse = true)
+        HttpCompletionOption completion = HttpCompletionOption.ResponseHeadersRead, bool compressed = true, bool disposeResponse = true, bool replayable = true)
     {
+        var ambiguousAttempts = replayable ? Retry.MaxAttempts : 1;
         var http = compressed ? _http : _plain;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
@@ -102,7 +107,7 @@ public sealed class RestTransport : IDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                if (attempt >= Retry.MaxAttempts)
+                if (attempt >= ambiguousAttempts)
                 {
                     throw new VecMigrateException(FailureKind.Timeout, errorPrefix + "Timeout",
                         $"{what}: no answer from {Describe(request)} within {Timeout.TotalSeconds:0.#} s, {attempt} attempt(s).", Describe(request));
@@ -112,8 +117,9 @@ public sealed class RestTransport : IDisposable
             }
             catch (HttpRequestException ex)
             {
-                var policy = !_answered && ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError ? FirstContact : Retry;
-                if (attempt >= policy.MaxAttempts)
+                var unsent = ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
+                var policy = !_answered && unsent ? FirstContact : Retry;
+                if (attempt >= (unsent ? policy.MaxAttempts : Math.Min(policy.MaxAttempts, ambiguousAttempts)))
                 {
                     throw new VecMigrateException(FailureKind.Unreachable, errorPrefix + "Unreachable",
                         $"{what}: cannot reach {Describe(request)} ({attempt} attempt(s) in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.#} s): {ex.Message}",
@@ -124,7 +130,8 @@ public sealed class RestTransport : IDisposable
             }
             _answered = true;
 
-            if (RetryPolicy.IsTransient(response.StatusCode) && attempt < Retry.MaxAttempts)
+            if (RetryPolicy.IsTransient(response.StatusCode) && attempt < Retry.MaxAttempts
+                && (replayable || response.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable))
             {
                 var retryAfter = RetryAfter(response.Headers.RetryAfter);
                 var status = (int)response.StatusCode;
@@ -140,7 +147,7 @@ public sealed class RestTransport : IDisposable
             {
                 // The answer broke off or ran out of time while being read: ask again (reads and upserts by id are idempotent).
                 var reason = ex is OperationCanceledException ? $"no complete answer within {Timeout.TotalSeconds:0.#} s" : ex.Message;
-                if (attempt >= Retry.MaxAttempts)
+                if (attempt >= ambiguousAttempts)
                 {
                     throw ex is OperationCanceledException
                         ? new VecMigrateException(FailureKind.Timeout, errorPrefix + "Timeout", $"{what}: {reason} from {Describe(request)}, {attempt} attempt(s).", Describe(request), ex)

@@ -241,7 +241,9 @@ public sealed class MilvusClient
     internal async Task<long> SendRowsAsync(string collection, ReadOnlyMemory<byte> body, bool upsert, int count, CancellationToken cancellationToken)
     {
         var action = upsert ? "upsert" : "insert";
-        using var doc = await PostRawAsync("entities/" + action, body, $"{(upsert ? "Upserting" : "Inserting")} {count} entities into '{collection}'", collection, cancellationToken).ConfigureAwait(false);
+        // An insert gives rows new Auto ID keys: sent twice, it would store them twice, so it is never sent again once it may have arrived.
+        using var doc = await PostRawAsync("entities/" + action, body, $"{(upsert ? "Upserting" : "Inserting")} {count} entities into '{collection}'", collection, cancellationToken,
+            replayable: upsert).ConfigureAwait(false);
         var data = doc.RootElement.TryGetProperty("data", out var d) ? d : default;
         var key = upsert ? "upsertCount" : "insertCount";
         if (data.ValueKind != JsonValueKind.Object || !data.TryGetProperty(key, out var n) || n.ValueKind != JsonValueKind.Number)
@@ -280,7 +282,7 @@ public sealed class MilvusClient
     /// again after the transport's backoff, up to its attempts; others become <see cref="VecMigrateException"/>s
     /// with Milvus's message (which never holds the token: Milvus does not echo headers).
     /// </summary>
-    private async Task<JsonDocument> PostRawAsync(string path, ReadOnlyMemory<byte> body, string what, string? collection, CancellationToken ct)
+    private async Task<JsonDocument> PostRawAsync(string path, ReadOnlyMemory<byte> body, string what, string? collection, CancellationToken ct, bool replayable = true)
     {
         var url = new Uri(_base, "v2/vectordb/" + path);
         for (var attempt = 1; ; attempt++)
@@ -294,7 +296,7 @@ public sealed class MilvusClient
                 request.Headers.TryAddWithoutValidation("Accept-Type-Allow-Int64", "true");
                 if (Database is not null) request.Headers.TryAddWithoutValidation("DB-Name", Database);
                 return request;
-            }, what, "Milvus", ct, compressed: false).ConfigureAwait(false);
+            }, what, "Milvus", ct, compressed: false, replayable: replayable).ConfigureAwait(false);
             var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
             JsonDocument? doc = null;
             try

@@ -118,7 +118,11 @@ public sealed class MilvusSink : IRecordSink
 
     public string Target => $"Milvus {_client.Endpoint} collection '{_options.Collection}'";
 
-    public bool Idempotent => true;
+    /// <summary>
+    /// Upserts by key are; inserts into an Auto ID key (records without keys) are not, so such a copy is never replayed:
+    /// it goes into an empty collection in one run (see <see cref="WritePlan.Check"/>).
+    /// </summary>
+    public bool Idempotent => _plan is not { AutoId: true };
 
     event Action<AcknowledgedBatch>? IRecordSink.BatchAcknowledged { add => _acknowledged += value; remove => _acknowledged -= value; }
 
@@ -183,14 +187,16 @@ public sealed class MilvusSink : IRecordSink
         var size = _batch.WrittenCount;
         try
         {
-            await _client.SendRowsAsync(_options.Collection, _batch.WrittenMemory, upsert: true, count, ct).ConfigureAwait(false);
+            await _client.SendRowsAsync(_options.Collection, _batch.WrittenMemory, upsert: !_plan!.AutoId, count, ct).ConfigureAwait(false);
         }
         catch (VecMigrateException ex)
         {
             _failed = true;
             throw new VecMigrateException(ex.Kind, ex.Kind is FailureKind.Unreachable or FailureKind.Timeout or FailureKind.Unauthorized ? ex.ErrorId : MilvusErrorIds.WriteFailed,
                 $"Upserting a batch of {count} entities into Milvus collection '{_options.Collection}' failed: {ex.Message} " +
-                $"The {_written:N0} entities acknowledged before it stay; upserts replace by key, so running the copy again is safe.", ex.Target, ex);
+                (_plan.AutoId
+                    ? $"The {_written:N0} entities acknowledged before it stay; the rows have no keys, so the copy cannot go on from there: drop the collection and copy again."
+                    : $"The {_written:N0} entities acknowledged before it stay; upserts replace by key, so running the copy again is safe."), ex.Target, ex);
         }
         catch (OperationCanceledException)
         {
@@ -216,6 +222,7 @@ public sealed class MilvusSink : IRecordSink
             ?? first.Vectors.Select(kv => new VectorField(kv.Key, kv.Value.Kind, kv.Value.Kind == VectorKind.Sparse ? null : kv.Value.Length)).ToList();
         var idKinds = schema?.IdKinds ?? first.Id.Kind switch { PointIdKind.Unsigned => IdKinds.Unsigned, PointIdKind.Uuid => IdKinds.Uuid, _ => IdKinds.String };
         var info = await _client.DescribeCollectionAsync(_options.Collection, ct).ConfigureAwait(false);
+        var rowLocations = schema?.RowLocations == true;
         if (info is null)
         {
             if (!_options.CreateCollection) throw _client.NotFound(_options.Collection);
@@ -225,7 +232,9 @@ public sealed class MilvusSink : IRecordSink
             await _client.EnsureLoadedAsync(_options.Collection, _options.LoadTimeout, ct).ConfigureAwait(false);
             info = await _client.DescribeCollectionAsync(_options.Collection, ct).ConfigureAwait(false) ?? throw _client.NotFound(_options.Collection);
         }
-        return WritePlan.Check(info, vectors, idKinds, _client.Endpoint, _options);
+        // Rows without keys get Auto ID keys, by insert: only into an empty collection, or a second run would add them again.
+        var rows = rowLocations ? (await _client.GetCollectionAsync(_options.Collection, ct).ConfigureAwait(false)).RowCount : null;
+        return WritePlan.Check(info, vectors, idKinds, _client.Endpoint, _options, rowLocations, rows);
     }
 
     /// <summary>The collection a copy creates: key, vector fields, typed scalar fields, indexes, marker.</summary>
@@ -236,6 +245,7 @@ public sealed class MilvusSink : IRecordSink
         private readonly List<(string Field, string Metric, bool Sparse)> _indexes = [];
         private MilvusMarker _marker = new(null, null, null);
         private MilvusSinkOptions _options = null!;
+        private bool _autoId;
 
         public static CreatePlan From(MilvusSinkOptions options, IReadOnlyList<VectorField> vectors, IdKinds idKinds, SourceSchema? schema)
         {
@@ -249,9 +259,12 @@ public sealed class MilvusSink : IRecordSink
             // A composite key's records have ids made of its values (["a","1"]): a VarChar key, upserted like any other,
             // so the copy stays idempotent and resumable, where the guide's Auto ID would give new ids on every run.
             var ids = idKinds switch { IdKinds.Unsigned => "unsigned", IdKinds.Uuid => "uuid", _ => "string" };
-            if (idKinds is IdKinds.Unsigned) p.Add(key, "Int64", isPrimary: true);
+            // Rows without keys (a table without a primary key): an Int64 Auto ID key, Milvus's ids for them (Zilliz's guide).
+            p._autoId = schema?.RowLocations == true;
+            if (p._autoId) ids = "unsigned";
+            if (idKinds is IdKinds.Unsigned || p._autoId) p.Add(key, "Int64", isPrimary: true);
             else p.Add(key, "VarChar", isPrimary: true, maxLength: idKinds == IdKinds.Uuid ? 36 : MilvusTypeMap.TextLength);
-            if ((idKinds & (idKinds - 1)) != 0)
+            if ((idKinds & (idKinds - 1)) != 0 && !p._autoId)
                 problems.Add($"the source's ids are of several kinds ({idKinds}); a Milvus key has one type (Int64 or VarChar)");
 
             string? unnamed = null;
@@ -326,7 +339,7 @@ public sealed class MilvusSink : IRecordSink
         private void Add(string name, string type, bool isPrimary = false, int? dim = null, int? maxLength = null, bool nullable = false,
             string? elementType = null, bool partitionKey = false)
         {
-            _text.Add($"{name}:{type}{(dim is { } d ? $"({d})" : maxLength is { } m ? $"({m})" : "")}{(elementType is null ? "" : $"<{elementType}>")}{(nullable ? "?" : "")}{(partitionKey ? " partition key" : "")}");
+            _text.Add($"{name}:{type}{(isPrimary && _autoId ? " auto id" : "")}{(dim is { } d ? $"({d})" : maxLength is { } m ? $"({m})" : "")}{(elementType is null ? "" : $"<{elementType}>")}{(nullable ? "?" : "")}{(partitionKey ? " partition key" : "")}");
             _fields.Add(w =>
             {
                 w.WriteStartObject();
@@ -349,7 +362,7 @@ public sealed class MilvusSink : IRecordSink
         {
             w.WriteString("description", _marker.ToString());
             w.WriteStartObject("schema");
-            w.WriteBoolean("autoID", false);
+            w.WriteBoolean("autoID", _autoId);
             w.WriteBoolean("enableDynamicField", !_options.NoDynamicField);
             w.WriteStartArray("fields");
             foreach (var f in _fields) f(w);
@@ -390,22 +403,37 @@ public sealed class MilvusSink : IRecordSink
 
         private WritePlan(MilvusCollectionInfo info, MilvusField pk, string? namespaceField, MilvusSinkOptions options)
         {
+            AutoId = pk.AutoId;
             _info = info;
             _pk = pk;
             _namespaceField = namespaceField;
             _options = options;
         }
 
-        public static WritePlan Check(MilvusCollectionInfo info, IReadOnlyList<VectorField> vectors, IdKinds idKinds, Uri endpoint, MilvusSinkOptions options)
+        /// <summary>Whether the key is Auto ID: rows go in by insert, without their (row location) ids.</summary>
+        public bool AutoId { get; }
+
+        /// <param name="rowLocations">Whether the records have no keys (a table without a primary key): they need an Auto ID key.</param>
+        /// <param name="rows">For such records, how many entities the collection holds already (get_stats).</param>
+        public static WritePlan Check(MilvusCollectionInfo info, IReadOnlyList<VectorField> vectors, IdKinds idKinds, Uri endpoint, MilvusSinkOptions options,
+            bool rowLocations = false, long? rows = null)
         {
             var problems = new List<string>();
             var pk = info.PrimaryField!;
             var marker = MilvusMarker.Parse(info.Description);
             var ns = marker.NamespaceField is { } nf && info.Fields.Any(f => f.Name == nf) ? nf : null;
             var plan = new WritePlan(info, pk, ns, options);
-            if (pk.AutoId) problems.Add($"its key '{pk.Name}' is Auto ID, which would give the records new ids");
-            if (pk.Type == "Int64" && (idKinds & ~IdKinds.Unsigned) != 0) problems.Add($"its key '{pk.Name}' is Int64 but the records' ids are {idKinds}");
-            if (pk.Type == "VarChar" && (idKinds & IdKinds.Unsigned) != 0) problems.Add($"its key '{pk.Name}' is VarChar but the records' ids are unsigned integers (they would come back as strings)");
+            if (rowLocations)
+            {
+                if (!pk.AutoId) problems.Add($"the records come from a table without a primary key, so they have no ids for its key '{pk.Name}' (an Auto ID key gives them new ones)");
+                if (rows is > 0) problems.Add($"it holds {rows:N0} entities already, and the rows have no keys to tell them apart: a second copy would add them all again (drop the collection, or name another)");
+            }
+            else
+            {
+                if (pk.AutoId) problems.Add($"its key '{pk.Name}' is Auto ID, which would give the records new ids");
+                if (pk.Type == "Int64" && (idKinds & ~IdKinds.Unsigned) != 0) problems.Add($"its key '{pk.Name}' is Int64 but the records' ids are {idKinds}");
+                if (pk.Type == "VarChar" && (idKinds & IdKinds.Unsigned) != 0) problems.Add($"its key '{pk.Name}' is VarChar but the records' ids are unsigned integers (they would come back as strings)");
+            }
             var vectorFields = info.Fields.Where(f => f.IsVector).ToList();
             var matched = new HashSet<string>(StringComparer.Ordinal);
             foreach (var v in vectors)
@@ -443,9 +471,11 @@ public sealed class MilvusSink : IRecordSink
         public void Encode(VectorRecord r, Utf8JsonWriter w)
         {
             w.WriteStartObject();
-            // Key
-            switch (r.Id.Kind)
+            // Key (none for an Auto ID key: Milvus gives the row one)
+            switch (AutoId ? (PointIdKind?)null : r.Id.Kind)
             {
+                case null:
+                    break;
                 case PointIdKind.Unsigned when _pk.Type == "Int64":
                     if (r.Id.AsUnsigned > long.MaxValue)
                         throw Reject(r, MilvusErrorIds.IdOutOfRange, $"id {r.Id} is above 9223372036854775807, the largest Milvus Int64 key; such ids cannot be kept (write them into a VarChar-keyed collection as strings, or renumber them)");

@@ -127,6 +127,7 @@ public sealed class PineconeSink : IRecordSink
     public async Task<PineconeWritePlan> PlanAsync(VectorRecord first, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(first);
+        SourceSchema.RefuseRowLocations(first.Schema, ((IRecordSink)this).Target);
         var fields = FieldsOf(first);
         var (index, url) = await DescribeAsync(fields, cancellationToken).ConfigureAwait(false);
         return PineconeWritePlan.Choose(index, url, fields, _options.VectorName, _options.SparseVectorName);

@@ -142,6 +142,11 @@ public sealed class PgVectorSource
         await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
         // The table's layout once per source, not once per query (connections come from Npgsql's pool).
         var layout = _searchLayout ??= await LayoutAsync(conn, cancellationToken).ConfigureAwait(false);
+        if (layout.RowLocations)
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "PgSearchUnsupported",
+                $"Table {Display} has no primary key, so its neighbours cannot be named to compare with another side's.", Display);
+        }
         var v = layout.Vectors.FirstOrDefault(c => c.VectorName == query.Vector) ?? throw new VecMigrateException(FailureKind.InvalidArgument,
             "PgSearchVectorNotFound", $"Table {Display} has no vector column for the vector '{query.Vector}' (it has {string.Join(", ", layout.Vectors.Select(c => $"'{c.VectorName}'"))}).", Display);
         var column = "t." + PgTablePlan.Quote(v.Column);
@@ -228,6 +233,11 @@ public sealed class PgVectorSource
         if (count < 1) throw Invalid($"A table is split into at least one partition (got {count}).");
         await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var layout = await LayoutAsync(conn, cancellationToken).ConfigureAwait(false);
+        if (layout.RowLocations)
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationSourceCannotSplit",
+                $"Table {Display} has no primary key to split it by; copy it in one lane, or name a unique key column (-KeyColumn).", Display);
+        }
         if (count == 1) return [new PgKeyRange(null, null).ToString()];
         var tuples = await ScalarAsync<double?>(conn, "SELECT reltuples::float8 FROM pg_class WHERE oid = to_regclass(@t)", QualifiedName, cancellationToken)
             .ConfigureAwait(false) ?? -1;
@@ -311,8 +321,9 @@ public sealed class PgVectorSource
     private sealed record VectorCol(string Column, string VectorName, PgVectorStorage Storage, int? Dimension, DistanceMetric Metric);
 
     /// <param name="Id">The key column that is the record id; null for a composite key (the id is the key's values, <see cref="SourceSchema.KeyColumns"/>).</param>
+    /// <param name="RowLocations">A table without a key: read by ctid (Keys is the ctid alone), each record's id its row's location.</param>
     private sealed record Layout(List<KeyPart> Keys, KeyPart? Id, KeyPart? Namespace, IReadOnlyList<VectorCol> Vectors,
-        string? PayloadExpression, SourceSchema Schema, bool QdrantIds);
+        string? PayloadExpression, SourceSchema Schema, bool QdrantIds, bool RowLocations = false);
 
     /// <summary>Describes the table as a source: its id kinds, vector columns and whether records have namespaces.</summary>
     public async Task<SourceSchema> DescribeAsync(CancellationToken cancellationToken = default)
@@ -331,6 +342,11 @@ public sealed class PgVectorSource
         CheckRange(range, layout.Keys.Count);
         // A partition starts after its lower bound; a resumed one after its checkpoint (always past that bound).
         var after = _options.StartAfter is not null ? ParsePosition(_options.StartAfter, layout.Keys.Count) : range?.After;
+        if (layout.RowLocations)
+        {
+            await foreach (var r in ReadByLocationAsync(conn, layout, origin, after?[0], cancellationToken).ConfigureAwait(false)) yield return r;
+            yield break;
+        }
         var sql = BuildQuery(layout, first: after is null);
 
         // One page ahead: the next page is read while the caller works through this one.
@@ -350,6 +366,56 @@ public sealed class PgVectorSource
                 yield break;
             }
         }
+    }
+
+    /// <summary>
+    /// A table without a key, in the order its rows sit: windows of heap blocks, each read in ctid order (a TID range
+    /// scan and a sort of one window, never of the table), a page at a time within the window; the position is the
+    /// last row's ctid, so a resumed read starts right after it. Blocks added after the read started are not read.
+    /// </summary>
+    private async IAsyncEnumerable<VectorRecord> ReadByLocationAsync(NpgsqlConnection conn, Layout layout, RecordOrigin origin, string? after,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        long blocks, window;
+        await using (var size = new NpgsqlCommand(
+            "SELECT pg_relation_size(to_regclass(@t)) / current_setting('block_size')::bigint, " +
+            "(SELECT CASE WHEN relpages > 0 AND reltuples > 0 THEN reltuples / relpages END FROM pg_class WHERE oid = to_regclass(@t))::float8", conn))
+        {
+            size.Parameters.AddWithValue("t", QualifiedName);
+            await using var r = await size.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await r.ReadAsync(ct).ConfigureAwait(false);
+            blocks = r.GetInt64(0);
+            var rowsPerBlock = r.IsDBNull(1) ? 8 : Math.Max(1, r.GetDouble(1));
+            window = Math.Max(1, (long)(_options.PageSize / rowsPerBlock));
+        }
+        var cols = new List<string> { "t.ctid::text" };
+        foreach (var v in layout.Vectors) cols.Add($"t.{PgTablePlan.Quote(v.Column)}");
+        cols.Add(layout.PayloadExpression is null ? "NULL::text" : $"({layout.PayloadExpression})::text");
+        var where = string.IsNullOrWhiteSpace(_options.Where) ? "" : $" AND ({_options.Where})";
+        var sql = $"SELECT {string.Join(", ", cols)} FROM {QualifiedName} AS t WHERE t.ctid > @k0::tid AND t.ctid < @e::tid{where} ORDER BY t.ctid LIMIT {_options.PageSize}";
+        after ??= "(0,0)";
+        var block = BlockOf(after);
+        while (block < blocks)
+        {
+            var end = $"({block + window},0)";
+            var page = await ReadPageAsync(conn, sql, layout, origin, [after], ct, ("e", end)).ConfigureAwait(false);
+            foreach (var r in page) yield return r;
+            if (page.Count == _options.PageSize)
+            {
+                after = JsonSerializer.Deserialize<string[]>(page[^1].Position!)![0];
+                continue;
+            }
+            block += window;
+            after = $"({block},0)"; // offsets start at 1: every row of the block on
+        }
+    }
+
+    private long BlockOf(string ctid)
+    {
+        var comma = ctid.IndexOf(',', StringComparison.Ordinal);
+        if (ctid.Length > 2 && ctid[0] == '(' && comma > 1 && long.TryParse(ctid.AsSpan(1, comma - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var b))
+            return b;
+        throw Invalid($"'{ctid}' is not a row location in {Display}.");
     }
 
     private string BuildQuery(Layout layout, bool first)
@@ -376,9 +442,11 @@ public sealed class PgVectorSource
         return $"SELECT {string.Join(", ", cols)} FROM {PgTablePlan.Quote(_options.Schema)}.{PgTablePlan.Quote(_options.Table)} AS t{where} ORDER BY {keyList} LIMIT {_options.PageSize}";
     }
 
-    private async Task<List<VectorRecord>> ReadPageAsync(NpgsqlConnection conn, string sql, Layout layout, RecordOrigin origin, string[]? after, CancellationToken ct)
+    private async Task<List<VectorRecord>> ReadPageAsync(NpgsqlConnection conn, string sql, Layout layout, RecordOrigin origin, string[]? after, CancellationToken ct,
+        (string Name, string Value)? extra = null)
     {
         await using var cmd = new NpgsqlCommand(sql, conn);
+        if (extra is { } x) cmd.Parameters.AddWithValue(x.Name, x.Value);
         if (after != null)
         {
             for (var i = 0; i < after.Length; i++) cmd.Parameters.AddWithValue($"k{i}", after[i]);
@@ -454,6 +522,7 @@ public sealed class PgVectorSource
     /// <summary>The record id of a row whose key columns hold <paramref name="keys"/> (as text, in key order).</summary>
     private PointId IdOf(Layout layout, string[] keys) => layout.Id is { } id
         ? ParseId(layout, id, keys[layout.Keys.IndexOf(id)])
+        : layout.RowLocations ? PointId.FromString(keys[0]) // "(block,offset)"
         : PointId.FromString(JsonSerializer.Serialize(keys)); // a composite key: its values, as the position spells them
 
     private PointId ParseId(Layout layout, KeyPart idKey, string text)
@@ -521,16 +590,15 @@ public sealed class PgVectorSource
         else
         {
             keyNames = await PrimaryKeyAsync(conn, ct).ConfigureAwait(false);
-            if (keyNames.Count == 0)
-            {
-                throw new VecMigrateException(FailureKind.InvalidArgument, "PgNoPrimaryKey",
-                    $"Table {Display} has no primary key; name a unique key column to read it by.", Display);
-            }
         }
-        var keys = keyNames.Select(k => new KeyPart(k, columns[k].TypeName)).ToList();
+        // No key (Zilliz's guide: Auto ID on, rows get new ids): read in the order rows sit, by ctid, each record's id
+        // its row's location. Only a target that makes ids of its own can take such records (Milvus Auto ID).
+        var rowLocations = keyNames.Count == 0;
+        var keys = rowLocations ? [new KeyPart("ctid", "tid")] : keyNames.Select(k => new KeyPart(k, columns[k].TypeName)).ToList();
         KeyPart? id = null;
         KeyPart? ns = null;
-        if (keys.Count == 1) id = keys[0];
+        if (rowLocations) id = null;
+        else if (keys.Count == 1) id = keys[0];
         else if (keys.Count == 2 && keys.Any(k => k.Column == PgTablePlan.NamespaceColumnName))
         {
             ns = keys.Single(k => k.Column == PgTablePlan.NamespaceColumnName);
@@ -626,9 +694,10 @@ public sealed class PgVectorSource
                 ? columns.Values.Where(c => !used.Contains(c.Name) && !(c.Name == payloadName && c.TypeName == "jsonb"))
                     .Select(c => new ScalarField(c.Name, c.TypeName, !c.NotNull, c.ElementTypeName)).ToList()
                 : null,
-            KeyColumns = id is null ? keyNames : null,
+            KeyColumns = id is null && !rowLocations ? keyNames : null,
+            RowLocations = rowLocations,
         };
-        return new Layout(keys, id, ns, vectors, payloadExpr, schema, qdrantIds);
+        return new Layout(keys, id, ns, vectors, payloadExpr, schema, qdrantIds, rowLocations);
     }
 
     /// <summary>

@@ -287,6 +287,7 @@ public sealed class PgVectorWriter : IRecordSink
     private async Task<(PgTablePlan Plan, Dictionary<string, PgTableInspector.ColumnInfo>? Columns)> PlanCoreAsync(
         NpgsqlConnection conn, VectorRecord first, bool create, CancellationToken ct)
     {
+        SourceSchema.RefuseRowLocations(first.Schema, $"Postgres table {_options.Schema}.{_options.Table}");
         var shape = first.Columns?.Shape;
         var wanted = first.Schema is { } schema
             ? PgTablePlan.ForSchema(_options.Schema, _options.Table, schema, _options.IdType, _options.SparseDimension, _options.VectorType, shape)

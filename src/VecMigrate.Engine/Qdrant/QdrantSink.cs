@@ -157,6 +157,7 @@ public sealed class QdrantSink : IRecordSink
     public async Task<QdrantTargetPlan> PlanAsync(VectorRecord first, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(first);
+        SourceSchema.RefuseRowLocations(first.Schema, Target);
         var info = await DescribeOrNullAsync(cancellationToken).ConfigureAwait(false);
         var schema = first.Schema ?? QdrantTargetPlan.SchemaOf(first);
         return info is null

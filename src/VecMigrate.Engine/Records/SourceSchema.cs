@@ -88,6 +88,24 @@ public sealed class SourceSchema
     /// </summary>
     public IReadOnlyList<string>? KeyColumns { get; init; }
 
+    /// <summary>
+    /// True where records have no key at all (a Postgres table without a primary key): each id is where its row sits
+    /// (<c>(block,offset)</c>), good for one read only. Only a target that gives records ids of its own can take them
+    /// (Milvus Auto ID); the others refuse them before writing (<see cref="RefuseRowLocations"/>).
+    /// </summary>
+    public bool RowLocations { get; init; }
+
+    /// <summary>Throws, naming <paramref name="target"/>, when <paramref name="schema"/> is of records without keys.</summary>
+    public static void RefuseRowLocations(SourceSchema? schema, string target)
+    {
+        if (schema is { RowLocations: true })
+        {
+            throw new VecMigrateException(FailureKind.IncompatibleTarget, "TargetNeedsKey",
+                $"{schema.Name} has no primary key, so its rows have no ids to keep: {target} needs ids (only a Milvus collection with Auto ID " +
+                "gives rows ids of its own). Add a primary key to the table, or name a unique key column (-KeyColumn). Nothing was written.", target);
+        }
+    }
+
     /// <summary>"payload" for Qdrant, "metadata" for Pinecone, as the source calls it.</summary>
     public string PayloadName { get; }
 

@@ -154,6 +154,91 @@ public sealed class PgMilvusRoundTripTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task A_table_without_a_primary_key_is_read_in_row_order_and_resumes_after_any_row()
+    {
+        var cs = await pg.NewDatabaseAsync();
+        await MilvusKit.ExecAsync(cs, """
+            CREATE EXTENSION IF NOT EXISTS vector;
+            CREATE TABLE loose (embedding vector(3), title text, n int);
+            INSERT INTO loose SELECT ARRAY[i, 0.5, -i]::real[]::vector, 'row ' || (i % 50), i FROM generate_series(1, 900) AS i;
+            DELETE FROM loose WHERE n % 7 = 0;   -- holes in the heap, never vacuumed
+            ANALYZE loose;
+            """);
+        var options = new PgReadOptions { ConnectionString = cs, Table = "loose", PageSize = 25 };
+        var all = await new PgVectorSource(options).ReadAsync().ToListAsync();
+
+        Assert.Equal(900 - 900 / 7, all.Count);
+        Assert.True(all[0].Schema!.RowLocations);
+        Assert.Null(all[0].Schema!.KeyColumns);
+        Assert.Equal("(0,1)", all[0].Id.ToString());
+        Assert.Equal(all.Select(r => JsonDocument.Parse(r.Payload!.Utf8Json).RootElement.GetProperty("n").GetInt32()).Order(), // every row once, in heap order
+            all.Select(r => JsonDocument.Parse(r.Payload!.Utf8Json).RootElement.GetProperty("n").GetInt32()));
+        foreach (var k in new[] { 0, 1, 24, 25, 26, 300, all.Count - 2 })
+        {
+            var rest = await new PgVectorSource(options.WithStartAfter(all[k].Position)).ReadAsync().ToListAsync();
+            Assert.Equal(all.Skip(k + 1).Select(r => r.Id.ToString()), rest.Select(r => r.Id.ToString()));
+        }
+        Assert.Empty(await new PgVectorSource(options.WithStartAfter(all[^1].Position)).ReadAsync().ToListAsync());
+        var split = await Assert.ThrowsAsync<VecMigrateException>(() => new PgVectorSource(options).SplitAsync(2));
+        Assert.Equal("MigrationSourceCannotSplit", split.ErrorId);
+    }
+
+    [Fact]
+    public async Task A_table_without_a_primary_key_goes_once_into_an_Auto_ID_collection_and_nowhere_that_needs_ids()
+    {
+        var cs = await pg.NewDatabaseAsync();
+        await MilvusKit.ExecAsync(cs, """
+            CREATE EXTENSION IF NOT EXISTS vector;
+            CREATE TABLE loose (embedding vector(3), title text NOT NULL, n int);
+            INSERT INTO loose SELECT ARRAY[i % 40, 1, 2]::real[]::vector, 'row ' || (i % 40), i % 40 FROM generate_series(1, 400) AS i;  -- every row ten times over
+            """);
+        var options = new PgReadOptions { ConnectionString = cs, Table = "loose", PageSize = 60 };
+        await using var m = await MilvusStandIn.StartAsync();
+        using var t = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, t);
+        await using (var sink = new MilvusSink(client, new MilvusSinkOptions("loose") { BatchSize = 64 }))
+        {
+            var summary = await sink.WriteThroughRunnerAsync(PgVectorSource.AsMigrationSource(options).Read(null));
+            Assert.Equal((400L, 0L), (summary.RecordsWritten, summary.RecordsRejected));
+            Assert.False(((IRecordSink)sink).Idempotent); // inserts: a lost answer is never sent again
+        }
+        var c = m.Collections["loose"];
+        Assert.True(c.AutoId); // no primary key → Auto ID on
+        Assert.Equal(("id", "Int64"), (c.Pk.Name, c.Pk.DataType));
+        Assert.Equal(400, c.Rows.Count); // rows get new ids: the ten copies of each row are all there
+        Assert.Equal(("VarChar", false), (c.Fields.Single(f => f.Name == "title").DataType, c.Fields.Single(f => f.Name == "title").Nullable));
+        static string Row(VectorRecord r) => string.Join(",", ((DenseVector)r.Vectors[""]).Values) + " " +
+            string.Join(",", JsonDocument.Parse(r.Payload!.Utf8Json).RootElement.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => $"{p.Name}={p.Value.GetRawText()}"));
+        var fromPg = await new PgVectorSource(options).ReadAsync().ToListAsync();
+        var fromMilvus = await MilvusKit.ReadAllAsync(client, "loose", page: 70);
+        Assert.Equal(fromPg.Select(Row).Order(StringComparer.Ordinal), fromMilvus.Select(Row).Order(StringComparer.Ordinal));
+
+        // A second copy would add every row again: refused before anything is written.
+        await using (var again = new MilvusSink(client, new MilvusSinkOptions("loose")))
+        {
+            var ex = await Assert.ThrowsAsync<VecMigrateException>(() => again.WriteThroughRunnerAsync(PgVectorSource.AsMigrationSource(options).Read(null)));
+            Assert.Equal(MilvusErrorIds.Incompatible, ex.ErrorId);
+            Assert.Contains("holds 400 entities already", ex.Message);
+        }
+        Assert.Equal(400, c.Rows.Count);
+
+        // Targets that keep ids refuse rows without any.
+        await using var pgSink = new PgVectorWriter(new PgWriteOptions { ConnectionString = cs, Table = "copy" });
+        var refused = await Assert.ThrowsAsync<VecMigrateException>(() => pgSink.WriteThroughRunnerAsync(new PgVectorSource(options).ReadAsync()));
+        Assert.Equal("TargetNeedsKey", refused.ErrorId);
+        Assert.Contains("no primary key", refused.Message);
+        Assert.Equal(0L, await PgCount(cs, "SELECT count(*) FROM pg_tables WHERE tablename = 'copy'"));
+    }
+
+    private static async Task<long> PgCount(string cs, string sql)
+    {
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task A_partition_key_is_set_on_the_named_typed_field_and_a_wrong_one_is_refused_before_writing()
     {
         var cs = await pg.NewDatabaseAsync();

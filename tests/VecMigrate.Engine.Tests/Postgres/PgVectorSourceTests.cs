@@ -140,8 +140,11 @@ public sealed class PgVectorSourceTests(PostgresFixture pg)
         await ExecAsync(cs, "CREATE TABLE nokey (id int, emb vector(2)); CREATE TABLE neg (id int PRIMARY KEY, emb vector(2)); INSERT INTO neg VALUES (-1, '[1,1]')");
         var e1 = await Assert.ThrowsAsync<VecMigrateException>(() => ReadAllAsync(new PgReadOptions { ConnectionString = cs, Table = "missing" }));
         Assert.Equal("PgTableNotFound", e1.ErrorId);
-        var e2 = await Assert.ThrowsAsync<VecMigrateException>(() => ReadAllAsync(new PgReadOptions { ConnectionString = cs, Table = "nokey" }));
-        Assert.Equal("PgNoPrimaryKey", e2.ErrorId);
+        // A table without a key is read all the same (by row location; only Milvus Auto ID takes such rows, MilvusTests).
+        await ExecAsync(cs, "INSERT INTO nokey VALUES (7, '[1,2]')");
+        var loose = Assert.Single(await ReadAllAsync(new PgReadOptions { ConnectionString = cs, Table = "nokey" }));
+        Assert.True(loose.Schema!.RowLocations);
+        Assert.Equal("(0,1)", loose.Id.ToString());
         var e3 = await Assert.ThrowsAsync<VecMigrateException>(() => ReadAllAsync(new PgReadOptions { ConnectionString = cs, Table = "nokey", KeyColumn = "id" }));
         Assert.Equal("PgKeyNotUnique", e3.ErrorId);
         var e4 = await Assert.ThrowsAsync<VecMigrateException>(() => ReadAllAsync(new PgReadOptions { ConnectionString = cs, Table = "neg" }));

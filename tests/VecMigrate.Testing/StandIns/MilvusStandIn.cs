@@ -34,6 +34,12 @@ public sealed class MilvusStandInCollection
 
     public string Name { get; }
     public List<MilvusStandInField> Fields { get; }
+
+    /// <summary>Whether the key is Auto ID: inserts must leave it out, and the stand-in gives each row the next id.</summary>
+    public bool AutoId { get; init; }
+
+    /// <summary>The next Auto ID key (Milvus's are large positive Int64s from its timestamp allocator).</summary>
+    internal long NextId { get; set; } = 463_000_000_000_000_001L;
     public MilvusStandInField Pk { get; }
     public bool EnableDynamicField { get; }
     public string Description { get; }
@@ -206,7 +212,7 @@ public sealed class MilvusStandIn : IAsyncDisposable
         {
             var o = new JsonObject
             {
-                ["autoId"] = false, ["clusteringKey"] = false, ["description"] = "", ["id"] = id++, ["name"] = f.Name, ["nullable"] = f.Nullable,
+                ["autoId"] = f.IsPrimary && c.AutoId, ["clusteringKey"] = false, ["description"] = "", ["id"] = id++, ["name"] = f.Name, ["nullable"] = f.Nullable,
                 ["partitionKey"] = f.PartitionKey, ["primaryKey"] = f.IsPrimary, ["type"] = f.DataType,
             };
             var ps = new JsonArray();
@@ -219,7 +225,7 @@ public sealed class MilvusStandIn : IAsyncDisposable
         }
         return new JsonObject
         {
-            ["aliases"] = new JsonArray(), ["autoId"] = false, ["collectionID"] = 4_600_000_000_000_000_000L + c.Name.Length, ["collectionName"] = c.Name,
+            ["aliases"] = new JsonArray(), ["autoId"] = c.AutoId, ["collectionID"] = 4_600_000_000_000_000_000L + c.Name.Length, ["collectionName"] = c.Name,
             ["consistencyLevel"] = "Bounded", ["description"] = c.Description, ["enableDynamicField"] = c.EnableDynamicField, ["fields"] = fields,
             ["functions"] = new JsonArray(),
             ["indexes"] = new JsonArray(c.Metrics.Select(kv => (JsonNode)new JsonObject { ["fieldName"] = kv.Key, ["indexName"] = kv.Key + "_idx", ["metricType"] = kv.Value }).ToArray()),
@@ -257,7 +263,13 @@ public sealed class MilvusStandIn : IAsyncDisposable
             metrics[ip["fieldName"]!.GetValue<string>()] = ip["metricType"]?.GetValue<string>() ?? "COSINE";
         }
         var shards = req["params"]?["shardsNum"]?.GetValue<int>() ?? 1;
-        var c = new MilvusStandInCollection(name, fields, schema["enableDynamicField"]?.GetValue<bool>() == true, req["description"]?.GetValue<string>() ?? "", metrics, shards);
+        var autoId = schema["autoID"]?.GetValue<bool>() == true;
+        if (autoId && fields.Single(f => f.IsPrimary).DataType != "Int64")
+            throw new MilvusError(1100, "the stand-in gives Auto ID keys to Int64 key fields only: invalid parameter"); // VecMigrate asks for Int64 only
+        var c = new MilvusStandInCollection(name, fields, schema["enableDynamicField"]?.GetValue<bool>() == true, req["description"]?.GetValue<string>() ?? "", metrics, shards)
+        {
+            AutoId = autoId,
+        };
         // With index params, create loads the collection (CreateCollection with index in the v2 handler).
         if (metrics.Count > 0) c.LoadState = "LoadStateLoaded";
         Collections[name] = c;
@@ -288,11 +300,21 @@ public sealed class MilvusStandIn : IAsyncDisposable
     {
         if (req["data"] is not JsonArray data || data.Count == 0) throw new MilvusError(1802, "missing required parameters");
         var stored = new List<(object Key, JsonObject Row)>();
+        if (c.AutoId && upsert) throw new MilvusError(1100, "the stand-in does not upsert into Auto ID collections: invalid parameter");
+        var next = c.NextId;
         for (var i = 0; i < data.Count; i++)
         {
             if (data[i] is not JsonObject row) throw new MilvusError(1100, "NULL:0, FALSE:1, NUMBER:2, STRING:3, TRUE:4, JSON:5: invalid parameter");
+            if (c.AutoId)
+            {
+                // Milvus fills an Auto ID key itself; a row that brings one is refused (wording the stand-in's own).
+                if (row.ContainsKey(c.Pk.Name)) throw InsertError($"row {i} gives a value for the Auto ID key field {c.Pk.Name}");
+                row = (JsonObject)row.DeepClone();
+                row[c.Pk.Name] = next++;
+            }
             stored.Add(Convert(c, row, i));
         }
+        if (c.AutoId) c.NextId = next;
         // All or nothing, as one insert message.
         foreach (var (key, row) in stored) c.Rows[key] = row;
         var ids = new JsonArray(stored.Select(s => s.Key is long l ? (JsonNode)l : (JsonNode)(string)s.Key).ToArray());
