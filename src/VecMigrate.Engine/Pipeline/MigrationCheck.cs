@@ -144,7 +144,8 @@ public static class MigrationCheck
 
     /// <summary>A third read of both sides keeping the records named changed (at most the cap), to say what changed in each.</summary>
     private static async Task<List<RecordDifference>> DescribeAsync(MigrationSource source, MigrationSource target, MigrationCheckOptions options,
-        DigestOptions sourceOptions, IReadOnlyList<string> missing, IReadOnlyList<string> extra, IReadOnlyList<string> changed, Action count, CancellationToken ct)
+        DigestOptions sourceOptions, IReadOnlyList<string> missing, IReadOnlyList<string> extra, IReadOnlyList<string> changed, Action count, CancellationToken ct,
+        IReadOnlyDictionary<string, (VectorRecord Source, VectorRecord Target)>? ids = null)
     {
         var result = new List<RecordDifference>();
         foreach (var k in missing.Take(options.MaxDifferences)) result.Add(new RecordDifference(k, "Missing", [], null));
@@ -152,8 +153,8 @@ public static class MigrationCheck
         var wanted = changed.Take(Math.Max(0, options.MaxDifferences - result.Count)).ToHashSet(StringComparer.Ordinal);
         if (wanted.Count == 0) return result;
         var found = await Task.WhenAll(
-            CollectAsync(source, wanted, sourceOptions, count, ct),
-            CollectAsync(target, wanted, new DigestOptions(), count, ct)).ConfigureAwait(false);
+            CollectAsync(source, wanted, sourceOptions, count, ct, ids?.Where(p => wanted.Contains(p.Key)).Select(p => p.Value.Source).ToList()),
+            CollectAsync(target, wanted, new DigestOptions(), count, ct, ids?.Where(p => wanted.Contains(p.Key)).Select(p => p.Value.Target).ToList())).ConfigureAwait(false);
         foreach (var key in changed.Where(wanted.Contains))
         {
             if (!found[0].TryGetValue(key, out var a) || !found[1].TryGetValue(key, out var b))
@@ -167,15 +168,26 @@ public static class MigrationCheck
         return result;
     }
 
-    private static async Task<Dictionary<string, VectorRecord>> CollectAsync(MigrationSource side, HashSet<string> keys, DigestOptions options, Action count, CancellationToken ct)
+    /// <param name="ids">The wanted records' ids as this side names them, where known: then a side that can fetch by key does.</param>
+    private static async Task<Dictionary<string, VectorRecord>> CollectAsync(MigrationSource side, HashSet<string> keys, DigestOptions options, Action count, CancellationToken ct,
+        IReadOnlyList<VectorRecord>? ids = null)
     {
         var found = new Dictionary<string, VectorRecord>(StringComparer.Ordinal);
-        await foreach (var r in side.Read(null).WithCancellation(ct).ConfigureAwait(false))
+        void Keep(VectorRecord r)
         {
             count();
             var key = VectorDigest.KeyOf(options.QdrantIds ? VectorDigest.AsQdrantPoint(r) : r);
             if (keys.Contains(key)) found[key] = r;
         }
+        if (ids is not null && side.Fetch is { } fetch)
+        {
+            foreach (var chunk in ids.Chunk(MigrationSource.MaxFetch))
+            {
+                await foreach (var r in fetch(chunk, ct).WithCancellation(ct).ConfigureAwait(false)) Keep(r);
+            }
+            return found;
+        }
+        await foreach (var r in side.Read(null).WithCancellation(ct).ConfigureAwait(false)) Keep(r);
         return found;
     }
 
@@ -266,7 +278,7 @@ public static class MigrationCheck
     {
         if (size < 1) throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationCheckSampleInvalid", $"A sample holds at least one record (got {size}).");
         var rng = new Random(options.Seed);
-        var reservoir = new List<(string Key, string Hash)>(size);
+        var reservoir = new List<(string Key, string Hash, VectorRecord Id, VectorRecord SourceId)>(size);
         long seen = 0;
         await foreach (var r in source.Read(null).WithCancellation(ct).ConfigureAwait(false))
         {
@@ -276,24 +288,49 @@ public static class MigrationCheck
             var slot = seen <= size ? reservoir.Count : rng.NextInt64(seen);
             if (slot >= size) continue;
             var (key, hash) = VectorDigest.HashOf(r, sourceOptions);
-            if (slot == reservoir.Count) reservoir.Add((key, hash));
-            else reservoir[(int)slot] = (key, hash);
+            // The record's key as the target names it: its id (a Qdrant write's id, where it went to Qdrant) and namespace.
+            var id = options.QdrantIds ? VectorDigest.AsQdrantPoint(r) : r;
+            var entry = (key, hash, new VectorRecord(id.Id, new Dictionary<string, VectorValue>(), null) { Namespace = id.Namespace },
+                new VectorRecord(r.Id, new Dictionary<string, VectorValue>(), null) { Namespace = r.Namespace });
+            if (slot == reservoir.Count) reservoir.Add(entry);
+            else reservoir[(int)slot] = entry;
         }
         var sampled = reservoir.ToDictionary(p => p.Key, p => p.Hash, StringComparer.Ordinal);
         var onTarget = new Dictionary<string, string>(StringComparer.Ordinal);
         long targetCount = 0;
-        await foreach (var r in target.Read(null).WithCancellation(ct).ConfigureAwait(false))
+        string found;
+        if (target.Fetch is { } fetch)
         {
-            count();
-            targetCount++;
-            var (key, hash) = VectorDigest.HashOf(r, targetOptions);
-            if (sampled.ContainsKey(key)) onTarget[key] = hash;
+            // Found by key, a thousand at a time: the target is never read whole (its count is its own estimate).
+            foreach (var chunk in reservoir.Select(p => p.Id).Chunk(MigrationSource.MaxFetch))
+            {
+                await foreach (var r in fetch(chunk, ct).WithCancellation(ct).ConfigureAwait(false))
+                {
+                    count();
+                    var (key, hash) = VectorDigest.HashOf(r, targetOptions);
+                    if (sampled.ContainsKey(key)) onTarget[key] = hash;
+                }
+            }
+            targetCount = await target.EstimateCountAsync(ct).ConfigureAwait(false) ?? -1;
+            found = "fetched from the target by key (its count is its own estimate" + (targetCount < 0 ? ", which it has none of: -1)" : ")");
+        }
+        else
+        {
+            await foreach (var r in target.Read(null).WithCancellation(ct).ConfigureAwait(false))
+            {
+                count();
+                targetCount++;
+                var (key, hash) = VectorDigest.HashOf(r, targetOptions);
+                if (sampled.ContainsKey(key)) onTarget[key] = hash;
+            }
+            found = "found on the target by key (read whole)";
         }
         var missing = sampled.Keys.Where(k => !onTarget.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
         var changed = sampled.Where(kv => onTarget.TryGetValue(kv.Key, out var h) && h != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
-        var differences = await DescribeAsync(source, target, options, sourceOptions, missing, [], changed, count, ct).ConfigureAwait(false);
+        var differences = await DescribeAsync(source, target, options, sourceOptions, missing, [], changed, count, ct,
+            reservoir.ToDictionary(p => p.Key, p => (p.SourceId, p.Id), StringComparer.Ordinal)).ConfigureAwait(false);
         return new MigrationCheckResult(missing.Count == 0 && changed.Count == 0, source.Description, target.Description, seen, targetCount,
             missing.Count, 0, changed.Count, differences, reservoir.Count,
-            $"uniform sample of {reservoir.Count:N0} of {seen:N0} source records (seed {options.Seed}), found on the target by key", clock.Elapsed);
+            $"uniform sample of {reservoir.Count:N0} of {seen:N0} source records (seed {options.Seed}), {found}", clock.Elapsed);
     }
 }

@@ -54,6 +54,16 @@ public sealed class MigrationSource
     public string? CannotSplitBecause { get; init; }
 
     /// <summary>
+    /// The records with these keys (each given by its id and namespace, as this side's own reads name them), those
+    /// that exist, in any order; at most <see cref="MaxFetch"/> keys a call. Null where the side can only be read whole
+    /// (a sample check then reads it whole).
+    /// </summary>
+    public Func<IReadOnlyList<VectorRecord>, CancellationToken, IAsyncEnumerable<VectorRecord>>? Fetch { get; init; }
+
+    /// <summary>Keys per <see cref="Fetch"/> call, at most.</summary>
+    public const int MaxFetch = 1000;
+
+    /// <summary>
     /// Nearest-neighbour search on this side (for search parity, <see cref="MigrationCheck"/>); null where the side
     /// cannot search (<see cref="CannotSearchBecause"/> says why).
     /// </summary>

@@ -125,6 +125,7 @@ public sealed class PgVectorSource
             Split = (n, ct) => new PgVectorSource(options.WithStartAfter(null), logger).SplitAsync(n, ct),
             Narrow = range => AsMigrationSource(options.WithRange(PgKeyRange.Parse(range).ToString()), logger),
             Search = (query, ct) => searcher.Value.SearchAsync(query, ct),
+            Fetch = (keys, ct) => new PgVectorSource(options.WithStartAfter(null), logger).FetchAsync(keys, ct),
         };
     }
 
@@ -369,6 +370,68 @@ public sealed class PgVectorSource
     }
 
     /// <summary>
+    /// The rows with these keys (ids and namespaces as this table's reads name them), found through the key's index:
+    /// <c>(key columns) IN (SELECT … FROM unnest(…))</c>, each value cast to its column's type. Keys that are not there
+    /// are simply not returned. -Where narrows it as it narrows the read. A table without a key has nothing to find by.
+    /// </summary>
+    public async IAsyncEnumerable<VectorRecord> FetchAsync(IReadOnlyList<VectorRecord> keys, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var layout = await LayoutAsync(conn, cancellationToken).ConfigureAwait(false);
+        if (layout.RowLocations)
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "PgFetchUnsupported", $"Table {Display} has no primary key to find rows by.", Display);
+        }
+        var values = layout.Keys.Select(_ => new List<string>(keys.Count)).ToList();
+        foreach (var k in keys)
+        {
+            string[] row;
+            if (layout.Id is { } id)
+            {
+                row = new string[layout.Keys.Count];
+                row[layout.Keys.IndexOf(id)] = k.Id.Kind switch
+                {
+                    PointIdKind.Uuid => k.Id.AsUuid.ToString("D"),
+                    _ => k.Id.ToString(),
+                };
+                if (layout.Namespace is { } ns) row[layout.Keys.IndexOf(ns)] = k.Namespace ?? "";
+            }
+            else
+            {
+                // A composite key's id is its values as a JSON array of text.
+                try
+                {
+                    row = k.Id.Kind == PointIdKind.String ? JsonSerializer.Deserialize<string[]>(k.Id.AsString) ?? [] : [];
+                }
+                catch (JsonException)
+                {
+                    continue;
+                }
+                if (row.Length != layout.Keys.Count) continue;
+            }
+            for (var i = 0; i < row.Length; i++) values[i].Add(row[i]);
+        }
+        if (values[0].Count == 0) yield break;
+        var cols = new List<string>();
+        cols.AddRange(layout.Keys.Select(k => $"t.{PgTablePlan.Quote(k.Column)}::text"));
+        foreach (var v in layout.Vectors) cols.Add($"t.{PgTablePlan.Quote(v.Column)}");
+        cols.Add(layout.PayloadExpression is null ? "NULL::text" : $"({layout.PayloadExpression})::text");
+        var keyList = string.Join(", ", layout.Keys.Select(k => "t." + PgTablePlan.Quote(k.Column)));
+        var casts = string.Join(", ", layout.Keys.Select((k, i) => $"u.v{i}::{k.TypeName}"));
+        var arrays = string.Join(", ", layout.Keys.Select((_, i) => $"@a{i}::text[]"));
+        var names = string.Join(", ", layout.Keys.Select((_, i) => $"v{i}"));
+        var where = string.IsNullOrWhiteSpace(_options.Where) ? "" : $" AND ({_options.Where})";
+        var sql = $"SELECT {string.Join(", ", cols)} FROM {QualifiedName} AS t WHERE ({keyList}) IN (SELECT {casts} FROM unnest({arrays}) AS u({names})){where}";
+        var origin = new RecordOrigin(SourceKind.Postgres, PgConnections.Describe(_options.ConnectionString), Display) { Read = _options.Describe() };
+        var page = await ReadPageAsync(conn, sql, layout, origin, null, cancellationToken, cmd =>
+        {
+            for (var i = 0; i < values.Count; i++) cmd.Parameters.AddWithValue($"a{i}", values[i].ToArray());
+        }).ConfigureAwait(false);
+        foreach (var r in page) yield return r;
+    }
+
+    /// <summary>
     /// A table without a key, in the order its rows sit: windows of heap blocks, each read in ctid order (a TID range
     /// scan and a sort of one window, never of the table), a page at a time within the window; the position is the
     /// last row's ctid, so a resumed read starts right after it. Blocks added after the read started are not read.
@@ -398,7 +461,7 @@ public sealed class PgVectorSource
         while (block < blocks)
         {
             var end = $"({block + window},0)";
-            var page = await ReadPageAsync(conn, sql, layout, origin, [after], ct, ("e", end)).ConfigureAwait(false);
+            var page = await ReadPageAsync(conn, sql, layout, origin, [after], ct, cmd => cmd.Parameters.AddWithValue("e", end)).ConfigureAwait(false);
             foreach (var r in page) yield return r;
             if (page.Count == _options.PageSize)
             {
@@ -443,10 +506,10 @@ public sealed class PgVectorSource
     }
 
     private async Task<List<VectorRecord>> ReadPageAsync(NpgsqlConnection conn, string sql, Layout layout, RecordOrigin origin, string[]? after, CancellationToken ct,
-        (string Name, string Value)? extra = null)
+        Action<NpgsqlCommand>? bind = null)
     {
         await using var cmd = new NpgsqlCommand(sql, conn);
-        if (extra is { } x) cmd.Parameters.AddWithValue(x.Name, x.Value);
+        bind?.Invoke(cmd);
         if (after != null)
         {
             for (var i = 0; i < after.Length; i++) cmd.Parameters.AddWithValue($"k{i}", after[i]);

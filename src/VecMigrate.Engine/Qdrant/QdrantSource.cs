@@ -129,8 +129,36 @@ public sealed class QdrantSource
         {
             EstimateCount = ct => source.EstimateCountAsync(options.WithStartAfter(null), ct),
             Search = options.FilterJson is null ? (query, ct) => source.SearchAsync(options.Collection, query, ct) : null,
+            Fetch = (keys, ct) => source.ReadAsync(ByIds(options, keys), ct),
             CannotSearchBecause = options.FilterJson is null ? null
                 : "the read is filtered (-Filter), and its search would have to be filtered alike; search the whole collection instead",
+        };
+    }
+
+    /// <summary>
+    /// The read narrowed to the points with these ids (a <c>has_id</c> condition added to the read's own filter), one
+    /// page: for a sample check, which finds the sampled records by id instead of scrolling the whole collection.
+    /// </summary>
+    public static QdrantReadOptions ByIds(QdrantReadOptions options, IReadOnlyList<VectorRecord> keys)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(keys);
+        var ids = new System.Text.Json.Nodes.JsonArray();
+        foreach (var k in keys)
+        {
+            ids.Add(k.Id.Kind switch
+            {
+                PointIdKind.Unsigned => (System.Text.Json.Nodes.JsonNode)k.Id.AsUnsigned,
+                PointIdKind.Uuid => k.Id.AsUuid.ToString("D"),
+                _ => throw new ArgumentException($"Qdrant point ids are unsigned integers or UUIDs, not '{k.Id}'.", nameof(keys)),
+            });
+        }
+        var must = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["has_id"] = ids });
+        if (options.FilterJson is { } own) must.Add(System.Text.Json.Nodes.JsonNode.Parse(own));
+        return new QdrantReadOptions(options.Collection)
+        {
+            PageSize = Math.Clamp(keys.Count, 1, 10_000), Prefetch = 1, Payload = options.Payload, Vectors = options.Vectors,
+            FilterJson = new System.Text.Json.Nodes.JsonObject { ["must"] = must }.ToJsonString(),
         };
     }
 

@@ -247,6 +247,9 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
     /// <summary>Scroll requests answered (faults not counted).</summary>
     public int ScrollRequests => Volatile.Read(ref _scrolls);
 
+    /// <summary>Removes one point behind the API's back (a damaged copy, for tests); false when it was not there.</summary>
+    public bool Delete(string collection, PointId id) => Get(collection).Remove(id);
+
     /// <summary>All requests received, faults included.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
@@ -1289,6 +1292,15 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
             var result = new float[vector.Length];
             for (var i = 0; i < vector.Length; i++) result[i] = vector[i] / length;
             return result;
+        }
+
+        public bool Remove(PointId id)
+        {
+            lock (_gate)
+            {
+                _sorted = null;
+                return _points.Remove(id);
+            }
         }
 
         public long Upsert(IReadOnlyList<Point> points)
