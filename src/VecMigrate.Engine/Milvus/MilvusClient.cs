@@ -237,6 +237,33 @@ public sealed class MilvusClient
         }, $"Querying collection '{collection}'", collection, cancellationToken);
     }
 
+    /// <summary>
+    /// <c>entities/search</c> with one dense vector (<c>data</c>) in <paramref name="annsField"/>: the <paramref name="limit"/>
+    /// nearest entities, best first, each row holding <paramref name="outputFields"/>, the key (also under <c>id</c>, as
+    /// the handler's <c>buildQueryResp</c> adds it) and <c>distance</c> (the metric's own score: COSINE similarity, IP
+    /// product, L2 squared distance). The caller disposes the document; its <c>data</c> is the array of rows.
+    /// </summary>
+    public Task<JsonDocument> SearchAsync(string collection, string annsField, float[] vector, int limit, string filter, IReadOnlyList<string> outputFields,
+        CancellationToken cancellationToken = default)
+    {
+        if (limit is < 1 or > MaxQueryWindow) throw new ArgumentOutOfRangeException(nameof(limit), limit, $"A search takes 1 to {MaxQueryWindow:N0} entities.");
+        return PostAsync("entities/search", w =>
+        {
+            w.WriteString("collectionName", collection);
+            w.WriteStartArray("data");
+            w.WriteStartArray();
+            foreach (var f in vector) w.WriteNumberValue(f);
+            w.WriteEndArray();
+            w.WriteEndArray();
+            w.WriteString("annsField", annsField);
+            if (filter.Length > 0) w.WriteString("filter", filter);
+            w.WriteNumber("limit", limit);
+            w.WriteStartArray("outputFields");
+            foreach (var f in outputFields) w.WriteStringValue(f);
+            w.WriteEndArray();
+        }, $"Searching collection '{collection}'", collection, cancellationToken);
+    }
+
     /// <summary>Sends a prepared <c>entities/upsert</c> (or insert) body; returns the count Milvus reports.</summary>
     internal async Task<long> SendRowsAsync(string collection, ReadOnlyMemory<byte> body, bool upsert, int count, CancellationToken cancellationToken)
     {

@@ -64,7 +64,82 @@ public sealed class MilvusSource
         if (client.Database is { } db) d.Append(" database '").Append(db).Append('\'');
         if (options.Filter is { } f) d.Append(" filter #").Append(SourceIdentity.Digest(f));
         var source = new MilvusSource(client, logger);
-        return new MigrationSource(d.ToString(), after => source.ReadAsync(options.WithStartAfter(after)));
+        return new MigrationSource(d.ToString(), after => source.ReadAsync(options.WithStartAfter(after)))
+        {
+            Search = (query, ct) => source.SearchAsync(options, query, ct),
+            Fetch = (keys, ct) => source.FetchAsync(options, keys, ct),
+        };
+    }
+
+    /// <summary>The entities with these keys (<c>pk in [...]</c> with the read's own filter), those that exist.</summary>
+    public async IAsyncEnumerable<VectorRecord> FetchAsync(MilvusReadOptions options, IReadOnlyList<VectorRecord> keys,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(keys);
+        var plan = await PlanAsync(options.Collection, cancellationToken).ConfigureAwait(false);
+        var literals = new List<string>(keys.Count);
+        foreach (var k in keys)
+        {
+            switch (k.Id.Kind)
+            {
+                case PointIdKind.Unsigned when plan.IsInt && k.Id.AsUnsigned <= long.MaxValue:
+                    literals.Add(plan.Literal((long)k.Id.AsUnsigned));
+                    break;
+                case PointIdKind.Uuid when !plan.IsInt:
+                    literals.Add(plan.Literal(k.Id.AsUuid.ToString("D")));
+                    break;
+                case PointIdKind.String when !plan.IsInt:
+                    literals.Add(plan.Literal(k.Id.AsString));
+                    break;
+            }
+        }
+        if (literals.Count == 0) yield break;
+        var filter = $"{plan.Pk.Name} in [{string.Join(", ", literals)}]";
+        if (!string.IsNullOrWhiteSpace(options.Filter)) filter = $"({filter}) and ({options.Filter})";
+        var byKeys = new MilvusReadOptions(options.Collection) { PageSize = Math.Min(MilvusClient.MaxQueryWindow, Math.Max(1, literals.Count)), Filter = filter };
+        await foreach (var r in ReadAsync(byKeys, cancellationToken).ConfigureAwait(false)) yield return r;
+    }
+
+    /// <summary>
+    /// A dense query through Milvus's search, in the vector field's index metric: COSINE similarity and IP products as
+    /// Milvus gives them, L2's squared distance rooted (<see cref="VectorSearch"/>). A query with a namespace is narrowed
+    /// to it where the collection keeps namespaces (a copy from Pinecone). Milvus searches its index (AUTOINDEX): there
+    /// is no exact mode to ask for.
+    /// </summary>
+    public async Task<SearchAnswer> SearchAsync(MilvusReadOptions options, SearchQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(query);
+        var plan = await PlanAsync(options.Collection, cancellationToken).ConfigureAwait(false);
+        var field = plan.VectorNamed(query.Vector) ?? throw new VecMigrateException(FailureKind.InvalidArgument, MilvusErrorIds.InvalidArgument,
+            $"Collection '{options.Collection}' has no dense vector '{query.Vector}' to search.", options.Collection);
+        var filter = options.Filter ?? "";
+        if (query.Namespace is { } ns)
+        {
+            if (plan.NamespaceField is { } nf) filter = (filter.Length == 0 ? "" : $"({filter}) and ") + $"{nf} == {MilvusTypeMap.StringLiteral(ns)}";
+            else if (ns.Length > 0)
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, MilvusErrorIds.InvalidArgument,
+                    $"Collection '{options.Collection}' keeps no namespaces, so it cannot be searched within namespace '{ns}'.", options.Collection);
+            }
+        }
+        var metricName = plan.MetricOf(field);
+        var metric = MilvusTypeMap.Metric(metricName);
+        using var doc = await _client.SearchAsync(options.Collection, field.Name, query.Values, query.TopK, filter, [plan.Pk.Name], cancellationToken).ConfigureAwait(false);
+        var hits = new List<SearchHit>();
+        foreach (var row in doc.RootElement.GetProperty("data").EnumerateArray())
+        {
+            if (!row.TryGetProperty(plan.Pk.Name, out var key) && !row.TryGetProperty("id", out key)) throw plan.Bad("a search hit without its key");
+            if (!row.TryGetProperty("distance", out var d) || d.ValueKind != JsonValueKind.Number) throw plan.Bad("a search hit without its distance");
+            var record = new VectorRecord(plan.IdOf(key), new Dictionary<string, VectorValue>(), null)
+            {
+                Namespace = plan.NamespaceField is not null ? query.Namespace : null,
+            };
+            var score = d.GetDouble();
+            hits.Add(new SearchHit(record, metric == DistanceMetric.Euclid ? Math.Sqrt(Math.Max(0, score)) : score));
+        }
+        return new SearchAnswer(metric, hits, $"Milvus search ({metricName ?? "no"} index; no exact mode)");
     }
 
     /// <summary>The collection's layout as records will show it (ids, vectors, payload fields).</summary>
@@ -180,6 +255,28 @@ public sealed class MilvusSource
         public MilvusField Pk { get; }
 
         public bool IsInt { get; }
+
+        /// <summary>The field that keeps namespaces (a copy from Pinecone), or null.</summary>
+        public string? NamespaceField => _namespaceField;
+
+        /// <summary>The dense float vector field records call <paramref name="name"/>, or null.</summary>
+        public MilvusField? VectorNamed(string name) =>
+            _vectors.Where(v => v.Name == name && v.Field.Type != "SparseFloatVector").Select(v => v.Field).FirstOrDefault();
+
+        /// <summary>The metric of the field's index (COSINE, IP, L2), or null.</summary>
+        public string? MetricOf(MilvusField field) => _info.Metrics.GetValueOrDefault(field.Name);
+
+        /// <summary>The record id of a key value as a read names it.</summary>
+        public PointId IdOf(JsonElement key)
+        {
+            if (IsInt)
+            {
+                var n = key.ValueKind == JsonValueKind.Number ? key.GetInt64() : long.Parse(key.GetString()!, CultureInfo.InvariantCulture);
+                return n >= 0 ? PointId.FromUnsigned((ulong)n) : throw Bad($"a negative key {n}");
+            }
+            var s = key.GetString()!;
+            return _marker.Ids == "uuid" && Guid.TryParseExact(s, "D", out var g) ? PointId.FromUuid(g) : PointId.FromString(s);
+        }
 
         public SourceSchema Schema { get; }
 
@@ -325,7 +422,7 @@ public sealed class MilvusSource
             }
         }
 
-        private VecMigrateException Bad(string what) =>
+        public VecMigrateException Bad(string what) =>
             new(FailureKind.InvalidResponse, MilvusErrorIds.InvalidResponse, $"Milvus answered a query of '{_info.Name}' with {what}.", _info.Name);
     }
 }

@@ -432,6 +432,52 @@ public sealed class PineconeClient
         return upserted;
     }
 
+    /// <summary>
+    /// <c>POST /query</c> with a dense vector: the <paramref name="topK"/> most similar records of one namespace, ids
+    /// and scores only, most similar first (the index's own search; Pinecone has no exact mode). Scores are Pinecone's:
+    /// cosine similarity, the dot product, or for <c>euclidean</c> indexes the squared Euclidean distance (lower is
+    /// nearer; Pinecone's docs, "Distance metrics" and "Query data").
+    /// </summary>
+    public async Task<IReadOnlyList<(string Id, double Score)>> QueryAsync(Uri indexUrl, string @namespace, float[] vector, int topK,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(indexUrl);
+        ArgumentNullException.ThrowIfNull(vector);
+        if (topK is < 1 or > 10_000) throw new ArgumentOutOfRangeException(nameof(topK), topK, "Pinecone returns 1 to 10,000 matches a query.");
+        var body = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(body))
+        {
+            w.WriteStartObject();
+            // The default namespace is addressed by leaving it out, as for every other call.
+            if (!PineconeNamespace.IsDefault(@namespace)) w.WriteString("namespace", @namespace);
+            w.WriteNumber("topK", topK);
+            w.WriteStartArray("vector");
+            foreach (var f in vector) w.WriteNumberValue(f);
+            w.WriteEndArray();
+            w.WriteBoolean("includeValues", false);
+            w.WriteBoolean("includeMetadata", false);
+            w.WriteEndObject();
+        }
+        var call = new Call(Operation.Query, "Pinecone query", DataTarget(indexUrl, @namespace), null, @namespace);
+        var answer = await SendAsync(HttpMethod.Post, new Uri(indexUrl, "query"), body.WrittenMemory, call, cancellationToken).ConfigureAwait(false);
+        using var doc = ParseJson(answer, call);
+        var root = ExpectObject(doc.RootElement, "the query response", call);
+        var matches = new List<(string, double)>();
+        if (root.TryGetProperty("matches", out var m) && m.ValueKind != JsonValueKind.Null)
+        {
+            if (m.ValueKind != JsonValueKind.Array) throw Invalid(call, "'matches' is not an array");
+            foreach (var match in m.EnumerateArray())
+            {
+                if (match.ValueKind != JsonValueKind.Object || !match.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String)
+                    throw Invalid(call, "a match has no string 'id'");
+                // proto3 JSON leaves a zero score out.
+                var score = match.TryGetProperty("score", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDouble() : 0;
+                matches.Add((id.GetString()!, score));
+            }
+        }
+        return matches;
+    }
+
     // ---------------------------------------------------------------- HTTP
 
     private enum Operation
@@ -442,6 +488,7 @@ public sealed class PineconeClient
         List,
         Fetch,
         Upsert,
+        Query,
     }
 
     // What: what the call is for, in messages and retry log lines. Target: the index name, or the index url

@@ -96,7 +96,42 @@ public sealed class PineconeSource
             EstimateCount = ct => EstimateCountAsync(options.WithStartAfter(null), ct),
             Split = (n, ct) => SplitAsync(options, n, ct),
             Narrow = bounds => AsMigrationSource(options.WithNamespaces(ParseNamespaces(bounds))),
+            Search = SearchAsync,
+            Fetch = (keys, ct) => FetchAsync(options, keys, ct),
         };
+    }
+
+    /// <summary>
+    /// A dense query of one namespace (the query's; the default one when it has none) through Pinecone's query, in the
+    /// index's metric: cosine similarity and the dot product as Pinecone gives them, euclidean's squared distance
+    /// rooted (<see cref="VectorSearch"/>). Pinecone always searches its index: there is no exact mode to ask for.
+    /// </summary>
+    public async Task<SearchAnswer> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var resolved = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        var field = resolved.Schema.Vectors.FirstOrDefault(v => v.Name == query.Vector && v.Kind == VectorKind.Dense) ?? throw new VecMigrateException(FailureKind.InvalidArgument,
+            "PineconeSearchUnsupported", $"Pinecone index '{IndexName}' has no dense vector '{query.Vector}' to search (sparse-only indexes cannot be compared).", IndexName);
+        var ns = PineconeNamespace.Normalize(query.Namespace);
+        var hits = await _client.QueryAsync(resolved.IndexUrl, ns, query.Values, query.TopK, cancellationToken).ConfigureAwait(false);
+        var found = new List<SearchHit>(hits.Count);
+        foreach (var (id, score) in hits)
+        {
+            found.Add(new SearchHit(new VectorRecord(PointId.FromString(id), new Dictionary<string, VectorValue>(), null) { Namespace = ns },
+                field.Metric == DistanceMetric.Euclid ? Math.Sqrt(Math.Max(0, score)) : score));
+        }
+        return new SearchAnswer(field.Metric, found, "Pinecone query (its index; no exact mode)");
+    }
+
+    /// <summary>The records with these keys (ids within their namespaces), fetched namespace by namespace.</summary>
+    private async IAsyncEnumerable<VectorRecord> FetchAsync(PineconeReadOptions options, IReadOnlyList<VectorRecord> keys,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var group in keys.Where(k => k.Id.Kind == PointIdKind.String).GroupBy(k => PineconeNamespace.Normalize(k.Namespace)))
+        {
+            var byIds = new PineconeReadOptions { Namespaces = [group.Key], Ids = group.Select(k => k.Id.AsString).ToList() };
+            await foreach (var r in ReadAsync(byIds, ct).ConfigureAwait(false)) yield return r;
+        }
     }
 
     /// <summary>

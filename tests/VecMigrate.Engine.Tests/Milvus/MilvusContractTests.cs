@@ -94,6 +94,12 @@ public sealed class MilvusContractTests
             await sink.WriteThroughRunnerAsync(records.ToAsyncEnumerable());
         }
         RecordAssert.SameSet(records, await MilvusKit.ReadAllAsync(client, "c", page: 7));
+        using (var found = await client.SearchAsync("c", "vector", [1, 1, 2], 3, "n >= 0", ["id"]))
+        {
+            var hits = found.RootElement.GetProperty("data").EnumerateArray().ToList();
+            Assert.Equal(["k1", "k0", "k2"], hits.Select(h => h.GetProperty("id").GetString()));
+            Assert.Equal([0f, 1f, 1f], hits.Select(h => h.GetProperty("distance").GetSingle())); // L2: squared distances
+        }
         await client.GetCollectionAsync("c");
         await client.ListCollectionsAsync();
         m.AddCollection("cold", [new("id", "Int64", true, false, false, null, null, null, null), new("v", "FloatVector", false, false, false, 2, null, null, null)], loaded: false);

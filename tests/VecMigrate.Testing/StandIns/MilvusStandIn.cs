@@ -199,6 +199,9 @@ public sealed class MilvusStandIn : IAsyncDisposable
             case "entities/query":
                 Interlocked.Increment(ref QueryCount);
                 return Query(Find(req), req, allowInt64);
+            case "entities/search":
+                Interlocked.Increment(ref SearchCount);
+                return Search(Find(req), req, allowInt64);
             default:
                 throw new MilvusError(404, "404 page not found");
         }
@@ -445,6 +448,77 @@ public sealed class MilvusStandIn : IAsyncDisposable
             }
             result.Add(o);
             if (limit > 0 && result.Count >= limit) break;
+        }
+        return new JsonObject { ["code"] = 0, ["cost"] = 0, ["data"] = result };
+    }
+
+    /// <summary>How many searches were answered.</summary>
+    public int SearchCount;
+
+    /// <summary>
+    /// <c>entities/search</c> with one dense vector in <c>data</c> (docs/milvus-contract.md): every matching entity
+    /// compared (exact, where Milvus's index is approximate), by the field's index metric in float32: COSINE
+    /// similarity and IP products (larger nearer), L2 squared distance (smaller nearer); best first, ties in key
+    /// order; each row the key under its name and under <c>id</c>, the output fields asked for, and <c>distance</c>.
+    /// Several query vectors, group-by, offsets and search params beyond the metric answer 1100 (the stand-in's words).
+    /// </summary>
+    private JsonObject Search(MilvusStandInCollection c, JsonObject req, bool allowInt64)
+    {
+        if (c.LoadState != "LoadStateLoaded") throw new MilvusError(101, $"collection not loaded[collection={c.Name}]");
+        if (req["data"] is not JsonArray data || data.Count != 1 || data[0] is not JsonArray q)
+            throw new MilvusError(1100, "the stand-in searches with exactly one dense vector in data: invalid parameter");
+        foreach (var key in new[] { "groupingField", "offset", "ids" })
+        {
+            if (req[key] is { } v && v.ToJsonString() is not ("0" or "\"\"" or "[]" or "null")) throw new MilvusError(1100, $"the stand-in does not search with {key}: invalid parameter");
+        }
+        var vectors = c.Fields.Where(f => f.DataType == "FloatVector").ToList();
+        var annsField = req["annsField"]?.GetValue<string>();
+        var field = annsField is { Length: > 0 } a ? vectors.FirstOrDefault(f => f.Name == a) : vectors.Count == 1 ? vectors[0] : null;
+        if (field is null) throw new MilvusError(1100, $"the anns field {annsField ?? "(none)"} is not a float vector field of {c.Name}, or several could be meant: invalid parameter");
+        var query = q.Select(n => n!.GetValue<float>()).ToArray();
+        if (query.Length != field.Dim) throw new MilvusError(1100, $"the dimension of the query vector ({query.Length}) does not match field {field.Name} ({field.Dim}): invalid parameter");
+        var limit = req["limit"]?.GetValue<int>() ?? 100;
+        if (limit is < 1 or > MaxQueryWindow) throw new MilvusError(1100, $"limit should be in range [1, {MaxQueryWindow}], but got {limit}: invalid parameter");
+        var metric = c.Metrics.GetValueOrDefault(field.Name, "COSINE");
+        var filter = req["filter"]?.GetValue<string>() ?? "";
+        var predicate = filter.Length == 0 ? (_ => true) : new FilterParser(filter, c).Parse();
+        var output = (req["outputFields"] as JsonArray)?.Select(n => n!.GetValue<string>()).ToHashSet(StringComparer.Ordinal) ?? [];
+        var scored = new List<(object Key, JsonObject Row, float Distance)>();
+        foreach (var (key, row) in c.Rows)
+        {
+            if (!predicate(row) || row[field.Name] is not JsonArray stored) continue;
+            var v = stored.Select(n => n!.GetValue<float>()).ToArray();
+            float dot = 0, qq = 0, vv = 0, l2 = 0;
+            for (var i = 0; i < v.Length; i++)
+            {
+                dot += query[i] * v[i];
+                qq += query[i] * query[i];
+                vv += v[i] * v[i];
+                l2 += (query[i] - v[i]) * (query[i] - v[i]);
+            }
+            var distance = metric switch
+            {
+                "L2" => l2,
+                "IP" => dot,
+                _ => qq == 0 || vv == 0 ? 0 : dot / (MathF.Sqrt(qq) * MathF.Sqrt(vv)),
+            };
+            scored.Add((key, row, distance));
+        }
+        var comparer = c.Rows.Comparer;
+        var ordered = metric == "L2" ? scored.OrderBy(s => s.Distance) : scored.OrderByDescending(s => s.Distance);
+        var result = new JsonArray();
+        foreach (var (key, row, distance) in ordered.ThenBy(s => s.Key, comparer).Take(limit))
+        {
+            var o = new JsonObject();
+            foreach (var f in c.Fields.Where(f => f.IsPrimary || output.Contains(f.Name)))
+            {
+                var v = row[f.Name];
+                o[f.Name] = f.DataType == "Int64" && !allowInt64 && v is not null ? v.ToJsonString() : v?.DeepClone();
+            }
+            var pk = row[c.Pk.Name];
+            o["id"] = c.Pk.DataType == "Int64" && !allowInt64 && pk is not null ? pk.ToJsonString() : pk?.DeepClone();
+            o["distance"] = distance;
+            result.Add(o);
         }
         return new JsonObject { ["code"] = 0, ["cost"] = 0, ["data"] = result };
     }

@@ -198,6 +198,7 @@ public sealed class PineconeStandIn : IAsyncDisposable
             app.MapGet("/vectors/list", ctx => index!.ListAsync(ctx));
             app.MapGet("/vectors/fetch", ctx => index!.FetchAsync(ctx));
             app.MapPost("/vectors/upsert", ctx => index!.UpsertAsync(ctx));
+            app.MapPost("/query", ctx => index!.QueryAsync(ctx));
         }, _contracts, _sampling).ConfigureAwait(false);
         index = new PineconeStandInIndex(this, host, name, dimension, metric, vectorType, deployment);
         if (!_indexes.TryAdd(name, index))
@@ -946,6 +947,98 @@ public sealed class PineconeStandInIndex
     }
 
     private sealed class UpsertRefused(string message) : Exception(message);
+
+    /// <summary>How many queries were answered.</summary>
+    public int QueryRequests => Volatile.Read(ref _queries);
+
+    private int _queries;
+
+    /// <summary>
+    /// <c>POST /query</c> with a dense <c>vector</c> (the subset VecMigrate sends: <c>namespace</c>, <c>topK</c> 1..10,000,
+    /// <c>includeValues</c>/<c>includeMetadata</c> false): every record of the namespace compared, so exact (Pinecone's
+    /// own index is approximate). Scores as Pinecone documents them: cosine similarity, the dot product, and for
+    /// euclidean the squared distance, lower nearer; float32 arithmetic; matches most similar first, ties in id order.
+    /// Queries by id, sparse vector, filter or with values/metadata answer 400 naming the stand-in.
+    /// </summary>
+    internal async Task QueryAsync(HttpContext ctx)
+    {
+        var body = await ReadBodyAsync(ctx, PineconeStandIn.MaxUpsertBytes).ConfigureAwait(false);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(body ?? []);
+        }
+        catch (JsonException ex)
+        {
+            await PineconeStandIn.WriteRpcErrorAsync(ctx, 400, 3, $"Invalid JSON: {ex.Message}").ConfigureAwait(false);
+            return;
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            string? refused = null;
+            foreach (var key in new[] { "id", "sparseVector", "filter", "queries", "scanFactor", "maxCandidates" })
+            {
+                if (root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null) refused = $"'{key}' in a query is not supported by the stand-in";
+            }
+            foreach (var key in new[] { "includeValues", "includeMetadata" })
+            {
+                if (root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.True) refused = $"'{key}' is not supported by the stand-in";
+            }
+            var topK = 0;
+            if (!root.TryGetProperty("topK", out var k) || !k.TryGetInt32(out topK)) refused ??= "The request must include topK.";
+            else if (topK is < 1 or > 10_000) refused ??= $"Invalid value for topK: {topK}. Must be between 1 and 10000.";
+            if (!root.TryGetProperty("vector", out var vec) || vec.ValueKind != JsonValueKind.Array) refused ??= "Query must include a vector or an id.";
+            if (refused is null && Dimension is { } dim && vec.GetArrayLength() != dim)
+                refused = $"Vector dimension {vec.GetArrayLength()} does not match the dimension of the index {dim}.";
+            if (refused is not null)
+            {
+                await PineconeStandIn.WriteRpcErrorAsync(ctx, 400, 3, refused).ConfigureAwait(false);
+                return;
+            }
+            Interlocked.Increment(ref _queries);
+            var query = vec.EnumerateArray().Select(x => x.GetSingle()).ToArray();
+            var space = Key(root.TryGetProperty("namespace", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null);
+            List<PineconeStandInVector> records;
+            lock (_sync) records = _spaces.TryGetValue(space, out var s) ? s.Records.Values.Where(r => r.Values is not null).ToList() : [];
+            var euclid = Metric == "euclidean";
+            float Score(float[] v)
+            {
+                float sum = 0, qq = 0, vv = 0;
+                for (var i = 0; i < query.Length; i++)
+                {
+                    if (euclid) sum += (query[i] - v[i]) * (query[i] - v[i]);
+                    else sum += query[i] * v[i];
+                    qq += query[i] * query[i];
+                    vv += v[i] * v[i];
+                }
+                return Metric == "cosine" ? (qq == 0 || vv == 0 ? 0 : sum / (MathF.Sqrt(qq) * MathF.Sqrt(vv))) : sum;
+            }
+            var scored = records.Select(r => (r.Id, Score: Score(r.Values!))).ToList();
+            var best = (euclid ? scored.OrderBy(h => h.Score) : scored.OrderByDescending(h => h.Score))
+                .ThenBy(h => h.Id, PineconeStandIn.Utf8Order).Take(topK).ToList();
+            await PineconeStandIn.WriteJsonAsync(ctx, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("matches");
+                foreach (var (id, score) in best)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("id", id);
+                    w.WriteNumber("score", score);
+                    w.WriteStartArray("values");
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteString("namespace", Echo(space));
+                w.WriteStartObject("usage");
+                w.WriteNumber("readUnits", Math.Max(1, records.Count / 1000));
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Checks a whole upsert before storing any of it (a refused request stores nothing).</summary>
     private (string Space, List<PineconeStandInVector> Vectors) ParseUpsert(byte[] body)
