@@ -33,7 +33,12 @@ public static class MilvusCodes
 /// <summary>A field of a Milvus collection as <c>collections/describe</c> tells it.</summary>
 /// <param name="Name">The field's name.</param>
 /// <param name="Type">Milvus's data type name (<c>Int64</c>, <c>VarChar</c>, <c>FloatVector</c>…).</param>
+/// <param name="PrimaryKey">Whether it is the collection's key.</param>
+/// <param name="AutoId">Whether Milvus gives its values (an Auto ID key).</param>
+/// <param name="Nullable">Whether values may be null.</param>
+/// <param name="PartitionKey">Whether it is the partition key.</param>
 /// <param name="Params">Type parameters (<c>dim</c>, <c>max_length</c>, <c>max_capacity</c>).</param>
+/// <param name="ElementType">For arrays, the element's data type.</param>
 public sealed record MilvusField(string Name, string Type, bool PrimaryKey, bool AutoId, bool Nullable, bool PartitionKey,
     IReadOnlyDictionary<string, string> Params, string? ElementType)
 {
@@ -99,6 +104,7 @@ public sealed class MilvusClient
 
     /// <param name="url">Milvus's url (http://host:19530) or a Zilliz Cloud endpoint.</param>
     /// <param name="token">user:password or an API key; null when Milvus runs without authentication.</param>
+    /// <param name="transport">The HTTP transport (retries, timeouts) the calls go through.</param>
     /// <param name="database">The database; null for Milvus's default one.</param>
     public MilvusClient(Uri url, ApiSecret? token, RestTransport transport, string? database = null)
     {

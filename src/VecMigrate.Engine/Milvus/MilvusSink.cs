@@ -194,7 +194,7 @@ public sealed class MilvusSink : IRecordSink
             _failed = true;
             throw new VecMigrateException(ex.Kind, ex.Kind is FailureKind.Unreachable or FailureKind.Timeout or FailureKind.Unauthorized ? ex.ErrorId : MilvusErrorIds.WriteFailed,
                 $"Upserting a batch of {count} entities into Milvus collection '{_options.Collection}' failed: {ex.Message} " +
-                (_plan.AutoId
+                (_plan!.AutoId
                     ? $"The {_written:N0} entities acknowledged before it stay; the rows have no keys, so the copy cannot go on from there: drop the collection and copy again."
                     : $"The {_written:N0} entities acknowledged before it stay; upserts replace by key, so running the copy again is safe."), ex.Target, ex);
         }
@@ -413,6 +413,11 @@ public sealed class MilvusSink : IRecordSink
         /// <summary>Whether the key is Auto ID: rows go in by insert, without their (row location) ids.</summary>
         public bool AutoId { get; }
 
+        /// <param name="info">The collection as described.</param>
+        /// <param name="vectors">The records' vector spaces.</param>
+        /// <param name="idKinds">The records' id kinds.</param>
+        /// <param name="endpoint">Milvus's url, for messages.</param>
+        /// <param name="options">The write's options.</param>
         /// <param name="rowLocations">Whether the records have no keys (a table without a primary key): they need an Auto ID key.</param>
         /// <param name="rows">For such records, how many entities the collection holds already (get_stats).</param>
         public static WritePlan Check(MilvusCollectionInfo info, IReadOnlyList<VectorField> vectors, IdKinds idKinds, Uri endpoint, MilvusSinkOptions options,

@@ -11,6 +11,7 @@ public sealed class MilvusSourceSpec : MigrationSourceSpec
 
     /// <param name="url">Milvus's url (http://host:19530) or a Zilliz Cloud endpoint.</param>
     /// <param name="token">user:password or an API key; null for none.</param>
+    /// <param name="collection">The collection read.</param>
     public MilvusSourceSpec(Uri url, ApiSecret? token, string collection)
     {
         ArgumentNullException.ThrowIfNull(url);

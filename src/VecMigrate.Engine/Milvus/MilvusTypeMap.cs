@@ -7,7 +7,9 @@ using VecMigrate.Engine.Records;
 namespace VecMigrate.Engine.Milvus;
 
 /// <summary>A Milvus scalar field a target collection gets for a source's typed field.</summary>
+/// <param name="Name">The field's name.</param>
 /// <param name="DataType">Milvus's data type name for <c>collections/create</c> (Int64, VarChar, Double…).</param>
+/// <param name="Nullable">Whether the field may hold nulls.</param>
 /// <param name="ElementType">For Array: the element's data type.</param>
 /// <param name="MaxLength">For VarChar (and VarChar arrays): max_length.</param>
 public sealed record MilvusScalarPlan(string Name, string DataType, bool Nullable, string? ElementType = null, int? MaxLength = null);

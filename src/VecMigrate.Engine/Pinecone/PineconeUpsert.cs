@@ -40,6 +40,11 @@ internal static class PineconeUpsertJson
     /// Writes one vector object. Floats go out as the shortest text that reads back as the same float32
     /// (Utf8JsonWriter's float formatting), so the server parses exactly the bits that were read.
     /// </summary>
+    /// <param name="w">The request body's writer.</param>
+    /// <param name="id">The vector's id.</param>
+    /// <param name="values">Its dense values, or null.</param>
+    /// <param name="sparse">Its sparse values, or null.</param>
+    /// <param name="metadata">Its metadata object, or null.</param>
     /// <param name="metadataChecked">The metadata was validated already: its bytes are copied without a second parse.</param>
     public static void WriteVector(Utf8JsonWriter w, string id, float[]? values, SparseVector? sparse, JsonPayload? metadata, bool metadataChecked)
     {

@@ -168,6 +168,11 @@ public static class MigrationCheck
         return result;
     }
 
+    /// <param name="side">The side read.</param>
+    /// <param name="keys">The digest keys of the records wanted.</param>
+    /// <param name="options">How this side's keys are made (Qdrant ids, for a source copied into Qdrant).</param>
+    /// <param name="count">Called for every record read.</param>
+    /// <param name="ct">Stops the read.</param>
     /// <param name="ids">The wanted records' ids as this side names them, where known: then a side that can fetch by key does.</param>
     private static async Task<Dictionary<string, VectorRecord>> CollectAsync(MigrationSource side, HashSet<string> keys, DigestOptions options, Action count, CancellationToken ct,
         IReadOnlyList<VectorRecord>? ids = null)

@@ -321,8 +321,11 @@ public sealed class PgVectorSource
 
     private sealed record VectorCol(string Column, string VectorName, PgVectorStorage Storage, int? Dimension, DistanceMetric Metric);
 
-    /// <param name="Id">The key column that is the record id; null for a composite key (the id is the key's values, <see cref="SourceSchema.KeyColumns"/>).</param>
-    /// <param name="RowLocations">A table without a key: read by ctid (Keys is the ctid alone), each record's id its row's location.</param>
+    /// <remarks>
+    /// Id is the key column that is the record id; null for a composite key (the id is the key's values,
+    /// <see cref="SourceSchema.KeyColumns"/>) and for a table without a key (RowLocations: read by ctid, Keys is the
+    /// ctid alone, each record's id its row's location).
+    /// </remarks>
     private sealed record Layout(List<KeyPart> Keys, KeyPart? Id, KeyPart? Namespace, IReadOnlyList<VectorCol> Vectors,
         string? PayloadExpression, SourceSchema Schema, bool QdrantIds, bool RowLocations = false);
 
