@@ -907,12 +907,18 @@ public sealed class PineconeStandInIndex
                 w.WriteEndObject();
             }
             w.WriteEndObject();
-            w.WriteString("namespace", Echo(space));
-            w.WriteStartObject("usage");
-            w.WriteNumber("readUnits", Math.Max(1, found.Count / 10));
-            w.WriteEndObject();
+            WriteNamespaceAndUsage(w, space, Math.Max(1, found.Count / 10));
             w.WriteEndObject();
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>The tail data-plane answers share: the namespace as this stand-in names it, and the read units spent.</summary>
+    private void WriteNamespaceAndUsage(Utf8JsonWriter w, string space, int readUnits)
+    {
+        w.WriteString("namespace", Echo(space));
+        w.WriteStartObject("usage");
+        w.WriteNumber("readUnits", readUnits);
+        w.WriteEndObject();
     }
 
     // ---------------------------------------------------------------- upsert
@@ -1031,10 +1037,7 @@ public sealed class PineconeStandInIndex
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
-                w.WriteString("namespace", Echo(space));
-                w.WriteStartObject("usage");
-                w.WriteNumber("readUnits", Math.Max(1, records.Count / 1000));
-                w.WriteEndObject();
+                WriteNamespaceAndUsage(w, space, Math.Max(1, records.Count / 1000));
                 w.WriteEndObject();
             }).ConfigureAwait(false);
         }

@@ -791,13 +791,7 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
 
         PointId? offset = null;
         if (root.TryGetProperty("offset", out var o) && o.ValueKind != JsonValueKind.Null) offset = ParseId(o);
-        var limit = 10; // Qdrant's default page
-        if (root.TryGetProperty("limit", out var l) && l.ValueKind != JsonValueKind.Null)
-        {
-            if (l.ValueKind != JsonValueKind.Number || !l.TryGetUInt64(out var requested)) throw Format("`limit`: invalid type, expected usize");
-            if (requested == 0) throw new BadRequest(422, "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
-            limit = (int)Math.Min(requested, int.MaxValue - 1);
-        }
+        var limit = Limit(root); // Qdrant's default page is 10
         Filter? filter = null;
         if (root.TryGetProperty("filter", out var f) && f.ValueKind != JsonValueKind.Null) filter = Filter.Parse(f, "filter");
         var payload = PayloadSelection.Parse(root.TryGetProperty("with_payload", out var wp) ? wp : default);
@@ -879,13 +873,7 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
         if (space is null) throw WrongInput($"Not existing vector name error: {name}");
         if (space.Multivector) throw Unsupported("a dense query against a multivector");
         if (query.Length != space.Size) throw WrongInput($"Vector dimension error: expected dim: {space.Size}, got {query.Length}");
-        var limit = 10;
-        if (root.TryGetProperty("limit", out var l) && l.ValueKind != JsonValueKind.Null)
-        {
-            if (l.ValueKind != JsonValueKind.Number || !l.TryGetUInt64(out var requested)) throw Format("`limit`: invalid type, expected usize");
-            if (requested == 0) throw new BadRequest(422, "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
-            limit = (int)Math.Min(requested, int.MaxValue - 1);
-        }
+        var limit = Limit(root);
         Filter? filter = null;
         if (root.TryGetProperty("filter", out var f) && f.ValueKind != JsonValueKind.Null) filter = Filter.Parse(f, "filter");
         foreach (var key in new[] { "with_payload", "with_vector" })
@@ -940,6 +928,15 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
             w.WriteEndArray();
             w.WriteEndObject();
         }).ConfigureAwait(false);
+    }
+
+    /// <summary><c>limit</c> of a scroll or query: 10 when absent, at least 1.</summary>
+    private static int Limit(JsonElement root)
+    {
+        if (!root.TryGetProperty("limit", out var l) || l.ValueKind == JsonValueKind.Null) return 10;
+        if (l.ValueKind != JsonValueKind.Number || !l.TryGetUInt64(out var requested)) throw Format("`limit`: invalid type, expected usize");
+        if (requested == 0) throw new BadRequest(422, "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
+        return (int)Math.Min(requested, int.MaxValue - 1);
     }
 
     /// <summary>with_vector: false (default) → none, true → all, [names] → those (each must exist).</summary>
