@@ -63,6 +63,16 @@ internal static class EngineRun
                     (result.Search is { } s ? FormattableString.Invariant($" recall={s.Recall:0.####} min_recall={s.MinRecall:0.###} queries={s.Queries} max_score_difference={s.MaxScoreDifference:G3}") : ""));
                 break;
             }
+            case "milvus":
+            {
+                // Case (m): a Postgres table into a Milvus collection, as Copy-VectorData with New-MilvusTarget runs it.
+                using var transport = new RestTransport();
+                var client = new Engine.Milvus.MilvusClient(new Uri(o.Url!), new ApiSecret("root:Milvus"), transport);
+                var source = PgVectorSource.AsMigrationSource(new PgReadOptions { ConnectionString = o.ConnectionString!, Table = o.SourceTable!, PageSize = 2000 });
+                await using var sink = new Engine.Milvus.MilvusSink(client, new Engine.Milvus.MilvusSinkOptions(o.Collection!));
+                records = (await Migration.RunAsync(source, sink)).RecordsWritten;
+                break;
+            }
             case "read":
             {
                 using var transport = new RestTransport();
@@ -102,7 +112,7 @@ internal static class EngineRun
                 break;
             }
             default:
-                throw new ArgumentException($"Unknown stage '{stage}' (all, read, fetch, parse, write, lanes, check).");
+                throw new ArgumentException($"Unknown stage '{stage}' (all, read, fetch, parse, write, lanes, check, milvus).");
         }
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;

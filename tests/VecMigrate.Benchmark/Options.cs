@@ -20,6 +20,8 @@ internal sealed class Options
                                 al: psql \copy of the rows split into L files, L at once, for each L of --lanes;
                                 p: the engine copying a Postgres table of the same rows into the table in L
                                 lanes (Copy-VectorData -Parallel L), for each L of --lanes
+                                m: the engine copying a Postgres table of the same rows into the Milvus stand-in
+                                (client CPU a record; the stand-in keeps rows as JSON: use --points 20000 or so)
                                 v: Test-VectorMigration's engine (MigrationCheck) proving a copy made by (b): both
                                 sides read at once and digested; with --search-queries M, search parity as well
           --lanes 1,2,4         lanes for the al and p cases
@@ -39,7 +41,7 @@ internal sealed class Options
 
         Internal: --engine-only --url U [--grpc-url G] --collection C --connection-string S --table T [--stage S] runs case (b)
         alone in this process and prints one RESULT line; --stage lanes --source-table T2 --lanes L runs case (p) so;
-        --stage check runs case (v) so.
+        --stage check runs case (v) so; --stage milvus --source-table T2 --url U --collection C runs case (m) so.
         """;
 
     public long Points { get; private set; } = 200_000;
@@ -115,7 +117,7 @@ internal sealed class Options
         }
         foreach (var c in o.Cases)
         {
-            if (c is not ("a" or "a2" or "al" or "p" or "b" or "g" or "c" or "cg" or "cv" or "v")) throw new ArgumentException($"A case is a, a2, al, p, b, g, c, cg, cv or v, not '{c}'.");
+            if (c is not ("a" or "a2" or "al" or "p" or "b" or "g" or "c" or "cg" or "cv" or "v" or "m")) throw new ArgumentException($"A case is a, a2, al, p, b, g, c, cg, cv, v or m, not '{c}'.");
         }
         return o;
     }

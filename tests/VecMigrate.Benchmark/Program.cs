@@ -90,7 +90,7 @@ namespace VecMigrate.Benchmark
                             }
                         }
                     }
-                    if (o.Cases.Contains("p"))
+                    if (o.Cases.Contains("p") || o.Cases.Contains("m"))
                     {
                         if (!File.Exists(copyFile)) data.WriteCopyFile(copyFile);
                         await ExecAsync(cs, $"DROP TABLE IF EXISTS {SourceTableName}");
@@ -130,9 +130,10 @@ namespace VecMigrate.Benchmark
                         }
                     }
                     if (o.Cases.Contains("v")) await CheckCaseAsync(o, qdrant, collection, cs, schema, dims);
+                    if (o.Cases.Contains("m")) await MilvusCaseAsync(o, cs, dims);
                     qdrant.DropCollection(collection);
                     foreach (var f in halves.Append(copyFile).Concat(laneFiles.Values.SelectMany(f => f))) if (File.Exists(f)) File.Delete(f);
-                    if (o.Cases.Contains("p")) await ExecAsync(cs, $"DROP TABLE IF EXISTS {SourceTableName}");
+                    if (o.Cases.Contains("p") || o.Cases.Contains("m")) await ExecAsync(cs, $"DROP TABLE IF EXISTS {SourceTableName}");
                     GC.Collect();
                 }
             }
@@ -268,6 +269,30 @@ namespace VecMigrate.Benchmark
             Console.WriteLine(FormattableString.Invariant($"  {dims} (v) check of {records / 2:N0} records a side in {seconds:0.00} s = {records / 2 / seconds:N0} records/s a side (the copy took {copySeconds:0.00} s)") +
                 FormattableString.Invariant($"  cpu s: client {clientCpu:0.0} stand-in {parentCpu:0.0}  peak RSS {peak / 1e6:0} MB"));
             await ExecAsync(cs, $"DROP TABLE {TableName}");
+        }
+
+        /// <summary>
+        /// Case (m): the source table into a Milvus stand-in collection, the engine in a process of its own: its
+        /// records/s, its CPU a record (what a real Milvus would see of this client), and the stand-in's CPU apart.
+        /// </summary>
+        private static async Task MilvusCaseAsync(Options o, string cs, int dims)
+        {
+            for (var rep = 0; rep < o.Repeat; rep++)
+            {
+                await using var milvus = await MilvusStandIn.StartAsync();
+                var (file, prefix) = Self();
+                var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+                foreach (var a in prefix.Concat(["--engine-only", "--stage", "milvus", "--url", milvus.Url.ToString(), "--collection", "bench_m",
+                             "--connection-string", cs, "--source-table", SourceTableName]))
+                    psi.ArgumentList.Add(a);
+                var parentCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+                var (seconds, peak, clientCpu, records) = await ChildAsync(psi);
+                parentCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - parentCpu;
+                if (records != o.Points || milvus.Collections["bench_m"].Rows.Count != o.Points)
+                    throw new InvalidOperationException($"Case (m) wrote {records} records, the collection holds {milvus.Collections["bench_m"].Rows.Count}, not {o.Points}.");
+                Console.WriteLine(FormattableString.Invariant($"  {dims} (m) Postgres → Milvus: {records:N0} records in {seconds:0.00} s = {records / seconds:N0} rec/s") +
+                    FormattableString.Invariant($"  client {clientCpu:0.0} CPU s = {clientCpu * 1e6 / records:0} µs a record  stand-in {parentCpu:0.0} CPU s  peak RSS {peak / 1e6:0} MB"));
+            }
         }
 
         private static async Task<(double, long?, double, long)> EngineAsync(Options o, QdrantStandIn qdrant, string collection, string cs, int dims, bool grpc = false)
