@@ -517,6 +517,8 @@ public sealed class MilvusSink : IRecordSink
                 throw Reject(r, MilvusErrorIds.InvalidVector, $"it has no {(name.Length == 0 ? "unnamed vector" : $"vector '{name}'")} for field '{field.Name}'");
             }
             if (_namespaceField is not null) w.WriteString(_namespaceField, r.Namespace ?? "");
+            else if (!string.IsNullOrEmpty(r.Namespace))
+                throw Reject(r, MilvusErrorIds.InvalidValue, $"it is in namespace '{r.Namespace}', and collection '{_info.Name}' keeps no namespaces (it was made for records without them); the namespace would be lost");
             // Payload: typed fields, the rest to the dynamic field
             var seen = new HashSet<string>(StringComparer.Ordinal);
             if (r.Payload is { } payload)

@@ -92,4 +92,7 @@ public sealed class MilvusTargetSpec : MigrationTargetSpec
             BatchSize = BatchSize, CreateCollection = CreateCollection, PartitionKey = PartitionKey, ShardsNum = ShardsNum,
             Rename = Rename, NoDynamicField = NoDynamicField,
         });
+
+    /// <summary>The collection read back (Test-VectorMigration on a copy's summary).</summary>
+    public override MigrationSourceSpec AsSource() => new MilvusSourceSpec(Url, _token, Collection) { Database = Database };
 }

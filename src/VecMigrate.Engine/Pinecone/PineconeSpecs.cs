@@ -84,4 +84,8 @@ public sealed class PineconeTargetSpec : MigrationTargetSpec
 
     public override IRecordSink Open(RestTransport transport, ILoggerFactory loggers) =>
         new PineconeSink(new PineconeClient(_apiKey, transport, new PineconeClientOptions { ControlPlaneUrl = Url, DataPlaneScheme = Url.Scheme }), Options);
+
+    /// <summary>The index read back (Test-VectorMigration on a copy's summary): every namespace, or the one the copy wrote into.</summary>
+    public override MigrationSourceSpec AsSource() => new PineconeSourceSpec(_apiKey, Url, IndexName, Options.IndexHost,
+        Options.Namespace is { } ns ? new PineconeReadOptions { Namespaces = [ns] } : null);
 }

@@ -1,3 +1,4 @@
+using VecMigrate.Engine.Http;
 using VecMigrate.Engine.Milvus;
 using VecMigrate.Engine.Pinecone;
 using VecMigrate.Engine.Pipeline;
@@ -103,6 +104,43 @@ public sealed class SearchPineconeMilvusTests(PostgresFixture pg)
         Assert.Equal(["payload.genre"], Assert.Single(sample.Differences).Paths);
         Assert.Contains("fetched from the target by key", sample.Method);
         Assert.Equal(0, wholeReads); // found by key (pk in [...]), never read whole
+    }
+
+    [Fact]
+    public async Task Milvus_and_Pinecone_target_specs_read_back_what_a_copy_wrote()
+    {
+        await using var kit = await PineconeTestKit.StartAsync();
+        await kit.StandIn.CreateIndexAsync("dst", 4);
+        var schema = new SourceSchema(SourceKind.Pinecone, "src", IdKinds.String, [new VectorField("", VectorKind.Dense, 4, DistanceMetric.Cosine)], true, "metadata");
+        var records = Records(120, 4, 2, i => i % 2 == 0 ? "" : "odd").Select(r => new VectorRecord(r.Id, r.Vectors, r.Payload) { Namespace = r.Namespace, Schema = schema }).ToList();
+        await using var m = await MilvusStandIn.StartAsync();
+        using var t = MilvusKit.Transport();
+        var loggers = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
+        var milvusTarget = new MilvusTargetSpec(m.Url, new ApiSecret(MilvusKit.Token), "dst");
+        await using (var sink = milvusTarget.Open(t, loggers)) await Migration.RunAsync(MigrationSource.Once("records", records.ToAsyncEnumerable()), sink);
+        var pineconeTarget = new PineconeTargetSpec(new ApiSecret(kit.StandIn.ApiKey), kit.StandIn.ControlPlaneUrl, new PineconeSinkOptions { IndexName = "dst" });
+        await using (var sink = pineconeTarget.Open(t, loggers)) await Migration.RunAsync(MigrationSource.Once("records", records.ToAsyncEnumerable()), sink);
+
+        Assert.Equal(120, m.Collections["dst"].Rows.Count);
+        RecordAssert.SameSet(records, await milvusTarget.AsSource().Open(t, loggers).Read(null).ToListAsync());
+        RecordAssert.SameSet(records, await pineconeTarget.AsSource().Open(t, loggers).Read(null).ToListAsync());
+    }
+
+    [Fact]
+    public async Task A_record_in_a_namespace_is_refused_by_name_where_the_collection_keeps_none()
+    {
+        await using var m = await MilvusStandIn.StartAsync();
+        using var t = MilvusKit.Transport();
+        var records = Records(10, 3, 4, i => i == 7 ? "tenant-b" : null); // no schema: the first record decides, and it has no namespace
+        await using var sink = new MilvusSink(MilvusKit.Client(m, t), new MilvusSinkOptions("plain"));
+        var rejected = new List<RecordRejectedException>();
+        var summary = await Migration.RunAsync(MigrationSource.Once("records", records.ToAsyncEnumerable()), sink,
+            new MigrationOptions { OnRejected = (e, _) => { rejected.Add(e); return ValueTask.CompletedTask; } });
+        Assert.Equal((9L, 1L), (summary.RecordsWritten, summary.RecordsRejected));
+        var e = Assert.Single(rejected);
+        Assert.Equal("doc-0007", e.Record.Id.ToString());
+        Assert.Contains("namespace 'tenant-b'", e.Message);
     }
 
     [Fact]
