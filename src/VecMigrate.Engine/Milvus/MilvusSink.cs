@@ -227,8 +227,17 @@ public sealed class MilvusSink : IRecordSink
         {
             if (!_options.CreateCollection) throw _client.NotFound(_options.Collection);
             var create = CreatePlan.From(_options, vectors, idKinds, schema);
-            await _client.CreateCollectionAsync(_options.Collection, create.Write, ct).ConfigureAwait(false);
-            MilvusLog.Created(_client.Logger, _options.Collection, create.ToString());
+            try
+            {
+                await _client.CreateCollectionAsync(_options.Collection, create.Write, ct).ConfigureAwait(false);
+                MilvusLog.Created(_client.Logger, _options.Collection, create.ToString());
+            }
+            catch (VecMigrateException)
+            {
+                // Another lane or worker of the same copy may have created it first: then it is checked below like any
+                // existing one; else the refusal stands.
+                if (await _client.DescribeCollectionAsync(_options.Collection, ct).ConfigureAwait(false) is null) throw;
+            }
             await _client.EnsureLoadedAsync(_options.Collection, _options.LoadTimeout, ct).ConfigureAwait(false);
             info = await _client.DescribeCollectionAsync(_options.Collection, ct).ConfigureAwait(false) ?? throw _client.NotFound(_options.Collection);
         }

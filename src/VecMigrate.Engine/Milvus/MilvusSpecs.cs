@@ -95,4 +95,7 @@ public sealed class MilvusTargetSpec : MigrationTargetSpec
 
     /// <summary>The collection read back (Test-VectorMigration on a copy's summary).</summary>
     public override MigrationSourceSpec AsSource() => new MilvusSourceSpec(Url, _token, Collection) { Database = Database };
+
+    /// <summary>Partitions kept in the checkpoint folder: the target upserts by id, so a batch written twice changes nothing.</summary>
+    public override IPartitionLedger? OpenPartitionLedger(string? stateDirectory = null) => new FilePartitionLedger(stateDirectory);
 }

@@ -88,4 +88,7 @@ public sealed class PineconeTargetSpec : MigrationTargetSpec
     /// <summary>The index read back (Test-VectorMigration on a copy's summary): every namespace, or the one the copy wrote into.</summary>
     public override MigrationSourceSpec AsSource() => new PineconeSourceSpec(_apiKey, Url, IndexName, Options.IndexHost,
         Options.Namespace is { } ns ? new PineconeReadOptions { Namespaces = [ns] } : null);
+
+    /// <summary>Partitions kept in the checkpoint folder: the target upserts by id, so a batch written twice changes nothing.</summary>
+    public override IPartitionLedger? OpenPartitionLedger(string? stateDirectory = null) => new FilePartitionLedger(stateDirectory);
 }

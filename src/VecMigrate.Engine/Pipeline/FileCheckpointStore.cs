@@ -57,7 +57,9 @@ public sealed class FileCheckpointStore : ICheckpointStore
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return null;
+            // A split migration of that name (its partitions in big.partitions): the whole, so that a run record by
+            // record refuses it rather than starting beside it.
+            return await new FilePartitionLedger(Directory).GetWholeAsync(name, cancellationToken).ConfigureAwait(false);
         }
         return Parse(bytes, path);
     }
@@ -80,7 +82,12 @@ public sealed class FileCheckpointStore : ICheckpointStore
             }
             result.Add(Parse(bytes, path));
         }
-        return result;
+        // Split migrations, each as its whole (Get-VecMigrateCheckpoint lists their partitions).
+        foreach (var split in await new FilePartitionLedger(Directory).ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(FilePartitionLedger.Whole(split));
+        }
+        return result.OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
     }
 
     public async Task SaveAsync(MigrationCheckpoint checkpoint, CancellationToken cancellationToken = default)
@@ -123,7 +130,7 @@ public sealed class FileCheckpointStore : ICheckpointStore
     public Task<bool> RemoveAsync(string name, CancellationToken cancellationToken = default)
     {
         var path = PathOf(name);
-        if (!File.Exists(path)) return Task.FromResult(false);
+        if (!File.Exists(path)) return new FilePartitionLedger(Directory).RemoveAsync(name, cancellationToken); // a split one, as a whole
         File.Delete(path);
         return Task.FromResult(true);
     }

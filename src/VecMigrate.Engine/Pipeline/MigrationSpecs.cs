@@ -42,10 +42,13 @@ public abstract class MigrationTargetSpec
     public virtual MigrationSourceSpec? AsSource() => null;
 
     /// <summary>
-    /// Where a migration into this target split into partitions is kept, with each partition's lease; null when the
-    /// target cannot fence a partition's batches with its lease (then parallel lanes and partitions are refused).
+    /// Where a migration into this target split into partitions is kept, with each partition's lease: the target's
+    /// own database where it can fence each batch with the lease (Postgres), else a file in
+    /// <paramref name="stateDirectory"/> for targets that upsert by id (<see cref="FilePartitionLedger"/>); null when
+    /// neither holds (then parallel lanes and partitions are refused).
     /// </summary>
-    public virtual IPartitionLedger? OpenPartitionLedger() => null;
+    /// <param name="stateDirectory">The checkpoint folder (-StateDirectory); null for the default one.</param>
+    public virtual IPartitionLedger? OpenPartitionLedger(string? stateDirectory = null) => null;
 
     /// <summary>Why parallel lanes cannot write into this target as it is set up (e.g. a mode that empties it first); null when they can.</summary>
     public virtual string? CannotWriteInParallelBecause => null;

@@ -130,11 +130,11 @@ public static class PartitionedMigration
             await using (var probe = openSink())
             {
                 _target = probe.Target;
-                if (!probe.AttachLease(options.Holder, options.Lease))
+                if (!probe.AttachLease(options.Holder, options.Lease) && !(probe.Idempotent && ledger.CheckpointStoreFor(options.Holder) is not null))
                 {
                     throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationTargetCannotSplit",
-                        $"{_target} cannot fence a partition's batches with its lease, so two workers could write the same partition; copy into it without -Parallel or -Partition.",
-                        _target);
+                        $"{_target} neither fences a partition's batches with its lease nor upserts by id, so two workers could write the same partition twice; " +
+                        "copy into it without -Parallel or -Partition.", _target);
                 }
             }
 
@@ -294,6 +294,7 @@ public static class PartitionedMigration
         private async Task RunPartitionAsync(PartitionState part, CancellationToken ct)
         {
             IRecordSink? sink = null;
+            ICheckpointStore? store = null;
             var keep = false;
             try
             {
@@ -303,7 +304,11 @@ public static class PartitionedMigration
                 {
                     if (remaining is { } r && r <= TimeSpan.Zero) throw new OperationCanceledException("The time limit passed.");
                     sink = openSink();
-                    if (!sink.AttachLease(options.Holder, options.Lease)) throw new InvalidOperationException("The sink stopped taking leases.");
+                    // A sink that fences its batches with the lease (Postgres) keeps the checkpoint itself; one that
+                    // upserts by id may write a batch twice harmlessly, and the ledger keeps its checkpoint under the lease.
+                    store = sink.AttachLease(options.Holder, options.Lease) ? null
+                        : sink.Idempotent && ledger.CheckpointStoreFor(options.Holder) is { } kept ? kept
+                        : throw new InvalidOperationException($"{sink.Target} neither fences batches with a lease nor upserts by id; it cannot be written in partitions.");
                     narrowed = source.Narrow!(part.Bounds);
                 }
                 catch (Exception ex)
@@ -321,6 +326,7 @@ public static class PartitionedMigration
                     {
                         Checkpoint = part.Name,
                         Resume = true,
+                        CheckpointStore = store,
                         MaxReconnects = options.MaxReconnects,
                         ReconnectDelay = options.ReconnectDelay,
                         TimeLimit = remaining,

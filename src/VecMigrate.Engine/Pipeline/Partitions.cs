@@ -89,6 +89,13 @@ public interface IPartitionLedger
 
     /// <summary>Marks the whole complete once every partition is; true only for the one call that did so.</summary>
     Task<bool> TryCompleteAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Where a lane of <paramref name="holder"/> keeps its partitions' checkpoints when the sink cannot keep them
+    /// with its data (a target that upserts by id: the lease is then checked when a checkpoint is saved); null where
+    /// the sink must (a Postgres target: <see cref="IRecordSink.AttachLease"/>).
+    /// </summary>
+    ICheckpointStore? CheckpointStoreFor(string holder) => null;
 }
 
 /// <summary>The rules for partitions' checkpoint names and their leases' holders.</summary>

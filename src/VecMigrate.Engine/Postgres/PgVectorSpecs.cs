@@ -81,7 +81,7 @@ public sealed class PgVectorTargetSpec : MigrationTargetSpec
     public override MigrationSourceSpec AsSource() => new PgVectorSourceSpec(_connection, new PgReadOptions { Schema = Options.Schema, Table = Options.Table });
 
     /// <summary>The split and the leases live in the target database, next to the checkpoints; each batch checks its lease.</summary>
-    public override IPartitionLedger? OpenPartitionLedger() => new PgPartitionLedger(_connection.RevealConnectionString(), Options.Schema);
+    public override IPartitionLedger? OpenPartitionLedger(string? stateDirectory = null) => new PgPartitionLedger(_connection.RevealConnectionString(), Options.Schema);
 
     public override string? CannotWriteInParallelBecause => Options.Mode == PgWriteMode.Replace
         ? "Replace empties the table in its first batch, which would throw away what other lanes wrote; empty the table first (or let a one-lane copy do it) and copy with -Mode Append or Upsert"

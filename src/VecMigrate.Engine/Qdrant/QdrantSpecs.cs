@@ -87,4 +87,7 @@ public sealed class QdrantTargetSpec : MigrationTargetSpec
 
     /// <summary>The collection, read back with the same url and key.</summary>
     public override MigrationSourceSpec AsSource() => new QdrantSourceSpec(Url, _apiKey, new QdrantReadOptions(Collection)) { GrpcUrl = GrpcUrl };
+
+    /// <summary>Partitions kept in the checkpoint folder: the target upserts by id, so a batch written twice changes nothing.</summary>
+    public override IPartitionLedger? OpenPartitionLedger(string? stateDirectory = null) => new FilePartitionLedger(stateDirectory);
 }

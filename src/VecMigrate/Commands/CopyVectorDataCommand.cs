@@ -79,7 +79,7 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
             + (partition is { } p ? $", partition {p}" : Parallel > 1 ? $" in {Parallel} lanes" : "");
         if (!ShouldWrite(plan, "Copy-VectorData", Target.Destructive, Force)) return;
         // A checkpoint made split is resumed split, even without -Parallel (one lane then).
-        var ledger = Checkpoint is null ? null : Target.OpenPartitionLedger();
+        var ledger = Checkpoint is null ? null : Target.OpenPartitionLedger(StateDirectory);
         if (!split && ledger is not null && Resume && Await(token => IsSplitAsync(ledger, Checkpoint!, token))) split = true;
         if (split)
         {
@@ -154,11 +154,12 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
         {
             Fail("MigrationTargetCannotSplit", $"{Target} cannot be written in parallel: {why}. Nothing was read or written.");
         }
-        if (Target.OpenPartitionLedger() is null)
+        if (Target.OpenPartitionLedger(StateDirectory) is null)
         {
             Fail("MigrationTargetCannotSplit",
-                $"{Target} cannot be written in parallel lanes: only a Postgres target keeps each partition's lease in the same transaction as its batches. " +
-                "Copy without -Parallel and -Partition. Nothing was read or written.");
+                $"{Target} cannot be written in parallel lanes: a Postgres target keeps each partition's lease with its batches, and Qdrant, Pinecone and " +
+                "Milvus targets upsert by id (their partitions are kept in the checkpoint folder); this one does neither. Copy without -Parallel and -Partition. " +
+                "Nothing was read or written.");
         }
     }
 
