@@ -33,7 +33,13 @@ public sealed class MilvusReadOptions
     /// <summary>A record's <see cref="VectorRecord.Position"/> (its primary key): the read yields the entities after it.</summary>
     public string? StartAfter { get; init; }
 
-    internal MilvusReadOptions WithStartAfter(string? position) => new(Collection) { PageSize = PageSize, Filter = Filter, StartAfter = position };
+    /// <summary>
+    /// One partition of a split read: the keys after <c>After</c> up to and including <c>UpTo</c> (each a key as a
+    /// position; null for no bound), as JSON (<see cref="MilvusSource.SplitAsync"/>); null for the whole collection.
+    /// </summary>
+    public string? Range { get; init; }
+
+    internal MilvusReadOptions WithStartAfter(string? position) => new(Collection) { PageSize = PageSize, Filter = Filter, StartAfter = position, Range = Range };
 }
 
 /// <summary>
@@ -63,12 +69,65 @@ public sealed class MilvusSource
         var d = new StringBuilder($"Milvus {client.Endpoint} collection '{options.Collection}'");
         if (client.Database is { } db) d.Append(" database '").Append(db).Append('\'');
         if (options.Filter is { } f) d.Append(" filter #").Append(SourceIdentity.Digest(f));
+        if (options.Range is { } range) d.Append(" keys ").Append(MilvusKeyRange.Parse(range).Describe());
         var source = new MilvusSource(client, logger);
         return new MigrationSource(d.ToString(), after => source.ReadAsync(options.WithStartAfter(after)))
         {
             Search = (query, ct) => source.SearchAsync(options, query, ct),
             Fetch = (keys, ct) => source.FetchAsync(options, keys, ct),
+            Split = (n, ct) => source.SplitAsync(options, n, ct),
+            Narrow = bounds => AsMigrationSource(client, new MilvusReadOptions(options.Collection)
+            {
+                PageSize = options.PageSize, Filter = options.Filter, Range = MilvusKeyRange.Parse(bounds).ToString(),
+            }, logger),
         };
+    }
+
+    /// <summary>
+    /// Splits the collection into <paramref name="count"/> key ranges that hold every entity exactly once: the keys are
+    /// walked in order, key only (pages of 16,384, the window's most; no vectors), and every n-th of the count
+    /// get_stats gives becomes a bound. Ranges are (after, upTo]; the first has no lower bound and the last no upper
+    /// one, so entities added meanwhile still fall in exactly one. Keys compare as Milvus compares them (Int64
+    /// numerically, VarChar by UTF-8 bytes), as the keyset read does.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SplitAsync(MilvusReadOptions options, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (count < 1) throw new VecMigrateException(FailureKind.InvalidArgument, MilvusErrorIds.InvalidArgument, $"A collection is split into at least one partition (got {count}).");
+        if (count == 1) return [new MilvusKeyRange(null, null).ToString()];
+        var plan = await PlanAsync(options.Collection, cancellationToken).ConfigureAwait(false);
+        var total = (await _client.GetCollectionAsync(options.Collection, cancellationToken).ConfigureAwait(false)).RowCount ?? 0;
+        var every = Math.Max(1, (long)Math.Ceiling(total / (double)count));
+        var bounds = new List<string>();
+        object? after = null;
+        long seen = 0;
+        while (bounds.Count < count - 1)
+        {
+            var filter = after is null ? "" : $"{plan.Pk.Name} > {plan.Literal(after)}";
+            if (!string.IsNullOrWhiteSpace(options.Filter)) filter = filter.Length == 0 ? options.Filter! : $"({filter}) and ({options.Filter})";
+            using var doc = await _client.QueryAsync(options.Collection, filter, [plan.Pk.Name], MilvusClient.MaxQueryWindow, cancellationToken).ConfigureAwait(false);
+            var keys = doc.RootElement.GetProperty("data").EnumerateArray()
+                .Select(row => plan.ParsePosition(plan.PositionOf(row.GetProperty(plan.Pk.Name)))).ToList();
+            if (keys.Count == 0) break;
+            keys.Sort((a, b) => plan.ComparePosition(plan.PositionText(a), b));
+            foreach (var key in keys)
+            {
+                seen++;
+                if (seen % every == 0 && bounds.Count < count - 1) bounds.Add(plan.PositionText(key));
+            }
+            after = keys[^1];
+            if (keys.Count < MilvusClient.MaxQueryWindow) break;
+        }
+        var ranges = new List<string>(count);
+        string? lower = null;
+        foreach (var upper in bounds)
+        {
+            ranges.Add(new MilvusKeyRange(lower, upper).ToString());
+            lower = upper;
+        }
+        ranges.Add(new MilvusKeyRange(lower, null).ToString());
+        while (ranges.Count < count) ranges.Add(MilvusKeyRange.EmptyText); // fewer entities than partitions: the rest are empty
+        return ranges;
     }
 
     /// <summary>The entities with these keys (<c>pk in [...]</c> with the read's own filter), those that exist.</summary>
@@ -171,7 +230,12 @@ public sealed class MilvusSource
 
     private async Task<List<VectorRecord>> ReadPageAsync(ReadPlan plan, MilvusReadOptions options, object? after, RecordOrigin origin, CancellationToken ct)
     {
+        var range = options.Range is { } rangeText ? MilvusKeyRange.Parse(rangeText) : null;
+        if (range is { IsEmpty: true }) return [];
+        // A partition starts after its lower bound (a resumed one after its checkpoint, always past that bound).
+        after ??= range?.After is { } lowest ? plan.ParsePosition(lowest) : null;
         var filter = after is null ? "" : $"{plan.Pk.Name} > {plan.Literal(after)}";
+        if (range?.UpTo is { } upTo) filter = (filter.Length == 0 ? "" : filter + " and ") + $"{plan.Pk.Name} <= {plan.Literal(plan.ParsePosition(upTo))}";
         if (!string.IsNullOrWhiteSpace(options.Filter)) filter = filter.Length == 0 ? options.Filter! : $"({filter}) and ({options.Filter})";
         using var doc = await _client.QueryAsync(options.Collection, filter, plan.OutputFields, options.PageSize, ct).ConfigureAwait(false);
         var rows = doc.RootElement.GetProperty("data");
@@ -265,6 +329,14 @@ public sealed class MilvusSource
 
         /// <summary>The metric of the field's index (COSINE, IP, L2), or null.</summary>
         public string? MetricOf(MilvusField field) => _info.Metrics.GetValueOrDefault(field.Name);
+
+        /// <summary>A key value as a position (the text a record's <see cref="VectorRecord.Position"/> holds).</summary>
+        public string PositionOf(JsonElement key) => IsInt
+            ? (key.ValueKind == JsonValueKind.Number ? key.GetInt64() : long.Parse(key.GetString()!, CultureInfo.InvariantCulture)).ToString(CultureInfo.InvariantCulture)
+            : key.GetString()!;
+
+        /// <summary>A parsed key (<see cref="ParsePosition"/>) as a position's text.</summary>
+        public string PositionText(object key) => key is long n ? n.ToString(CultureInfo.InvariantCulture) : (string)key;
 
         /// <summary>The record id of a key value as a read names it.</summary>
         public PointId IdOf(JsonElement key)
