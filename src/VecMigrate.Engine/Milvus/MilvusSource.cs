@@ -69,7 +69,7 @@ public sealed class MilvusSource
         var d = new StringBuilder($"Milvus {client.Endpoint} collection '{options.Collection}'");
         if (client.Database is { } db) d.Append(" database '").Append(db).Append('\'');
         if (options.Filter is { } f) d.Append(" filter #").Append(SourceIdentity.Digest(f));
-        if (options.Range is { } range) d.Append(" keys ").Append(MilvusKeyRange.Parse(range).Describe());
+        if (options.Range is { } range) d.Append(" keys ").Append(PositionRange.Parse(range).Describe());
         var source = new MilvusSource(client, logger);
         return new MigrationSource(d.ToString(), after => source.ReadAsync(options.WithStartAfter(after)))
         {
@@ -78,7 +78,7 @@ public sealed class MilvusSource
             Split = (n, ct) => source.SplitAsync(options, n, ct),
             Narrow = bounds => AsMigrationSource(client, new MilvusReadOptions(options.Collection)
             {
-                PageSize = options.PageSize, Filter = options.Filter, Range = MilvusKeyRange.Parse(bounds).ToString(),
+                PageSize = options.PageSize, Filter = options.Filter, Range = PositionRange.Parse(bounds).ToString(),
             }, logger),
         };
     }
@@ -94,7 +94,7 @@ public sealed class MilvusSource
     {
         ArgumentNullException.ThrowIfNull(options);
         if (count < 1) throw new VecMigrateException(FailureKind.InvalidArgument, MilvusErrorIds.InvalidArgument, $"A collection is split into at least one partition (got {count}).");
-        if (count == 1) return [new MilvusKeyRange(null, null).ToString()];
+        if (count == 1) return [new PositionRange(null, null).ToString()];
         var plan = await PlanAsync(options.Collection, cancellationToken).ConfigureAwait(false);
         var total = (await _client.GetCollectionAsync(options.Collection, cancellationToken).ConfigureAwait(false)).RowCount ?? 0;
         var every = Math.Max(1, (long)Math.Ceiling(total / (double)count));
@@ -122,11 +122,11 @@ public sealed class MilvusSource
         string? lower = null;
         foreach (var upper in bounds)
         {
-            ranges.Add(new MilvusKeyRange(lower, upper).ToString());
+            ranges.Add(new PositionRange(lower, upper).ToString());
             lower = upper;
         }
-        ranges.Add(new MilvusKeyRange(lower, null).ToString());
-        while (ranges.Count < count) ranges.Add(MilvusKeyRange.EmptyText); // fewer entities than partitions: the rest are empty
+        ranges.Add(new PositionRange(lower, null).ToString());
+        while (ranges.Count < count) ranges.Add(PositionRange.EmptyText); // fewer entities than partitions: the rest are empty
         return ranges;
     }
 
@@ -230,7 +230,7 @@ public sealed class MilvusSource
 
     private async Task<List<VectorRecord>> ReadPageAsync(ReadPlan plan, MilvusReadOptions options, object? after, RecordOrigin origin, CancellationToken ct)
     {
-        var range = options.Range is { } rangeText ? MilvusKeyRange.Parse(rangeText) : null;
+        var range = options.Range is { } rangeText ? PositionRange.Parse(rangeText) : null;
         if (range is { IsEmpty: true }) return [];
         // A partition starts after its lower bound (a resumed one after its checkpoint, always past that bound).
         after ??= range?.After is { } lowest ? plan.ParsePosition(lowest) : null;

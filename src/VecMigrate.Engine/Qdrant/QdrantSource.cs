@@ -49,10 +49,13 @@ public sealed class QdrantReadOptions
     /// <summary>A record's <see cref="VectorRecord.Position"/>: the read yields exactly the records after it.</summary>
     public string? StartAfter { get; init; }
 
+    /// <summary>One partition of a split read (<see cref="PositionRange"/> as JSON: ids after one, up to another); null for all.</summary>
+    public string? Range { get; init; }
+
     /// <summary>These options with <see cref="StartAfter"/> set to <paramref name="position"/> (every other option copied).</summary>
     public QdrantReadOptions WithStartAfter(string? position) => new(Collection)
     {
-        PageSize = PageSize, Prefetch = Prefetch, FilterJson = FilterJson, Payload = Payload, Vectors = Vectors, StartAfter = position,
+        PageSize = PageSize, Prefetch = Prefetch, FilterJson = FilterJson, Payload = Payload, Vectors = Vectors, StartAfter = position, Range = Range,
     };
 
     /// <summary>
@@ -65,6 +68,7 @@ public sealed class QdrantReadOptions
         if (FilterJson is { } filter) d.Append(" filter #").Append(Pipeline.SourceIdentity.Digest(filter));
         if (Vectors != QdrantSelection.All) d.Append(" vectors ").Append(Vectors);
         if (Payload != QdrantSelection.All) d.Append(" payload ").Append(Payload);
+        if (Range is { } range) d.Append(" ids ").Append(PositionRange.Parse(range).Describe());
         return d.ToString();
     }
 
@@ -130,9 +134,58 @@ public sealed class QdrantSource
             EstimateCount = ct => source.EstimateCountAsync(options.WithStartAfter(null), ct),
             Search = options.FilterJson is null ? (query, ct) => source.SearchAsync(options.Collection, query, ct) : null,
             Fetch = (keys, ct) => source.ReadAsync(ByIds(options, keys), ct),
+            Split = (n, ct) => source.SplitAsync(options, n, ct),
+            Narrow = bounds => AsMigrationSource(client, new QdrantReadOptions(options.Collection)
+            {
+                PageSize = options.PageSize, Prefetch = options.Prefetch, FilterJson = options.FilterJson, Payload = options.Payload,
+                Vectors = options.Vectors, Range = PositionRange.Parse(bounds).ToString(),
+            }, logger),
             CannotSearchBecause = options.FilterJson is null ? null
                 : "the read is filtered (-Filter), and its search would have to be filtered alike; search the whole collection instead",
         };
+    }
+
+    /// <summary>
+    /// Splits the collection into <paramref name="count"/> id ranges that hold every point exactly once: Qdrant has no
+    /// range condition on ids, so the ids alone are scrolled in order (pages of 10,000, no payload, no vectors) and
+    /// every n-th of <c>points_count</c> becomes a bound; a partition scrolls from its lower bound (offset) and stops
+    /// past its upper one. Ranges are (after, upTo]; the last has no upper bound, so points added meanwhile fall in it.
+    /// Qdrant orders ids as the scroll does: integers, then UUIDs by their bytes.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SplitAsync(QdrantReadOptions options, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (count < 1) throw new VecMigrateException(FailureKind.InvalidArgument, "PartitionInvalid", $"A collection is split into at least one partition (got {count}).", options.Collection);
+        if (count == 1) return [new PositionRange(null, null).ToString()];
+        var total = (await _client.GetCollectionAsync(options.Collection, cancellationToken).ConfigureAwait(false)).PointsCount ?? 0;
+        var every = Math.Max(1, (long)Math.Ceiling(total / (double)count));
+        var bounds = new List<string>();
+        PointId? offset = null;
+        long seen = 0;
+        while (bounds.Count < count - 1)
+        {
+            var page = await _client.ScrollAsync(options.Collection, new QdrantScrollRequest
+            {
+                Limit = QdrantScrollRequest.MaxLimit, Offset = offset, FilterJson = options.FilterJson, WithPayload = QdrantSelection.None, WithVector = QdrantSelection.None,
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var p in page.Points)
+            {
+                seen++;
+                if (seen % every == 0 && bounds.Count < count - 1) bounds.Add(p.Id.ToString());
+            }
+            if (page.NextPageOffset is not { } next) break;
+            offset = next;
+        }
+        var ranges = new List<string>(count);
+        string? lower = null;
+        foreach (var upper in bounds)
+        {
+            ranges.Add(new PositionRange(lower, upper).ToString());
+            lower = upper;
+        }
+        ranges.Add(new PositionRange(lower, null).ToString());
+        while (ranges.Count < count) ranges.Add(PositionRange.EmptyText);
+        return ranges;
     }
 
     /// <summary>
@@ -296,10 +349,14 @@ public sealed class QdrantSource
 
         PointId? offset = null;
         PointId? skip = null;
-        if (options.StartAfter is not null)
+        var range = options.Range is { } rangeText ? PositionRange.Parse(rangeText) : null;
+        if (range is { IsEmpty: true }) yield break;
+        PointId? upTo = range?.UpTo is { } u ? ParsePosition(u) : (PointId?)null;
+        // A partition starts after its lower bound (a resumed one after its checkpoint, always past that bound).
+        if ((options.StartAfter ?? range?.After) is { } startAfter)
         {
             // "After r" = scroll from r's id (offset is inclusive) and drop r itself if it is still there.
-            var after = ParsePosition(options.StartAfter);
+            var after = ParsePosition(startAfter);
             offset = after;
             skip = after;
             QdrantLog.Resuming(_logger, options.Collection, after.ToString());
@@ -325,6 +382,15 @@ public sealed class QdrantSource
                         {
                             skip = null;
                             if (record.Id == s) continue;
+                        }
+                        if (upTo is { } last && record.Id.CompareTo(last) > 0)
+                        {
+                            // Past the partition's upper bound: the rest belongs to the next one.
+                            finished = true;
+                            await stop.CancelAsync().ConfigureAwait(false);
+                            try { await reader.ConfigureAwait(false); } catch (OperationCanceledException) { }
+                            QdrantLog.ReadFinished(_logger, options.Collection, count, pageCount);
+                            yield break;
                         }
                         count++;
                         yield return record;

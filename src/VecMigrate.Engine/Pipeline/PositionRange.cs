@@ -1,0 +1,34 @@
+using System.Text.Json;
+
+namespace VecMigrate.Engine.Pipeline;
+
+/// <summary>
+/// One partition of a source read in key order (a Milvus collection, a Qdrant collection): the records after
+/// <see cref="After"/> up to and including <see cref="UpTo"/> (each a record's position; null for no bound), or none at
+/// all. Stored with the checkpoint as JSON, so every worker reads the same records for the same partition.
+/// </summary>
+public sealed record PositionRange(string? After, string? UpTo, bool IsEmpty = false)
+{
+    /// <summary>The range of a partition that got no entities (more partitions than entities).</summary>
+    public static readonly string EmptyText = new PositionRange(null, null, true).ToString();
+
+    private sealed record Stored(string? After, string? UpTo, bool Empty);
+
+    public override string ToString() => JsonSerializer.Serialize(new Stored(After, UpTo, IsEmpty));
+
+    /// <summary>For descriptions: (after, upTo], or "none".</summary>
+    public string Describe() => IsEmpty ? "none" : $"({After ?? "start"}, {UpTo ?? "end"}]";
+
+    public static PositionRange Parse(string text)
+    {
+        try
+        {
+            var s = JsonSerializer.Deserialize<Stored>(text) ?? throw new JsonException("null");
+            return new PositionRange(s.After, s.UpTo, s.Empty);
+        }
+        catch (JsonException ex)
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "PartitionBoundsInvalid", $"'{text}' is not the bounds of a partition.", text, ex);
+        }
+    }
+}
