@@ -134,6 +134,8 @@ public sealed class FilePartitionLedger : IPartitionLedger
             throw new VecMigrateException(FailureKind.InvalidArgument, "PartitionCheckpointNotSplit",
                 $"Checkpoint '{name}' ({Directory}) was made without partitions; resume it without -Parallel and -Partition, or use another name.", name);
         }
+        // A read creates nothing: no folder, no lock file, when there is no split.
+        if (!File.Exists(PathOf(name))) return null;
         return await WithLockAsync(name, s => (false, s, s is null ? null : ToCheckpoint(s)), cancellationToken).ConfigureAwait(false);
     }
 
@@ -183,7 +185,7 @@ public sealed class FilePartitionLedger : IPartitionLedger
         }, cancellationToken);
 
     /// <summary>Removes the split migration; true when there was one.</summary>
-    public Task<bool> RemoveAsync(string name, CancellationToken cancellationToken = default) =>
+    public Task<bool> RemoveAsync(string name, CancellationToken cancellationToken = default) => !File.Exists(PathOf(name)) ? Task.FromResult(false) :
         WithLockAsync(name, s =>
         {
             if (s is null) return (false, s, false);

@@ -79,7 +79,7 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
             + (partition is { } p ? $", partition {p}" : Parallel > 1 ? $" in {Parallel} lanes" : "");
         if (!ShouldWrite(plan, "Copy-VectorData", Target.Destructive, Force)) return;
         // A checkpoint made split is resumed split, even without -Parallel (one lane then).
-        var ledger = Checkpoint is null ? null : Target.OpenPartitionLedger(StateDirectory);
+        var ledger = Checkpoint is null ? null : Target.OpenPartitionLedger(StateFolder());
         if (!split && ledger is not null && Resume && Await(token => IsSplitAsync(ledger, Checkpoint!, token))) split = true;
         if (split)
         {
@@ -154,7 +154,7 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
         {
             Fail("MigrationTargetCannotSplit", $"{Target} cannot be written in parallel: {why}. Nothing was read or written.");
         }
-        if (Target.OpenPartitionLedger(StateDirectory) is null)
+        if (Target.OpenPartitionLedger(StateFolder()) is null)
         {
             Fail("MigrationTargetCannotSplit",
                 $"{Target} cannot be written in parallel lanes: a Postgres target keeps each partition's lease with its batches, and Qdrant, Pinecone and " +
@@ -162,6 +162,9 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
                 "Nothing was read or written.");
         }
     }
+
+    /// <summary>-StateDirectory as a file system path (relative to the current PowerShell location); null when not given.</summary>
+    private string? StateFolder() => StateDirectory is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(StateDirectory);
 
     private static async Task<bool> IsSplitAsync(IPartitionLedger ledger, string name, CancellationToken token)
     {
