@@ -118,16 +118,7 @@ public sealed class MilvusSource
             after = keys[^1];
             if (keys.Count < MilvusClient.MaxQueryWindow) break;
         }
-        var ranges = new List<string>(count);
-        string? lower = null;
-        foreach (var upper in bounds)
-        {
-            ranges.Add(new PositionRange(lower, upper).ToString());
-            lower = upper;
-        }
-        ranges.Add(new PositionRange(lower, null).ToString());
-        while (ranges.Count < count) ranges.Add(PositionRange.EmptyText); // fewer entities than partitions: the rest are empty
-        return ranges;
+        return PositionRange.Between(bounds, count);
     }
 
     /// <summary>The entities with these keys (<c>pk in [...]</c> with the read's own filter), those that exist.</summary>

@@ -12,6 +12,25 @@ public sealed record PositionRange(string? After, string? UpTo, bool IsEmpty = f
     /// <summary>The range of a partition that got no entities (more partitions than entities).</summary>
     public static readonly string EmptyText = new PositionRange(null, null, true).ToString();
 
+    /// <summary>
+    /// <paramref name="count"/> ranges cut at <paramref name="bounds"/> (positions in read order): (start, b1], (b1, b2], …,
+    /// (bn, end]; when there are fewer bounds than cuts (fewer records than partitions) the rest are empty.
+    /// </summary>
+    public static IReadOnlyList<string> Between(IReadOnlyList<string> bounds, int count)
+    {
+        ArgumentNullException.ThrowIfNull(bounds);
+        var ranges = new List<string>(count);
+        string? lower = null;
+        foreach (var upper in bounds)
+        {
+            ranges.Add(new PositionRange(lower, upper).ToString());
+            lower = upper;
+        }
+        ranges.Add(new PositionRange(lower, null).ToString());
+        while (ranges.Count < count) ranges.Add(EmptyText);
+        return ranges;
+    }
+
     private sealed record Stored(string? After, string? UpTo, bool Empty);
 
     public override string ToString() => JsonSerializer.Serialize(new Stored(After, UpTo, IsEmpty));

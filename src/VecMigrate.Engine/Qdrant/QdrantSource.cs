@@ -176,16 +176,7 @@ public sealed class QdrantSource
             if (page.NextPageOffset is not { } next) break;
             offset = next;
         }
-        var ranges = new List<string>(count);
-        string? lower = null;
-        foreach (var upper in bounds)
-        {
-            ranges.Add(new PositionRange(lower, upper).ToString());
-            lower = upper;
-        }
-        ranges.Add(new PositionRange(lower, null).ToString());
-        while (ranges.Count < count) ranges.Add(PositionRange.EmptyText);
-        return ranges;
+        return PositionRange.Between(bounds, count);
     }
 
     /// <summary>

@@ -91,7 +91,9 @@ public sealed class QdrantFaultTests : IAsyncLifetime
         }
         RecordAssert.SameSet(_records, read);
         Assert.Equal(2, _server.Faults.Injected);
-        Assert.Equal(2, _logs.Lines.Count(l => l.Id.Id == 1001 && l.Text.Contains("the answer broke off", StringComparison.Ordinal)));
+        // Two retries, one per cut: most cuts show as an answer that broke off while read; on a loaded machine the reset
+        // can overtake the headers, and the cut shows as a connection that ended before the answer (retried alike).
+        Assert.Equal(2, _logs.Lines.Count(l => l.Id.Id == 1001));
     }
 
     [Fact]
