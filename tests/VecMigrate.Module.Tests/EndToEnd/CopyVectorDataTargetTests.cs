@@ -29,13 +29,13 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
                 $dir = '{{dir}}'
                 $from = New-PgVectorSource -ConnectionString $pg -Table docs
                 $to = New-QdrantTarget -Url $qurl -ApiKey $qkey -Collection docs_copy -Distance Dot -BatchSize 50
-                "SPEC=$($to.GetType().Name) $($to.System) $($to.HasApiKey) $("$to" -like "Qdrant *collection 'docs_copy'*")"
+                "SPEC.TYPE=$($to.GetType().Name)"; "SPEC.SYSTEM=$($to.System)"; "SPEC.HASKEY=$($to.HasApiKey)"; "SPEC.TEXT=$("$to" -like "Qdrant *collection 'docs_copy'*")"
                 $to; $to | Format-List * | Out-String; $to | ConvertTo-Json -Depth 3 # none of it shows the key
                 $a = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-qdrant -Resume -StateDirectory $dir -TimeLimit ([timespan]::FromSeconds(3))
                 $cp = Get-VecMigrateCheckpoint -StateDirectory $dir -Name pg-to-qdrant
-                "FIRST=$($a.Completed) $($a.RecordsWritten -gt 0 -and $a.RecordsWritten -lt 1000) $($cp.Records -eq $a.RecordsWritten) $($cp.Completed)"
+                "FIRST.COMPLETED=$($a.Completed)"; "FIRST.PART=$($a.RecordsWritten -gt 0 -and $a.RecordsWritten -lt 1000)"; "FIRST.CPRECORDS=$($cp.Records -eq $a.RecordsWritten)"; "FIRST.CPCOMPLETED=$($cp.Completed)"
                 $b = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-qdrant -Resume -StateDirectory $dir
-                "SECOND=$($b.Completed) $($b.RecordsBefore -eq $a.RecordsWritten) $($b.TotalRecords)"
+                "SECOND.COMPLETED=$($b.Completed)"; "SECOND.BEFORE=$($b.RecordsBefore -eq $a.RecordsWritten)"; "SECOND.TOTAL=$($b.TotalRecords)"
                 "FILE=$(Test-Path (Join-Path $dir 'pg-to-qdrant.json'))"
                 "LISTED=$((Get-VecMigrateCheckpoint -StateDirectory $dir | ForEach-Object { "$($_.Name):$($_.Records):$($_.Completed)" }) -join ',')"
                 """, cs);
@@ -46,9 +46,10 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
         run.Completed();
-        Assert.Equal("QdrantTargetSpec Qdrant True True", run["SPEC"]);
-        Assert.Equal("False True True False", run["FIRST"]);
-        Assert.Equal("True True 1000", run["SECOND"]);
+        Assert.Equal(("QdrantTargetSpec", "Qdrant", "True", "True"), (run["SPEC.TYPE"], run["SPEC.SYSTEM"], run["SPEC.HASKEY"], run["SPEC.TEXT"]));
+        // A slice cut short: not complete, part of the records, the checkpoint file at the same count; then resumed to 1,000.
+        Assert.Equal(("False", "True", "True", "False"), (run["FIRST.COMPLETED"], run["FIRST.PART"], run["FIRST.CPRECORDS"], run["FIRST.CPCOMPLETED"]));
+        Assert.Equal(("True", "True", "1000"), (run["SECOND.COMPLETED"], run["SECOND.BEFORE"], run["SECOND.TOTAL"]));
         Assert.Equal("True", run["FILE"]);
         Assert.Equal("pg-to-qdrant:1000:True", run["LISTED"]);
         Assert.DoesNotContain(ModuleServices.QdrantKey, run.Output);
@@ -71,19 +72,19 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
                 $dir = '{{dir}}'
                 $from = New-PgVectorSource -ConnectionString $pg -Table docs
                 $to = New-PineconeTarget -Url $purl -ApiKey $pkey -IndexName docs_target -Namespace prod -BatchSize 50
-                "SPEC=$($to.GetType().Name) $($to.System) $("$to" -eq "Pinecone index 'docs_target' namespace 'prod'")"
+                "SPEC.TYPE=$($to.GetType().Name)"; "SPEC.SYSTEM=$($to.System)"; "SPEC.TEXT=$("$to" -eq "Pinecone index 'docs_target' namespace 'prod'")"
                 $to; $to | Format-List * | Out-String; $to | ConvertTo-Json -Depth 3 # none of it shows the key
                 $a = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-pinecone -Resume -StateDirectory $dir -TimeLimit ([timespan]::FromSeconds(3))
                 $cp = Get-VecMigrateCheckpoint -StateDirectory $dir -Name pg-to-pinecone
-                "FIRST=$($a.Completed) $($a.RecordsWritten -gt 0 -and $a.RecordsWritten -lt 1000) $($cp.Records -eq $a.RecordsWritten) $($cp.Completed)"
+                "FIRST.COMPLETED=$($a.Completed)"; "FIRST.PART=$($a.RecordsWritten -gt 0 -and $a.RecordsWritten -lt 1000)"; "FIRST.CPRECORDS=$($cp.Records -eq $a.RecordsWritten)"; "FIRST.CPCOMPLETED=$($cp.Completed)"
                 $b = Copy-VectorData -Source $from -Target $to -Checkpoint pg-to-pinecone -Resume -StateDirectory $dir
-                "SECOND=$($b.Completed) $($b.RecordsBefore -eq $a.RecordsWritten) $($b.TotalRecords)"
+                "SECOND.COMPLETED=$($b.Completed)"; "SECOND.BEFORE=$($b.RecordsBefore -eq $a.RecordsWritten)"; "SECOND.TOTAL=$($b.TotalRecords)"
                 "FILE=$(Test-Path (Join-Path $dir 'pg-to-pinecone.json'))"
                 "LISTED=$((Get-VecMigrateCheckpoint -StateDirectory $dir | ForEach-Object { "$($_.Name):$($_.Records):$($_.Completed)" }) -join ',')"
                 $src = @{}
                 Get-PgVector -ConnectionString $pg -Table docs | ForEach-Object { $src["$($_.Id)"] = $_.Vectors[''].Values -join ',' }
                 $back = @(Get-PineconeVector -Url $purl -ApiKey $pkey -IndexName docs_target -Namespace prod)
-                "BACK=$($back.Count) $(@($back | Select-Object -ExpandProperty Id -Unique).Count) $(@($back | Where-Object { $src["$($_.Id)"] -cne ($_.Vectors[''].Values -join ',') }).Count)"
+                "BACK.COUNT=$($back.Count)"; "BACK.UNIQUE=$(@($back | Select-Object -ExpandProperty Id -Unique).Count)"; "BACK.DIFFERENT=$(@($back | Where-Object { $src["$($_.Id)"] -cne ($_.Vectors[''].Values -join ',') }).Count)"
                 """, cs);
         }
         finally
@@ -92,12 +93,13 @@ public sealed class CopyVectorDataTargetTests(ModuleServices services)
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
         run.Completed();
-        Assert.Equal("PineconeTargetSpec Pinecone True", run["SPEC"]);
-        Assert.Equal("False True True False", run["FIRST"]);
-        Assert.Equal("True True 1000", run["SECOND"]);
+        Assert.Equal(("PineconeTargetSpec", "Pinecone", "True"), (run["SPEC.TYPE"], run["SPEC.SYSTEM"], run["SPEC.TEXT"]));
+        // A slice cut short: not complete, part of the records, the checkpoint file at the same count; then resumed to 1,000.
+        Assert.Equal(("False", "True", "True", "False"), (run["FIRST.COMPLETED"], run["FIRST.PART"], run["FIRST.CPRECORDS"], run["FIRST.CPCOMPLETED"]));
+        Assert.Equal(("True", "True", "1000"), (run["SECOND.COMPLETED"], run["SECOND.BEFORE"], run["SECOND.TOTAL"]));
         Assert.Equal("True", run["FILE"]);
         Assert.Equal("pg-to-pinecone:1000:True", run["LISTED"]);
-        Assert.Equal("1000 1000 0", run["BACK"]);
+        Assert.Equal(("1000", "1000", "0"), (run["BACK.COUNT"], run["BACK.UNIQUE"], run["BACK.DIFFERENT"])); // all there, each once, none changed
         Assert.DoesNotContain(services.Pinecone.ApiKey, run.Output);
         Assert.Contains("index 'docs_target' namespace 'prod'", run.Output); // the spec's views did print something
     }

@@ -34,11 +34,13 @@ public sealed class CopyVectorDataTests(ModuleServices services)
                 Copy-VectorData -Source $from -Target (New-PgVectorTarget -ConnectionString $pg -Table planned) -Checkpoint planned -Resume -WhatIf
                 $a = Copy-VectorData -Source $from -Target $to -Checkpoint docs-copy -Resume -TimeLimit ([timespan]::FromSeconds(3))
                 $cp = Get-VecMigrateCheckpoint -ConnectionString $pg -Name docs-copy
-                "FIRST=$($a.GetType().Name) $($a.Completed) $($a.RecordsWritten -gt 0 -and $a.RecordsWritten -lt 1000) $($cp.Records -eq $a.RecordsWritten) $($cp.Completed)"
+                "FIRST.TYPE=$($a.GetType().Name)"; "FIRST.COMPLETED=$($a.Completed)"; "FIRST.PART=$($a.RecordsWritten -gt 0 -and $a.RecordsWritten -lt 1000)"
+                "FIRST.CPRECORDS=$($cp.Records -eq $a.RecordsWritten)"; "FIRST.CPCOMPLETED=$($cp.Completed)"
                 $b = Copy-VectorData -Source $from -Target $to -Checkpoint docs-copy -Resume
-                "SECOND=$($b.Completed) $($b.AlreadyComplete) $($b.RecordsBefore -eq $a.RecordsWritten) $($b.ResumedAfter -eq $cp.Position) $($b.TotalRecords) $((Get-VecMigrateCheckpoint -ConnectionString $pg -Name docs-copy).Completed)"
+                "SECOND.COMPLETED=$($b.Completed)"; "SECOND.ALREADY=$($b.AlreadyComplete)"; "SECOND.BEFORE=$($b.RecordsBefore -eq $a.RecordsWritten)"
+                "SECOND.RESUMED=$($b.ResumedAfter -eq $cp.Position)"; "SECOND.TOTAL=$($b.TotalRecords)"; "SECOND.CPCOMPLETED=$((Get-VecMigrateCheckpoint -ConnectionString $pg -Name docs-copy).Completed)"
                 $c = Copy-VectorData -Source $from -Target $to -Checkpoint docs-copy -Resume
-                "THIRD=$($c.Completed) $($c.AlreadyComplete) $($c.RecordsRead) $($c.RecordsWritten) $($c.TotalRecords)"
+                "THIRD.COMPLETED=$($c.Completed)"; "THIRD.ALREADY=$($c.AlreadyComplete)"; "THIRD.READ=$($c.RecordsRead)"; "THIRD.WRITTEN=$($c.RecordsWritten)"; "THIRD.TOTAL=$($c.TotalRecords)"
                 $other = New-QdrantSource -Url $qurl -ApiKey $qkey -Collection docs -Filter @{ must = @(@{ key = 'city'; match = @{ value = 'Oslo' } }) }
                 try { Copy-VectorData -Source $other -Target $to -Checkpoint docs-copy -Resume; 'MISMATCH=no' } catch { "MISMATCH=$($_.FullyQualifiedErrorId) $($_.CategoryInfo.Category)" }
                 try { Copy-VectorData -Source $from -Target $to -Checkpoint docs-copy; 'EXISTS=no' } catch { "EXISTS=$($_.FullyQualifiedErrorId)" }
@@ -51,9 +53,14 @@ public sealed class CopyVectorDataTests(ModuleServices services)
 
         Assert.Contains("What if: Copy Qdrant http://127.0.0.1:", run.Output);
         Assert.Equal(0, await CountAsync(cs, "SELECT count(*) FROM pg_tables WHERE tablename = 'planned'"));
-        Assert.Equal("MigrationSummary False True True False", run["FIRST"]);
-        Assert.Equal("True False True True 1000 True", run["SECOND"]);
-        Assert.Equal("True True 0 0 1000", run["THIRD"]);
+        // A slice cut short by -TimeLimit: a summary, not complete, part of the records, the checkpoint at the same count.
+        Assert.Equal(("MigrationSummary", "False", "True", "True", "False"),
+            (run["FIRST.TYPE"], run["FIRST.COMPLETED"], run["FIRST.PART"], run["FIRST.CPRECORDS"], run["FIRST.CPCOMPLETED"]));
+        // The resume: completes, went on from the checkpoint, 1,000 in all.
+        Assert.Equal(("True", "False", "True", "True", "1000", "True"),
+            (run["SECOND.COMPLETED"], run["SECOND.ALREADY"], run["SECOND.BEFORE"], run["SECOND.RESUMED"], run["SECOND.TOTAL"], run["SECOND.CPCOMPLETED"]));
+        // Once more: nothing to do.
+        Assert.Equal(("True", "True", "0", "0", "1000"), (run["THIRD.COMPLETED"], run["THIRD.ALREADY"], run["THIRD.READ"], run["THIRD.WRITTEN"], run["THIRD.TOTAL"]));
         Assert.Equal("MigrationCheckpointMismatch,VecMigrate.Commands.CopyVectorDataCommand InvalidArgument", run["MISMATCH"]);
         Assert.Equal("MigrationCheckpointExists,VecMigrate.Commands.CopyVectorDataCommand", run["EXISTS"]);
         var back = await ModuleServices.ReadBackAsync(cs, "docs");

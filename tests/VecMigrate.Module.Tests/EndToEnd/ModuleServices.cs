@@ -84,7 +84,7 @@ public sealed class ModuleServices : IAsyncLifetime
         foreach (var line in output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             var eq = line.IndexOf('=');
-            if (eq > 0 && line[..eq].All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c == '_')) values[line[..eq]] = line[(eq + 1)..];
+            if (eq > 0 && line[..eq].All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c is '_' or '.')) values[line[..eq]] = line[(eq + 1)..]; // KEY or KEY.PART
         }
         return new PwshRun(exitCode, values, output, error);
     }

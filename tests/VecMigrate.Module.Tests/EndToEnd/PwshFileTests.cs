@@ -23,7 +23,7 @@ public sealed class PwshFileTests(ModuleServices services)
             run = services.Run($$"""
                 Set-Location '{{dir}}'
                 $info = Get-QdrantPoint -Url $qurl -ApiKey $qkey -Collection docs | Export-VectorRecord -Path docs.parquet
-                "EXPORT=$($info.GetType().Name) $($info.Format) $($info.Records) $($info.Path -eq (Join-Path '{{dir}}' 'docs.parquet'))"
+                "EXPORT.TYPE=$($info.GetType().Name)"; "EXPORT.FORMAT=$($info.Format)"; "EXPORT.RECORDS=$($info.Records)"; "EXPORT.PATH=$($info.Path -eq (Join-Path '{{dir}}' 'docs.parquet'))"
                 Get-VectorFileInfo docs.parquet | Out-String
                 $again = Get-ChildItem docs.parquet | Get-VectorFileInfo
                 "INFO=$($again.Records) $($again.Source) $($again.SourceName) $($again.IdKinds -join ',') $($again.VectorSpaces)"
@@ -33,7 +33,7 @@ public sealed class PwshFileTests(ModuleServices services)
                 "IMPORT=$($written.RecordsWritten)"
                 $a = Copy-VectorData (New-FileSource docs.parquet) (New-FileTarget docs.jsonl.gz) -Checkpoint to-jsonl -Resume
                 $b = Copy-VectorData (New-FileSource docs.parquet) (New-FileTarget docs.jsonl.gz) -Checkpoint to-jsonl -Resume
-                "COPY=$($a.RecordsWritten) $($a.Completed) $($b.AlreadyComplete) $((Import-VectorRecord docs.jsonl.gz | Measure-Object).Count)"
+                "COPY.WRITTEN=$($a.RecordsWritten)"; "COPY.COMPLETED=$($a.Completed)"; "COPY.ALREADY=$($b.AlreadyComplete)"; "COPY.IMPORTED=$((Import-VectorRecord docs.jsonl.gz | Measure-Object).Count)"
                 Set-Content cut.jsonl.gz -AsByteStream -Value ([IO.File]::ReadAllBytes((Join-Path '{{dir}}' 'docs.jsonl.gz')) | Select-Object -First 3000)
                 try { Import-VectorRecord cut.jsonl.gz -ErrorAction Stop | Out-Null } catch { "CUT=$($_.FullyQualifiedErrorId.Split(',')[0]) $($_.TargetObject -like '*cut.jsonl.gz')" }
                 """, cs);
@@ -43,11 +43,11 @@ public sealed class PwshFileTests(ModuleServices services)
             Directory.Delete(dir, recursive: true);
         }
         run.Completed();
-        Assert.Equal("VectorFileInfo Parquet 1000 True", run["EXPORT"]);
+        Assert.Equal(("VectorFileInfo", "Parquet", "1000", "True"), (run["EXPORT.TYPE"], run["EXPORT.FORMAT"], run["EXPORT.RECORDS"], run["EXPORT.PATH"]));
         Assert.StartsWith("1000 Qdrant docs u64", run["INFO"]);
         Assert.Equal("FileTargetExists InvalidArgument", run["EXISTS"]);
         Assert.Equal("1000", run["IMPORT"]);
-        Assert.Equal("1000 True True 1000", run["COPY"]);
+        Assert.Equal(("1000", "True", "True", "1000"), (run["COPY.WRITTEN"], run["COPY.COMPLETED"], run["COPY.ALREADY"], run["COPY.IMPORTED"]));
         Assert.Equal("FileTruncated True", run["CUT"]);
         Assert.Contains("VectorSpaces", run.Output); // the file info's view printed
         RecordAssert.SameSet(services.Docs, await ModuleServices.ReadBackAsync(cs, "docs_from_file"));

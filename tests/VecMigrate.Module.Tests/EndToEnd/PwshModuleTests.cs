@@ -27,17 +27,18 @@ public sealed class PwshModuleTests(ModuleServices services)
         var cs = await services.NewDatabaseAsync();
         var run = services.Run("""
             $s = Get-QdrantPoint -Url $qurl -ApiKey $qkey -Collection docs -PageSize 100 | Write-PgVector -ConnectionString $pg -Table docs -BatchSize 300
-            "SUMMARY=$($s.GetType().Name) $($s.Table) $($s.RecordsWritten) $($s.RecordsRejected) $($s.BatchesCommitted)"
+            "TYPE=$($s.GetType().Name)"; "TABLE=$($s.Table)"; "WRITTEN=$($s.RecordsWritten)"; "REJECTED=$($s.RecordsRejected)"; "BATCHES=$($s.BatchesCommitted)"
             $oslo = Get-QdrantCollection -Url $qurl -ApiKey $qkey -Name 'do*' | Get-QdrantPoint -ApiKey $qkey -NoVector -Filter @{ must = @(@{ key = 'city'; match = @{ value = 'Oslo' } }) }
-            "OSLO=$($oslo.Count) $(@($oslo | Where-Object { $_.Vectors.Count -gt 0 }).Count)"
+            "OSLO=$($oslo.Count)"; "OSLOVECTORS=$(@($oslo | Where-Object { $_.Vectors.Count -gt 0 }).Count)"
             $back = Get-PgVector -ConnectionString $pg -Table docs -Where 'id <= 10'
-            "BACK=$($back.Count) $($back[0].GetType().FullName) $($back[-1].Id)"
+            "BACK=$($back.Count)"; "BACKTYPE=$($back[0].GetType().FullName)"; "BACKLAST=$($back[-1].Id)"
             "FIRST=$((Get-QdrantPoint -Url $qurl -ApiKey $qkey -Collection docs | Select-Object -First 3).Id -join ',')"
             """, cs).Completed();
 
-        Assert.Equal("PgWriteSummary public.docs 1000 0 4", run["SUMMARY"]);
-        Assert.Equal("250 0", run["OSLO"]);
-        Assert.Equal("10 VecMigrate.Engine.Records.VectorRecord 10", run["BACK"]);
+        Assert.Equal(("PgWriteSummary", "public.docs"), (run["TYPE"], run["TABLE"]));
+        Assert.Equal(("1000", "0", "4"), (run["WRITTEN"], run["REJECTED"], run["BATCHES"]));
+        Assert.Equal(("250", "0"), (run["OSLO"], run["OSLOVECTORS"]));
+        Assert.Equal(("10", "VecMigrate.Engine.Records.VectorRecord", "10"), (run["BACK"], run["BACKTYPE"], run["BACKLAST"]));
         Assert.Equal("1,2,3", run["FIRST"]);
         RecordAssert.SameSet(services.Docs, await ModuleServices.ReadBackAsync(cs, "docs"));
     }
