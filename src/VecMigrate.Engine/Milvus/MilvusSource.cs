@@ -97,28 +97,25 @@ public sealed class MilvusSource
         if (count == 1) return [new PositionRange(null, null).ToString()];
         var plan = await PlanAsync(options.Collection, cancellationToken).ConfigureAwait(false);
         var total = (await _client.GetCollectionAsync(options.Collection, cancellationToken).ConfigureAwait(false)).RowCount ?? 0;
-        var every = Math.Max(1, (long)Math.Ceiling(total / (double)count));
-        var bounds = new List<string>();
+        return await PositionRange.CutAsync(KeysAsync(plan, options, cancellationToken), total, count, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every key of the read in order, the keys alone (pages of 16,384, no vectors).</summary>
+    private async IAsyncEnumerable<string> KeysAsync(ReadPlan plan, MilvusReadOptions options, [EnumeratorCancellation] CancellationToken ct)
+    {
         object? after = null;
-        long seen = 0;
-        while (bounds.Count < count - 1)
+        while (true)
         {
             var filter = after is null ? "" : $"{plan.Pk.Name} > {plan.Literal(after)}";
             if (!string.IsNullOrWhiteSpace(options.Filter)) filter = filter.Length == 0 ? options.Filter! : $"({filter}) and ({options.Filter})";
-            using var doc = await _client.QueryAsync(options.Collection, filter, [plan.Pk.Name], MilvusClient.MaxQueryWindow, cancellationToken).ConfigureAwait(false);
+            using var doc = await _client.QueryAsync(options.Collection, filter, [plan.Pk.Name], MilvusClient.MaxQueryWindow, ct).ConfigureAwait(false);
             var keys = doc.RootElement.GetProperty("data").EnumerateArray()
                 .Select(row => plan.ParsePosition(plan.PositionOf(row.GetProperty(plan.Pk.Name)))).ToList();
-            if (keys.Count == 0) break;
-            keys.Sort((a, b) => plan.ComparePosition(plan.PositionText(a), b));
-            foreach (var key in keys)
-            {
-                seen++;
-                if (seen % every == 0 && bounds.Count < count - 1) bounds.Add(plan.PositionText(key));
-            }
+            keys.Sort((x, y) => plan.ComparePosition(plan.PositionText(x), y));
+            foreach (var key in keys) yield return plan.PositionText(key);
+            if (keys.Count < MilvusClient.MaxQueryWindow) yield break;
             after = keys[^1];
-            if (keys.Count < MilvusClient.MaxQueryWindow) break;
         }
-        return PositionRange.Between(bounds, count);
     }
 
     /// <summary>The entities with these keys (<c>pk in [...]</c> with the read's own filter), those that exist.</summary>

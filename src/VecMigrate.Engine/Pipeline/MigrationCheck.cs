@@ -82,11 +82,8 @@ public static class MigrationCheck
         void Count() => options.Progress?.Invoke(Interlocked.Increment(ref read));
 
         var parity = options.Search is { } so ? new SearchParity(so, options.Seed) : null;
-        if (parity is not null && (source.Search is null || target.Search is null))
-        {
-            // Before reading anything: a check that cannot search should say so at once, not after an hour of digests.
-            await parity.RunAsync(source, target, VectorDigest.KeyOf, VectorDigest.KeyOf, null, cancellationToken).ConfigureAwait(false);
-        }
+        // Before reading anything: a check that cannot search says so at once, not after an hour of digests.
+        if (parity is not null) SearchParity.EnsureSearchable(source, target);
         var result = options.Sample is { } n
             ? await SampleAsync(source, target, options, sourceOptions, targetOptions, n, clock, Count, parity, cancellationToken).ConfigureAwait(false)
             : await WholeAsync(source, target, options, sourceOptions, targetOptions, clock, Count, parity, cancellationToken).ConfigureAwait(false);

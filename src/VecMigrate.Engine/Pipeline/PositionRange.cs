@@ -13,6 +13,26 @@ public sealed record PositionRange(string? After, string? UpTo, bool IsEmpty = f
     public static readonly string EmptyText = new PositionRange(null, null, true).ToString();
 
     /// <summary>
+    /// <paramref name="count"/> ranges of about equal size from <paramref name="positions"/>, every record's position in
+    /// read order (walked once): every n-th of <paramref name="total"/> becomes a bound (<see cref="Between"/>).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> CutAsync(IAsyncEnumerable<string> positions, long total, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(positions);
+        if (count == 1) return [new PositionRange(null, null).ToString()];
+        var every = Math.Max(1, (long)Math.Ceiling(total / (double)count));
+        var bounds = new List<string>();
+        long seen = 0;
+        await foreach (var position in positions.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (++seen % every != 0) continue;
+            bounds.Add(position);
+            if (bounds.Count == count - 1) break;
+        }
+        return Between(bounds, count);
+    }
+
+    /// <summary>
     /// <paramref name="count"/> ranges cut at <paramref name="bounds"/> (positions in read order): (start, b1], (b1, b2], …,
     /// (bn, end]; when there are fewer bounds than cuts (fewer records than partitions) the rest are empty.
     /// </summary>

@@ -94,8 +94,8 @@ public sealed class SearchParity
     public async Task<SearchParityResult> RunAsync(MigrationSource source, MigrationSource target, Func<VectorRecord, string> sourceKey,
         Func<VectorRecord, string> targetKey, Action? progress, CancellationToken cancellationToken)
     {
-        var searchSource = source.Search ?? throw CannotSearch(source);
-        var searchTarget = target.Search ?? throw CannotSearch(target);
+        EnsureSearchable(source, target);
+        var (searchSource, searchTarget) = (source.Search!, target.Search!);
         if (_queries.Count == 0)
         {
             throw new VecMigrateException(FailureKind.InvalidArgument, "SearchParityNoQueries",
@@ -154,6 +154,13 @@ public sealed class SearchParity
 
     // Equal within float32 rounding of the score (2^-20 of its size, at least 1e-6 absolute).
     private static bool Ties(double a, double b) => Math.Abs(a - b) <= Math.Max(1e-6, Math.Max(Math.Abs(a), Math.Abs(b)) * 9.5367431640625e-7);
+
+    /// <summary>Throws <c>SearchParityUnsupported</c>, naming the side, unless both sides can search.</summary>
+    public static void EnsureSearchable(MigrationSource source, MigrationSource target)
+    {
+        if (source.Search is null) throw CannotSearch(source);
+        if (target.Search is null) throw CannotSearch(target);
+    }
 
     private static VecMigrateException CannotSearch(MigrationSource side) => new(FailureKind.InvalidArgument, "SearchParityUnsupported",
         $"{side.Description} cannot be searched for search parity{(side.CannotSearchBecause is { } why ? ": " + why : " (this system has no search in VecMigrate yet)")}.", side.Description);

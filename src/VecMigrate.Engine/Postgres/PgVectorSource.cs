@@ -416,16 +416,12 @@ public sealed class PgVectorSource
             for (var i = 0; i < row.Length; i++) values[i].Add(row[i]);
         }
         if (values[0].Count == 0) yield break;
-        var cols = new List<string>();
-        cols.AddRange(layout.Keys.Select(k => $"t.{PgTablePlan.Quote(k.Column)}::text"));
-        foreach (var v in layout.Vectors) cols.Add($"t.{PgTablePlan.Quote(v.Column)}");
-        cols.Add(layout.PayloadExpression is null ? "NULL::text" : $"({layout.PayloadExpression})::text");
         var keyList = string.Join(", ", layout.Keys.Select(k => "t." + PgTablePlan.Quote(k.Column)));
         var casts = string.Join(", ", layout.Keys.Select((k, i) => $"u.v{i}::{k.TypeName}"));
         var arrays = string.Join(", ", layout.Keys.Select((_, i) => $"@a{i}::text[]"));
         var names = string.Join(", ", layout.Keys.Select((_, i) => $"v{i}"));
         var where = string.IsNullOrWhiteSpace(_options.Where) ? "" : $" AND ({_options.Where})";
-        var sql = $"SELECT {string.Join(", ", cols)} FROM {QualifiedName} AS t WHERE ({keyList}) IN (SELECT {casts} FROM unnest({arrays}) AS u({names})){where}";
+        var sql = $"SELECT {SelectList(layout)} FROM {QualifiedName} AS t WHERE ({keyList}) IN (SELECT {casts} FROM unnest({arrays}) AS u({names})){where}";
         var origin = new RecordOrigin(SourceKind.Postgres, PgConnections.Describe(_options.ConnectionString), Display) { Read = _options.Describe() };
         var page = await ReadPageAsync(conn, sql, layout, origin, null, cancellationToken, cmd =>
         {
@@ -454,11 +450,8 @@ public sealed class PgVectorSource
             var rowsPerBlock = r.IsDBNull(1) ? 8 : Math.Max(1, r.GetDouble(1));
             window = Math.Max(1, (long)(_options.PageSize / rowsPerBlock));
         }
-        var cols = new List<string> { "t.ctid::text" };
-        foreach (var v in layout.Vectors) cols.Add($"t.{PgTablePlan.Quote(v.Column)}");
-        cols.Add(layout.PayloadExpression is null ? "NULL::text" : $"({layout.PayloadExpression})::text");
         var where = string.IsNullOrWhiteSpace(_options.Where) ? "" : $" AND ({_options.Where})";
-        var sql = $"SELECT {string.Join(", ", cols)} FROM {QualifiedName} AS t WHERE t.ctid > @k0::tid AND t.ctid < @e::tid{where} ORDER BY t.ctid LIMIT {_options.PageSize}";
+        var sql = $"SELECT {SelectList(layout)} FROM {QualifiedName} AS t WHERE t.ctid > @k0::tid AND t.ctid < @e::tid{where} ORDER BY t.ctid LIMIT {_options.PageSize}";
         after ??= "(0,0)";
         var block = BlockOf(after);
         while (block < blocks)
@@ -484,13 +477,22 @@ public sealed class PgVectorSource
         throw Invalid($"'{ctid}' is not a row location in {Display}.");
     }
 
-    private string BuildQuery(Layout layout, bool first)
+    /// <summary>
+    /// What every read of rows selects, in the order <see cref="ReadPageAsync"/> takes it: the key columns as text (the
+    /// ctid for a table without a key), the vector columns as they are (Npgsql reads them in binary with Pgvector's
+    /// converters, PgVectorTypes), the payload as JSON text.
+    /// </summary>
+    private static string SelectList(Layout layout)
     {
         var cols = new List<string>();
-        cols.AddRange(layout.Keys.Select(k => $"{PgTablePlan.Quote(k.Column)}::text"));
-        // The vector columns as they are: Npgsql reads them in binary with Pgvector's converters (PgVectorTypes).
+        cols.AddRange(layout.Keys.Select(k => $"t.{PgTablePlan.Quote(k.Column)}::text"));
         foreach (var v in layout.Vectors) cols.Add($"t.{PgTablePlan.Quote(v.Column)}");
         cols.Add(layout.PayloadExpression is null ? "NULL::text" : $"({layout.PayloadExpression})::text");
+        return string.Join(", ", cols);
+    }
+
+    private string BuildQuery(Layout layout, bool first)
+    {
         var keyList = string.Join(", ", layout.Keys.Select(k => "t." + PgTablePlan.Quote(k.Column)));
         var conditions = new List<string>();
         if (!first)
@@ -505,7 +507,7 @@ public sealed class PgVectorSource
         }
         if (!string.IsNullOrWhiteSpace(_options.Where)) conditions.Add($"({_options.Where})");
         var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
-        return $"SELECT {string.Join(", ", cols)} FROM {PgTablePlan.Quote(_options.Schema)}.{PgTablePlan.Quote(_options.Table)} AS t{where} ORDER BY {keyList} LIMIT {_options.PageSize}";
+        return $"SELECT {SelectList(layout)} FROM {QualifiedName} AS t{where} ORDER BY {keyList} LIMIT {_options.PageSize}";
     }
 
     private async Task<List<VectorRecord>> ReadPageAsync(NpgsqlConnection conn, string sql, Layout layout, RecordOrigin origin, string[]? after, CancellationToken ct,

@@ -158,25 +158,23 @@ public sealed class QdrantSource
         if (count < 1) throw new VecMigrateException(FailureKind.InvalidArgument, "PartitionInvalid", $"A collection is split into at least one partition (got {count}).", options.Collection);
         if (count == 1) return [new PositionRange(null, null).ToString()];
         var total = (await _client.GetCollectionAsync(options.Collection, cancellationToken).ConfigureAwait(false)).PointsCount ?? 0;
-        var every = Math.Max(1, (long)Math.Ceiling(total / (double)count));
-        var bounds = new List<string>();
+        return await PositionRange.CutAsync(IdsAsync(options, cancellationToken), (long)Math.Min(total, long.MaxValue), count, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every id of the read in scroll order, the ids alone (pages of 10,000, no payload or vectors).</summary>
+    private async IAsyncEnumerable<string> IdsAsync(QdrantReadOptions options, [EnumeratorCancellation] CancellationToken ct)
+    {
         PointId? offset = null;
-        long seen = 0;
-        while (bounds.Count < count - 1)
+        while (true)
         {
             var page = await _client.ScrollAsync(options.Collection, new QdrantScrollRequest
             {
                 Limit = QdrantScrollRequest.MaxLimit, Offset = offset, FilterJson = options.FilterJson, WithPayload = QdrantSelection.None, WithVector = QdrantSelection.None,
-            }, cancellationToken).ConfigureAwait(false);
-            foreach (var p in page.Points)
-            {
-                seen++;
-                if (seen % every == 0 && bounds.Count < count - 1) bounds.Add(p.Id.ToString());
-            }
-            if (page.NextPageOffset is not { } next) break;
+            }, ct).ConfigureAwait(false);
+            foreach (var p in page.Points) yield return p.Id.ToString();
+            if (page.NextPageOffset is not { } next) yield break;
             offset = next;
         }
-        return PositionRange.Between(bounds, count);
     }
 
     /// <summary>
@@ -376,10 +374,8 @@ public sealed class QdrantSource
                         }
                         if (upTo is { } last && record.Id.CompareTo(last) > 0)
                         {
-                            // Past the partition's upper bound: the rest belongs to the next one.
-                            finished = true;
-                            await stop.CancelAsync().ConfigureAwait(false);
-                            try { await reader.ConfigureAwait(false); } catch (OperationCanceledException) { }
+                            // Past the partition's upper bound: the rest belongs to the next one (the finally below
+                            // stops the reader, as for a caller that stops early).
                             QdrantLog.ReadFinished(_logger, options.Collection, count, pageCount);
                             yield break;
                         }
