@@ -44,16 +44,13 @@ public sealed class PgPartitionLedger(string connectionString, string schema = "
         await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // Two workers starting at once may both create the tables: a lock makes the second wait for the first.
+            // Tables, the whole and its partitions in one transaction under the creators' lock: two workers starting at once
+            // make one split, and a reader deciding under the same lock (ReadAsync) never sees half of one.
             await using (var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
             {
-                await ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(hashtext('vecmigrate_checkpoint'))", cancellationToken).ConfigureAwait(false);
+                await ExecAsync(conn, tx, LockSql, cancellationToken).ConfigureAwait(false);
                 await ExecAsync(conn, tx, PgCheckpointStore.CreateSql(schema), cancellationToken).ConfigureAwait(false);
                 await ExecAsync(conn, tx, CreateSql(schema), cancellationToken).ConfigureAwait(false);
-                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            await using (var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
-            {
                 var ck = PgCheckpointStore.Qualified(schema);
                 await using var whole = new NpgsqlCommand(
                     $"INSERT INTO {ck} (name, source, target, position, records, completed) VALUES (@n, @s, @t, NULL, 0, false) ON CONFLICT (name) DO NOTHING",
@@ -152,7 +149,28 @@ public sealed class PgPartitionLedger(string connectionString, string schema = "
         }
     }
 
+    /// <summary>The lock that makes a split's creation one step for readers: held by its creator, shared by a deciding reader.</summary>
+    private const string LockSql = "SELECT pg_advisory_xact_lock(hashtext('vecmigrate_checkpoint'))";
+
+    /// <summary>
+    /// The split <paramref name="name"/>; null when there is none; throws <c>PartitionCheckpointNotSplit</c> for a plain
+    /// checkpoint of that name. Finding no split is decided again under the creators' lock: read in several statements,
+    /// a split committed between them would otherwise look like a plain checkpoint (the whole seen, its partitions not).
+    /// </summary>
     private async Task<PartitionedCheckpoint?> ReadAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string name, CancellationToken ct)
+    {
+        var (split, plain) = await ReadOnceAsync(conn, tx, name, ct).ConfigureAwait(false);
+        if (split is null && tx is null)
+        {
+            await using var locked = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await ExecAsync(conn, locked, LockSql.Replace("pg_advisory_xact_lock(", "pg_advisory_xact_lock_shared(", StringComparison.Ordinal), ct).ConfigureAwait(false);
+            (split, plain) = await ReadOnceAsync(conn, locked, name, ct).ConfigureAwait(false);
+            await locked.CommitAsync(ct).ConfigureAwait(false);
+        }
+        return split ?? (plain ? throw NotSplit(name) : null);
+    }
+
+    private async Task<(PartitionedCheckpoint? Split, bool Plain)> ReadOnceAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string name, CancellationToken ct)
     {
         await using (var exists = new NpgsqlCommand("SELECT to_regclass(@t) IS NOT NULL AND to_regclass(@c) IS NOT NULL", conn, tx))
         {
@@ -160,7 +178,7 @@ public sealed class PgPartitionLedger(string connectionString, string schema = "
             exists.Parameters.AddWithValue("c", PgCheckpointStore.Qualified(schema));
             if (!(bool)(await exists.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
             {
-                return await PlainCheckpointAsync(conn, tx, name, ct).ConfigureAwait(false) ? throw NotSplit(name) : null;
+                return (null, await PlainCheckpointAsync(conn, tx, name, ct).ConfigureAwait(false));
             }
         }
         var ck = PgCheckpointStore.Qualified(schema);
@@ -186,11 +204,8 @@ public sealed class PgPartitionLedger(string connectionString, string schema = "
                     r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11), r.GetFieldValue<DateTimeOffset>(12)));
             }
         }
-        if (parts.Count == 0)
-        {
-            return await PlainCheckpointAsync(conn, tx, name, ct).ConfigureAwait(false) ? throw NotSplit(name) : null;
-        }
-        return new PartitionedCheckpoint(name, source!, target!, completed, parts);
+        if (parts.Count == 0) return (null, await PlainCheckpointAsync(conn, tx, name, ct).ConfigureAwait(false));
+        return (new PartitionedCheckpoint(name, source!, target!, completed, parts), false);
     }
 
     private async Task<bool> PlainCheckpointAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string name, CancellationToken ct)

@@ -154,6 +154,36 @@ public sealed class PartitionedMigrationTests(PostgresFixture pg, Xunit.Abstract
     }
 
     [Fact]
+    public async Task A_split_being_made_is_waited_for_not_taken_for_a_plain_checkpoint_or_none()
+    {
+        var cs = await pg.NewDatabaseAsync();
+        var ledger = new PgPartitionLedger(cs);
+        await ledger.CreateAsync("other", "s", "t", [("b", "s")]); // the tables exist, as they do once any split was made
+        // Another worker half way through making split 'big': under the creators' lock, the whole written, its partitions not yet.
+        await using var creator = new NpgsqlConnection(cs);
+        await creator.OpenAsync();
+        await using var tx = await creator.BeginTransactionAsync();
+        await using (var cmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('vecmigrate_checkpoint')); " +
+            "INSERT INTO vecmigrate_checkpoint (name, source, target, position, records, completed) VALUES ('big', 's', 't', NULL, 0, false)", creator, tx))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var reading = ledger.GetAsync("big");
+        // It waits for the creator (a reader without the lock answered "none" here, or "not split" a moment later).
+        await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(1)));
+        Assert.False(reading.IsCompleted, $"answered {(reading.IsCompletedSuccessfully ? reading.Result?.ToString() ?? "none" : reading.Exception?.InnerException?.Message)} before the split was committed");
+        await using (var cmd = new NpgsqlCommand("INSERT INTO vecmigrate_partition (name, part, parts, part_name, bounds) VALUES ('big', 1, 1, 'big#1/1', 'b'); " +
+            "INSERT INTO vecmigrate_checkpoint (name, source, target, position, records, completed) VALUES ('big#1/1', 's', 't', NULL, 0, false)", creator, tx))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+        await tx.CommitAsync();
+        var split = await reading;
+        Assert.NotNull(split); // the reader decided under the lock: after the commit, the whole split
+        Assert.Equal("big#1/1", Assert.Single(split!.Partitions).Name);
+    }
+
+    [Fact]
     public async Task Lanes_killed_at_random_then_resumed_leave_the_table_exact()
     {
         var cs = await SourceAsync(20000);
