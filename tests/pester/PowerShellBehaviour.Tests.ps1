@@ -113,9 +113,14 @@ Describe 'Stopping' {
         Set-StandInDelay -QdrantMilliseconds 50 -PineconeMilliseconds 50
         try {
             $before = Get-StandInStats
+            # A request already on the wire when the command returns may reach the stand-in's counter a moment
+            # later (seen once in CI: one more Pinecone request counted): it was sent before the stop, so each
+            # count is taken after a settle of 250 ms. A reader left running would make ~30 more in the 1.5 s after.
             $first = Get-QdrantPoint -Url $qurl -ApiKey $qkey -Collection docs -PageSize 10 | Select-Object -First 5
+            Start-Sleep -Milliseconds 250
             $atStop = Get-StandInStats
             $movies = Get-PineconeVector -Url $purl -ApiKey $pkey -IndexName movies -PageSize 5 | Select-Object -First 3
+            Start-Sleep -Milliseconds 250
             $atPineconeStop = Get-StandInStats
             Start-Sleep -Milliseconds 1500
             $later = Get-StandInStats
