@@ -41,6 +41,14 @@ internal static partial class PineconeLog
         Message = "Finished Pinecone namespace '{Namespace}': {Emitted} records, {Missing} listed but missing")]
     public static partial void NamespaceDone(ILogger logger, string @namespace, long emitted, long missing);
 
+    /// <summary>
+    /// A page is listed and fetched. The reader starts on a page only when the caller takes the one before it, so
+    /// once the page after the caller's is ready nothing more is asked for until the caller moves on.
+    /// </summary>
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Trace,
+        Message = "Pinecone page of namespace '{Namespace}' ready: {Count} records, {Missing} listed but missing")]
+    public static partial void PageReady(ILogger logger, string @namespace, int count, int missing);
+
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information,
         Message = "Writing to Pinecone index {Index} at {Url} ({VectorType}, dimension {Dimension}, metric {Metric}): values from vector '{Dense}', sparse values from '{Sparse}'")]
     public static partial void WritePlanned(ILogger logger, string index, string url, string vectorType, int? dimension, string metric, string dense, string sparse);

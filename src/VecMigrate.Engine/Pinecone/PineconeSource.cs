@@ -476,6 +476,7 @@ public sealed class PineconeSource
                 }
             }
         }
+        PineconeLog.PageReady(Logger, ns, records.Count, missing);
         return new PageResult(ns, records, missing, next);
     }
 

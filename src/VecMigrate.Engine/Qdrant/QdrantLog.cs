@@ -23,6 +23,14 @@ internal static partial class QdrantLog
     [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "Qdrant read of '{Collection}' finished: {Count} points in {Pages} pages")]
     public static partial void ReadFinished(ILogger logger, string collection, long count, int pages);
 
+    /// <summary>
+    /// The reader has as many pages waiting as it may and asks for no more until the caller takes one: the writer,
+    /// not Qdrant, sets the pace. Logged each time the reader starts to wait (also before the caller has taken its first
+    /// page); tests wait for the one with the pages they expect fetched, which a bound that leaked never logs.
+    /// </summary>
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Trace, Message = "Qdrant read of '{Collection}': {Pages} pages read ahead wait for the caller ({Fetched} fetched so far); no further page is asked for until it takes one")]
+    public static partial void ReadAheadFull(ILogger logger, string collection, int pages, int fetched);
+
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Created Qdrant collection '{Collection}' ({Vectors})")]
     public static partial void CollectionCreated(ILogger logger, string collection, string vectors);
 

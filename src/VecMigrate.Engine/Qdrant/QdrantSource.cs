@@ -409,10 +409,11 @@ public sealed class QdrantSource
     /// <summary>Scrolls from <paramref name="offset"/> to the end, checking each page, into <paramref name="pages"/>.</summary>
     private async Task FetchPagesAsync(QdrantReadOptions options, RecordStamp stamp, PointId? offset, ChannelWriter<QdrantScrollPage> pages, CancellationToken stop)
     {
+        var fetched = 0;
         try
         {
             PointId? last = null;
-            while (await pages.WaitToWriteAsync(stop).ConfigureAwait(false))
+            while (await RoomAsync().ConfigureAwait(false))
             {
                 var page = await _client.ScrollAsync(options.Collection, new QdrantScrollRequest
                 {
@@ -422,6 +423,7 @@ public sealed class QdrantSource
                     WithPayload = options.Payload,
                     WithVector = options.Vectors,
                 }, stamp, stop).ConfigureAwait(false);
+                fetched++;
                 QdrantLog.PageFetched(_logger, options.Collection, offset?.ToString() ?? "the start", page.Points.Count,
                     page.NextPageOffset?.ToString() ?? "none (last page)");
                 Check(page, offset, last, options.Collection);
@@ -434,6 +436,13 @@ public sealed class QdrantSource
         finally
         {
             pages.TryComplete();
+        }
+
+        ValueTask<bool> RoomAsync()
+        {
+            var room = pages.WaitToWriteAsync(stop);
+            if (!room.IsCompleted) QdrantLog.ReadAheadFull(_logger, options.Collection, options.Prefetch, fetched);
+            return room;
         }
     }
 

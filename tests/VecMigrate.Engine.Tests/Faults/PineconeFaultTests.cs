@@ -3,6 +3,7 @@ using VecMigrate.Engine.Http;
 using VecMigrate.Engine.Pinecone;
 using VecMigrate.Engine.Records;
 using VecMigrate.Engine.Tests.Pinecone;
+using VecMigrate.Testing;
 using VecMigrate.Testing.StandIns;
 
 namespace VecMigrate.Engine.Tests.Faults;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using VecMigrate.Engine.Http;
 using VecMigrate.Engine.Pinecone;
+using VecMigrate.Testing;
 using VecMigrate.Testing.StandIns;
 
 namespace VecMigrate.Engine.Tests.Pinecone;

@@ -8,6 +8,9 @@ namespace VecMigrate.Engine.Tests.Pinecone;
 
 public sealed class PineconeReadTests
 {
+    /// <summary>PineconeLog.PageReady: a page is listed and fetched.</summary>
+    private const int PageReady = 3009;
+
     private static float[] Vec(int seed, int dim = 4) => Enumerable.Range(0, dim).Select(i => seed * 0.25f + i).ToArray();
 
     [Fact]
@@ -321,13 +324,15 @@ public sealed class PineconeReadTests
 
         await using var e = kit.Source("ahead").ReadAsync(new PineconeReadOptions { PageSize = 10 }).GetAsyncEnumerator();
         Assert.True(await e.MoveNextAsync());
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((Lists() < 2 || Fetches() < 2) && DateTime.UtcNow < deadline) await Task.Delay(10);
-
+        // A page is started only when the caller takes the one before it: once the page after the caller's is
+        // ready (the reader says so, no sleep), exactly two lists and two fetches have been made.
+        await kit.Logs.WaitForAsync(PageReady, 2);
         Assert.Equal((2, 2), (Lists(), Fetches()));
-        await Task.Delay(300);
-        Assert.Equal((2, 2), (Lists(), Fetches())); // bounded: one page ahead, not more
         Assert.Equal("r00", e.Current.Id.AsString);
+        for (var i = 0; i < 10; i++) Assert.True(await e.MoveNextAsync()); // the caller takes page 2: page 3 starts
+        await kit.Logs.WaitForAsync(PageReady, 3);
+        Assert.Equal((3, 3), (Lists(), Fetches()));
+        Assert.Equal("r10", e.Current.Id.AsString);
     }
 
     [Fact]

@@ -1,10 +1,9 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using VecMigrate.Engine.Http;
 using VecMigrate.Engine.Pinecone;
 using VecMigrate.Engine.Records;
+using VecMigrate.Testing;
 using VecMigrate.Testing.Contracts;
 using VecMigrate.Testing.StandIns;
 
@@ -96,33 +95,5 @@ internal sealed class PineconeTestKit : IAsyncDisposable
     {
         Transport.Dispose();
         await StandIn.DisposeAsync();
-    }
-}
-
-/// <summary>Keeps every formatted log line (with its exception text) for assertions.</summary>
-internal sealed class CollectingLogger : ILogger
-{
-    private readonly ConcurrentQueue<(EventId Id, LogLevel Level, string Text)> _lines = new();
-
-    public IReadOnlyCollection<(EventId Id, LogLevel Level, string Text)> Lines => _lines;
-
-    public string AllText => string.Join("\n", _lines.Select(l => l.Text));
-
-    public int Count(int eventId) => _lines.Count(l => l.Id.Id == eventId);
-
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        var text = formatter(state, exception);
-        if (exception is not null) text += " | " + exception;
-        // Structured values too: a secret could hide in an argument that the message template leaves out.
-        if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
-        {
-            text += " | " + string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}"));
-        }
-        _lines.Enqueue((eventId, logLevel, text));
     }
 }

@@ -171,7 +171,7 @@ public sealed class PartitionedMigrationTests(PostgresFixture pg, Xunit.Abstract
         var reading = ledger.GetAsync("big");
         // It waits for the creator (a reader without the lock answered "none" here, or "not split" a moment later).
         await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(1)));
-        Assert.False(reading.IsCompleted, $"answered {(reading.IsCompletedSuccessfully ? reading.Result?.ToString() ?? "none" : reading.Exception?.InnerException?.Message)} before the split was committed");
+        Assert.False(reading.IsCompleted, $"answered ({reading.Status}: {reading.Exception?.InnerException?.Message ?? "a split or none"}) before the split was committed");
         await using (var cmd = new NpgsqlCommand("INSERT INTO vecmigrate_partition (name, part, parts, part_name, bounds) VALUES ('big', 1, 1, 'big#1/1', 'b'); " +
             "INSERT INTO vecmigrate_checkpoint (name, source, target, position, records, completed) VALUES ('big#1/1', 's', 't', NULL, 0, false)", creator, tx))
         {

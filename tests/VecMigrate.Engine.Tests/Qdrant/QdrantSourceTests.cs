@@ -1,5 +1,6 @@
 using VecMigrate.Engine.Qdrant;
 using VecMigrate.Engine.Records;
+using VecMigrate.Testing;
 using VecMigrate.Testing.StandIns;
 using static VecMigrate.Engine.Tests.Qdrant.QdrantTestKit;
 
@@ -23,6 +24,9 @@ public sealed class QdrantSourceTests(QdrantStandInFixture fx) : IClassFixture<Q
         fx.Server.Seed(name, records);
         return name;
     }
+
+    /// <summary>QdrantLog.ReadAheadFull: the reader has all the pages it may hold and waits for the caller.</summary>
+    private const int ReadAheadFull = 2006;
 
     private QdrantSource Source() => new(fx.Client());
 
@@ -84,7 +88,8 @@ public sealed class QdrantSourceTests(QdrantStandInFixture fx) : IClassFixture<Q
         var name = NewCollectionName();
         fx.Server.CreateCollection(name, new QdrantStandInVector("", 2));
         fx.Server.Seed(name, Enumerable.Range(0, 30).Select(i => Dense((ulong)i, [i, i])));
-        var source = Source();
+        var logs = new CollectingLogger();
+        var source = new QdrantSource(fx.Client(), logs);
         var options = new QdrantReadOptions(name) { PageSize = 10, Prefetch = 1 };
         var schema = await source.DescribeAsync(options);
         var before = fx.Server.ScrollRequests;
@@ -92,11 +97,10 @@ public sealed class QdrantSourceTests(QdrantStandInFixture fx) : IClassFixture<Q
         await using var e = source.ReadAsync(options, schema).GetAsyncEnumerator();
         Assert.True(await e.MoveNextAsync());
         Assert.Equal(PointId.FromUnsigned(0), e.Current.Id);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (fx.Server.ScrollRequests - before < 2 && DateTime.UtcNow < deadline) await Task.Delay(10);
-        Assert.Equal(2, fx.Server.ScrollRequests - before); // page 2 asked for while we sit on page 1
-        await Task.Delay(300);
-        Assert.Equal(2, fx.Server.ScrollRequests - before); // and nothing beyond it
+        // The reader says when it starts to wait for room (no sleep): it waits with the caller's page and one more
+        // fetched. A bound that leaked would not wait there (it would go on to a third), one too tight never gets there.
+        await logs.WaitForAsync(ReadAheadFull, containing: "Fetched=2;");
+        Assert.Equal(2, fx.Server.ScrollRequests - before);
 
         var ids = new List<ulong> { e.Current.Id.AsUnsigned };
         while (await e.MoveNextAsync()) ids.Add(e.Current.Id.AsUnsigned);
@@ -110,21 +114,18 @@ public sealed class QdrantSourceTests(QdrantStandInFixture fx) : IClassFixture<Q
         var name = NewCollectionName();
         fx.Server.CreateCollection(name, new QdrantStandInVector("", 2));
         fx.Server.Seed(name, Enumerable.Range(0, 100).Select(i => Dense((ulong)i, [i, i])));
-        var source = Source();
+        var logs = new CollectingLogger();
+        var source = new QdrantSource(fx.Client(), logs);
         var options = new QdrantReadOptions(name) { PageSize = 10, Prefetch = 3 };
         var schema = await source.DescribeAsync(options);
         var before = fx.Server.ScrollRequests;
 
         await using var e = source.ReadAsync(options, schema).GetAsyncEnumerator();
         Assert.True(await e.MoveNextAsync());
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (fx.Server.ScrollRequests - before < 4 && DateTime.UtcNow < deadline) await Task.Delay(10);
-        await Task.Delay(300);
-        Assert.Equal(4, fx.Server.ScrollRequests - before); // the caller's page and three more
+        await logs.WaitForAsync(ReadAheadFull, containing: "Fetched=4;");
+        Assert.Equal(4, fx.Server.ScrollRequests - before); // the caller's page and three more, then it waits
         for (var i = 0; i < 10; i++) Assert.True(await e.MoveNextAsync()); // into the second page: room for one more
-        deadline = DateTime.UtcNow.AddSeconds(10);
-        while (fx.Server.ScrollRequests - before < 5 && DateTime.UtcNow < deadline) await Task.Delay(10);
-        await Task.Delay(300);
+        await logs.WaitForAsync(ReadAheadFull, containing: "Fetched=5;");
         Assert.Equal(5, fx.Server.ScrollRequests - before);
 
         var ids = new List<ulong> { e.Current.Id.AsUnsigned };
