@@ -21,8 +21,11 @@ public sealed class PwshProgressTests(ModuleServices services)
             $null = $ps.Invoke()
             if ($ps.HadErrors) { throw "$key failed: $($ps.Streams.Error[0])" }
             $p = @($ps.Streams.Progress)
-            "$key`_FIRST=$($p[0].PercentComplete) $($p[0].SecondsRemaining -ge -1) $($p[0].StatusDescription -replace ', [\d,]+ records/s$', '')"
-            "$key`_LAST=$($p[-1].RecordType) $($p[-1].PercentComplete) $($p[-1].StatusDescription -replace ', [\d,]+ records/s$', '')"
+            foreach ($at in @{ FIRST = $p[0]; LAST = $p[-1] }.GetEnumerator()) {
+                $r = $at.Value
+                "$key`_$($at.Key)=" + (@{ RecordType = "$($r.RecordType)"; Activity = $r.Activity; Percent = $r.PercentComplete
+                    SecondsRemaining = $r.SecondsRemaining; Status = $r.StatusDescription } | ConvertTo-Json -Compress)
+            }
             $ps.Dispose()
         }
         """;
@@ -53,16 +56,38 @@ public sealed class PwshProgressTests(ModuleServices services)
             """, cs).Completed();
 
         // The first update shown already counts out of the source's total (the pump shows the latest update, so a fast
-        // read may show only its last).
-        Assert.Matches(@"^\d+ True [\d,]+ of 1,000 records$", run["QDRANT_FIRST"]);
-        Assert.Equal("Completed 100 1,000 of 1,000 records", run["QDRANT_LAST"]);
-        Assert.Matches(@"^\d+ True [\d,]+ of 45 records$", run["PINECONE_FIRST"]);
-        Assert.Equal("Completed 100 45 of 45 records", run["PINECONE_LAST"]);
-        Assert.Matches(@"^\d+ True [\d,]+ of 1,000 records$", run["PG_FIRST"]);
-        Assert.Equal("Completed 100 1,000 of 1,000 records", run["PG_LAST"]);
-        Assert.Equal("Completed 100 1,000 of 1,000 records", run["COPY_LAST"]);
-        // A filtered read: Qdrant's points_count does not count it, so no percent is made up.
-        Assert.Matches(@"^-1 True [\d,]+ records$", run["FILTERED_FIRST"]);
-        Assert.Equal("Completed -1 250 records", run["FILTERED_LAST"]);
+        // read may show only its last); the last completes the activity at 100 % with the whole count.
+        AssertCounted(run, "QDRANT", total: 1_000);
+        AssertCounted(run, "PINECONE", total: 45);
+        AssertCounted(run, "PG", total: 1_000);
+        var copy = Progress(run, "COPY_LAST");
+        Assert.Equal(("Completed", 100), (copy.RecordType, copy.Percent));
+        Assert.StartsWith("1,000 of 1,000 records", copy.Status, StringComparison.Ordinal);
+        // A filtered read: Qdrant's points_count does not count it, so no percent and no time left are made up.
+        var filtered = Progress(run, "FILTERED_FIRST");
+        Assert.Equal((-1, -1), (filtered.Percent, filtered.SecondsRemaining));
+        Assert.Matches(@"^[\d,]+ records(, [\d,]+ records/s)?$", filtered.Status);
+        var filteredLast = Progress(run, "FILTERED_LAST");
+        Assert.Equal(("Completed", -1), (filteredLast.RecordType, filteredLast.Percent));
+        Assert.StartsWith("250 records", filteredLast.Status, StringComparison.Ordinal);
+    }
+
+    private sealed record ProgressShown(string RecordType, string Activity, int Percent, int SecondsRemaining, string Status);
+
+    private static ProgressShown Progress(PwshRun run, string key) =>
+        System.Text.Json.JsonSerializer.Deserialize<ProgressShown>(run[key]) ?? throw new InvalidOperationException($"{key}: no progress record");
+
+    private static void AssertCounted(PwshRun run, string key, int total)
+    {
+        var first = Progress(run, key + "_FIRST");
+        Assert.Contains(first.RecordType, new[] { "Processing", "Completed" }); // a fast read may show only its last
+        Assert.InRange(first.Percent, 0, 100);
+        Assert.True(first.SecondsRemaining >= -1, $"{key}: seconds remaining {first.SecondsRemaining}");
+        Assert.Matches($@"^[\d,]+ of {total:N0} records(, [\d,]+ records/s)?$", first.Status);
+        Assert.False(string.IsNullOrEmpty(first.Activity), $"{key}: no activity");
+
+        var last = Progress(run, key + "_LAST");
+        Assert.Equal(("Completed", 100, first.Activity), (last.RecordType, last.Percent, last.Activity));
+        Assert.StartsWith($"{total:N0} of {total:N0} records", last.Status, StringComparison.Ordinal);
     }
 }
