@@ -9,27 +9,20 @@ namespace VecMigrate.Commands;
 /// that is renamed over the target only once complete. The records go to the engine's runner on a background task, as
 /// every Write- cmdlet's do; Ctrl+C or -ErrorAction Stop deletes the partial file and leaves the target as it was.
 /// </summary>
+/// <remarks>
+/// No -Checkpoint here, unlike the Write- cmdlets: their targets upsert (or refuse a key twice), but a file appends, so
+/// records piped again from before the checkpoint would be written twice, and a pipeline cannot show where its input
+/// starts. A resumable export is Copy-VectorData into New-FileTarget, which reads the source again from its checkpoint.
+/// </remarks>
 [Cmdlet(VerbsData.Export, "VectorRecord", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(VectorFileInfo))]
-public sealed class ExportVectorRecordCommand : VecMigrateCmdlet
+public sealed class ExportVectorRecordCommand : FileWriteCmdlet
 {
     private FileSink? _writer;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ValidateNotNull]
     public VectorRecord InputObject { get; set; } = null!;
-
-    /// <summary>The file to write; .parquet, .jsonl or .jsonl.gz tells the format.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
-
-    [Parameter]
-    [ValidateRange(1, 1_000_000)]
-    public int BatchSize { get; set; } = FileSinkOptions.DefaultBatchSize;
-
-    /// <summary>Replace the file if it exists (once the new one is complete).</summary>
-    [Parameter] public SwitchParameter Force { get; set; }
 
     protected override void ProcessRecord() => WriteRecord(InputObject, Start);
 
@@ -40,7 +33,7 @@ public sealed class ExportVectorRecordCommand : VecMigrateCmdlet
 
     private bool Start(VectorRecord first)
     {
-        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        var path = FilePath();
         var writer = _writer = OpenSink(() => new FileSink(new FileSinkOptions(path) { Overwrite = Force, BatchSize = BatchSize }));
         var plan = $"Write records to {writer.FullPath}{(Force && File.Exists(writer.FullPath) ? " (replacing it once complete)" : "")}";
         if (!ShouldWrite(plan, "Export-VectorRecord", destroys: false, force: false)) return false;

@@ -117,7 +117,9 @@ internal static class CmdletSurface
             if (sets.Count == 0) continue;
             var aliases = attributes.Where(a => a.AttributeType.FullName == AliasAttribute)
                 .SelectMany(a => ((IEnumerable<CustomAttributeTypedArgument>)a.ConstructorArguments[0].Value!).Select(v => (string)v.Value!)).ToList();
-            var others = attributes.Select(a => a.AttributeType.Name).Where(n => n is not "ParameterAttribute" and not "AliasAttribute").ToList();
+            // The compiler's own markers (nullable annotations) say nothing of the parameter a user sees.
+            var others = attributes.Where(a => a.AttributeType.Namespace != "System.Runtime.CompilerServices")
+                .Select(a => a.AttributeType.Name).Where(n => n is not "ParameterAttribute" and not "AliasAttribute").ToList();
             var propertyType = property.PropertyType;
             if (propertyType.IsGenericType && propertyType.GetGenericTypeDefinition().FullName == "System.Nullable`1")
             {
