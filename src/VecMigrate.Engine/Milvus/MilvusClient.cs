@@ -226,6 +226,14 @@ public sealed class MilvusClient
     // ------------------------------------------------------------------ entities
 
     /// <summary>
+    /// Every query and search reads at Strong consistency: a collection's default, Bounded, reads a view some seconds
+    /// old, so a read right after a copy (Test-VectorMigration, a resumed copy reading its own target, a keyset page
+    /// after the last one written) could miss entities just written. Strong waits until the read's timestamp has been
+    /// applied; the cost is a little latency per page, which a migration's pages of thousands hardly notice.
+    /// </summary>
+    internal const string ReadConsistency = "Strong";
+
+    /// <summary>
     /// One <c>entities/query</c> page: at most <paramref name="limit"/> entities matching <paramref name="filter"/>,
     /// from every partition. The caller disposes the document; its <c>data</c> is the array of rows.
     /// </summary>
@@ -240,6 +248,7 @@ public sealed class MilvusClient
             foreach (var f in outputFields) w.WriteStringValue(f);
             w.WriteEndArray();
             w.WriteNumber("limit", limit);
+            w.WriteString("consistencyLevel", ReadConsistency);
         }, $"Querying collection '{collection}'", collection, cancellationToken);
     }
 
@@ -267,6 +276,7 @@ public sealed class MilvusClient
             w.WriteStartArray("outputFields");
             foreach (var f in outputFields) w.WriteStringValue(f);
             w.WriteEndArray();
+            w.WriteString("consistencyLevel", ReadConsistency);
         }, $"Searching collection '{collection}'", collection, cancellationToken);
     }
 

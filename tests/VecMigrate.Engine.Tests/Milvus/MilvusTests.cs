@@ -565,4 +565,40 @@ public sealed class MilvusStandInTests
         using var t = MilvusKit.Transport();
         await Assert.ThrowsAsync<VecMigrateException>(() => MilvusKit.ReadAllAsync(MilvusKit.Client(m, t), "w", page: 16_385));
     }
+
+    [Fact]
+    public async Task Reads_ask_for_Strong_consistency_so_entities_written_a_moment_before_are_all_read_and_searched()
+    {
+        await using var m = await MilvusStandIn.StartAsync();
+        m.BoundedStaleness = TimeSpan.FromMinutes(10); // a read at the collection's default level sees none of this test's writes
+        using var t = MilvusKit.Transport();
+        var client = MilvusKit.Client(m, t);
+        var records = Enumerable.Range(0, 40).Select(i => new VectorRecord((ulong)i, new Dictionary<string, VectorValue> { [""] = new DenseVector([i, 1, 2]) }, JsonPayload.FromString($$"""{"i":{{i}}}"""))).ToList();
+        await using (var sink = new MilvusSink(client, new MilvusSinkOptions("fresh") { BatchSize = 16 }))
+        {
+            await sink.WriteThroughRunnerAsync(records.ToAsyncEnumerable());
+        }
+
+        RecordAssert.SameSet(records, await MilvusKit.ReadAllAsync(client, "fresh", page: 9));
+        using (var found = await client.SearchAsync("fresh", "vector", [39, 1, 2], 3, "", ["id"]))
+        {
+            Assert.Equal(3, found.RootElement.GetProperty("data").GetArrayLength());
+        }
+        Assert.NotEmpty(m.ReadConsistency);
+        Assert.All(m.ReadConsistency, level => Assert.Equal("Strong", level));
+
+        // The stand-in's Bounded view, which a read without the level gets: none of the entities just written.
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", MilvusKit.Token);
+        async Task<JsonElement> Query(string level)
+        {
+            var answer = await http.PostAsync(new Uri(m.Url, "v2/vectordb/entities/query"),
+                new StringContent($$"""{"collectionName":"fresh","filter":"","limit":100{{level}}}"""));
+            return JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement;
+        }
+        Assert.Equal(0, (await Query("")).GetProperty("data").GetArrayLength());
+        Assert.Equal(0, (await Query(",\"consistencyLevel\":\"Bounded\"")).GetProperty("data").GetArrayLength());
+        Assert.Equal(40, (await Query(",\"consistencyLevel\":\"Strong\"")).GetProperty("data").GetArrayLength());
+        Assert.Equal(1100, (await Query(",\"consistencyLevel\":\"Latest\"")).GetProperty("code").GetInt32());
+    }
 }

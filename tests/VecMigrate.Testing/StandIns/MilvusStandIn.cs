@@ -49,6 +49,9 @@ public sealed class MilvusStandInCollection
 
     /// <summary>Entities by key, as stored (typed fields converted as Milvus stores them; dynamic keys under "$meta").</summary>
     public SortedDictionary<object, JsonObject> Rows { get; }
+
+    /// <summary>When each entity was last written through the API (seeded ones are absent: written long ago).</summary>
+    internal Dictionary<object, DateTime> WrittenAt { get; } = [];
 }
 
 /// <summary>
@@ -87,6 +90,17 @@ public sealed class MilvusStandIn : IAsyncDisposable
     public ConcurrentQueue<MilvusStandInExchange> Exchanges { get; } = new();
 
     public int QueryCount;
+
+    /// <summary>
+    /// How far behind the latest writes a query or search sees unless it asks for <c>consistencyLevel: Strong</c>
+    /// (zero by default: every read sees everything). Milvus's default level, Bounded, reads "a less updated data
+    /// view (usually several seconds earlier)" (docs "Consistency Level"); a read that must see what was just
+    /// written asks for Strong. Session and Eventually are treated as Bounded here (a REST call has no session).
+    /// </summary>
+    public TimeSpan BoundedStaleness { get; set; }
+
+    /// <summary>The consistency level of each query and search, as sent ("" when the request named none).</summary>
+    public ConcurrentQueue<string> ReadConsistency { get; } = new();
 
     public static async Task<MilvusStandIn> StartAsync(string? token = "root:Milvus")
     {
@@ -319,7 +333,12 @@ public sealed class MilvusStandIn : IAsyncDisposable
         }
         if (c.AutoId) c.NextId = next;
         // All or nothing, as one insert message.
-        foreach (var (key, row) in stored) c.Rows[key] = row;
+        var now = DateTime.UtcNow;
+        foreach (var (key, row) in stored)
+        {
+            c.Rows[key] = row;
+            c.WrittenAt[key] = now;
+        }
         var ids = new JsonArray(stored.Select(s => s.Key is long l ? (JsonNode)l : (JsonNode)(string)s.Key).ToArray());
         return Ok(upsert ? new JsonObject { ["upsertCount"] = stored.Count, ["upsertIds"] = ids } : new JsonObject { ["insertCount"] = stored.Count, ["insertIds"] = ids });
     }
@@ -417,6 +436,21 @@ public sealed class MilvusStandIn : IAsyncDisposable
         return (key!, stored);
     }
 
+    /// <summary>
+    /// Which entities a read sees: all of them at Strong (or with no staleness set), else none written within
+    /// <see cref="BoundedStaleness"/>. A level Milvus does not know is refused (1100, the stand-in's words).
+    /// </summary>
+    private Func<object, bool> Visible(MilvusStandInCollection c, JsonObject req)
+    {
+        var level = req["consistencyLevel"]?.GetValue<string>() ?? "";
+        ReadConsistency.Enqueue(level);
+        if (level is not ("" or "Strong" or "Session" or "Bounded" or "Eventually" or "Customized"))
+            throw new MilvusError(1100, $"consistencyLevel can only be [Strong, Session, Bounded, Eventually, Customized], got {level}: invalid parameter");
+        if (level == "Strong" || BoundedStaleness <= TimeSpan.Zero) return _ => true;
+        var horizon = DateTime.UtcNow - BoundedStaleness;
+        return key => !c.WrittenAt.TryGetValue(key, out var at) || at <= horizon;
+    }
+
     private JsonObject Query(MilvusStandInCollection c, JsonObject req, bool allowInt64)
     {
         var limit = req["limit"]?.GetValue<int>() ?? 0;
@@ -427,13 +461,14 @@ public sealed class MilvusStandIn : IAsyncDisposable
             throw new MilvusError(1100, $"invalid max query result window, (offset+limit) should be in range [1, {MaxQueryWindow}], but got {offset + limit}: invalid parameter");
         if (c.LoadState != "LoadStateLoaded") throw new MilvusError(101, $"collection not loaded[collection={c.Name}]");
         var predicate = filter.Length == 0 ? (_ => true) : new FilterParser(filter, c).Parse();
+        var visible = Visible(c, req);
         var output = (req["outputFields"] as JsonArray)?.Select(n => n!.GetValue<string>()).ToHashSet(StringComparer.Ordinal) ?? [];
         var all = output.Contains("*");
         var result = new JsonArray();
         var skipped = 0;
-        foreach (var (_, row) in c.Rows)
+        foreach (var (key, row) in c.Rows)
         {
-            if (!predicate(row)) continue;
+            if (!visible(key) || !predicate(row)) continue;
             if (skipped++ < offset) continue;
             var o = new JsonObject();
             foreach (var f in c.Fields)
@@ -482,11 +517,12 @@ public sealed class MilvusStandIn : IAsyncDisposable
         var metric = c.Metrics.GetValueOrDefault(field.Name, "COSINE");
         var filter = req["filter"]?.GetValue<string>() ?? "";
         var predicate = filter.Length == 0 ? (_ => true) : new FilterParser(filter, c).Parse();
+        var visible = Visible(c, req);
         var output = (req["outputFields"] as JsonArray)?.Select(n => n!.GetValue<string>()).ToHashSet(StringComparer.Ordinal) ?? [];
         var scored = new List<(object Key, JsonObject Row, float Distance)>();
         foreach (var (key, row) in c.Rows)
         {
-            if (!predicate(row) || row[field.Name] is not JsonArray stored) continue;
+            if (!visible(key) || !predicate(row) || row[field.Name] is not JsonArray stored) continue;
             var v = stored.Select(n => n!.GetValue<float>()).ToArray();
             float dot = 0, qq = 0, vv = 0, l2 = 0;
             for (var i = 0; i < v.Length; i++)
