@@ -24,6 +24,7 @@ public sealed partial class QdrantClient
         ArgumentException.ThrowIfNullOrEmpty(collection);
         ArgumentNullException.ThrowIfNull(vectors);
         sparseVectors ??= [];
+        if (_grpcUrl is { } grpcUrl) return CreateCollectionGrpcAsync(grpcUrl, collection, vectors, sparseVectors, cancellationToken);
         var body = CreateCollectionBody(vectors, sparseVectors);
         return SendAsync<bool>(HttpMethod.Put, CollectionPath(collection), body, $"Creating Qdrant collection '{collection}'", null,
             (answer, invalid) =>
@@ -34,7 +35,11 @@ public sealed partial class QdrantClient
             }, cancellationToken);
     }
 
-    internal static byte[] CreateCollectionBody(IReadOnlyList<QdrantVectorParams> vectors, IReadOnlyList<QdrantSparseVectorParams> sparseVectors)
+    /// <summary>
+    /// Refuses what no Qdrant collection can hold (over REST or gRPC alike); true when the one dense space is the
+    /// collection's unnamed vector.
+    /// </summary>
+    internal static bool CheckSpaces(IReadOnlyList<QdrantVectorParams> vectors, IReadOnlyList<QdrantSparseVectorParams> sparseVectors)
     {
         var unnamed = vectors.Count == 1 && vectors[0].Name.Length == 0;
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -52,7 +57,12 @@ public sealed partial class QdrantClient
             if (s.Name.Length == 0) throw new ArgumentException("A Qdrant sparse vector needs a name.", nameof(sparseVectors));
             if (!names.Add(s.Name)) throw new ArgumentException($"Vector name '{s.Name}' is used for a dense and a sparse vector.", nameof(sparseVectors));
         }
+        return unnamed;
+    }
 
+    internal static byte[] CreateCollectionBody(IReadOnlyList<QdrantVectorParams> vectors, IReadOnlyList<QdrantSparseVectorParams> sparseVectors)
+    {
+        var unnamed = CheckSpaces(vectors, sparseVectors);
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
         {

@@ -62,6 +62,7 @@ public sealed partial class QdrantClient : IDisposable
 
     /// <summary><c>GET /collections</c>: the names of all collections.</summary>
     public Task<IReadOnlyList<string>> ListCollectionsAsync(CancellationToken cancellationToken = default) =>
+        _grpcUrl is { } grpcUrl ? ListCollectionsGrpcAsync(grpcUrl, cancellationToken) :
         SendAsync<IReadOnlyList<string>>(HttpMethod.Get, "collections", null, "Listing Qdrant collections", null, (body, invalid) =>
         {
             using var doc = ParseEnvelope(body, invalid, out var result);
@@ -81,6 +82,7 @@ public sealed partial class QdrantClient : IDisposable
     public Task<QdrantCollectionInfo> GetCollectionAsync(string collection, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(collection);
+        if (_grpcUrl is { } grpcUrl) return GetCollectionGrpcAsync(grpcUrl, collection, cancellationToken);
         return SendAsync(HttpMethod.Get, CollectionPath(collection), null, $"Describing Qdrant collection '{collection}'", collection,
             (body, invalid) =>
             {

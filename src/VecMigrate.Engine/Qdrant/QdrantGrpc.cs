@@ -12,8 +12,9 @@ namespace VecMigrate.Engine.Qdrant;
 /// <summary>
 /// The optional gRPC path (Qdrant's port 6334), through the official client's generated stubs
 /// (<see cref="QdrantGrpcClient"/> from Qdrant.Client): with <see cref="GrpcUrl"/> set, scrolls go to
-/// <c>qdrant.Points/Scroll</c>, where dense vectors travel as packed float32 instead of decimal text. Everything
-/// else stays REST. Non-OK statuses map to the same error ids as REST; UNAVAILABLE, RESOURCE_EXHAUSTED and
+/// <c>qdrant.Points/Scroll</c>, where dense vectors travel as packed float32 instead of decimal text, upserts to
+/// <c>qdrant.Points/Upsert</c>, and collections are listed, described and created through <c>qdrant.Collections</c>
+/// (QdrantGrpcCollections.cs). Searches (Test-VectorMigration's Query API calls) and fetches by id stay REST. Non-OK statuses map to the same error ids as REST; UNAVAILABLE, RESOURCE_EXHAUSTED and
 /// DEADLINE_EXCEEDED are retried under the transport's retry policy. The API key travels in the <c>api-key</c>
 /// metadata entry only.
 /// </summary>

@@ -58,7 +58,7 @@ namespace VecMigrate.Testing.StandIns;
 /// </remarks>
 public sealed partial class QdrantStandIn
 {
-    private const int GrpcInvalidArgument = 3, GrpcNotFound = 5, GrpcResourceExhausted = 8,
+    private const int GrpcInvalidArgument = 3, GrpcNotFound = 5, GrpcAlreadyExists = 6, GrpcResourceExhausted = 8,
         GrpcUnimplemented = 12, GrpcInternal = 13, GrpcUnavailable = 14, GrpcUnauthenticated = 16;
 
     private static readonly JsonSerializerOptions QuotedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -69,12 +69,16 @@ public sealed partial class QdrantStandIn
     private StandInHost? _grpcHost;
     private int _grpcScrolls;
     private int _grpcUpserts;
+    private int _grpcCollectionCalls;
 
     /// <summary>http://127.0.0.1:PORT/ of the gRPC listener (cleartext HTTP/2 only).</summary>
     public Uri GrpcBaseAddress => _grpcHost!.BaseAddress;
 
     /// <summary>gRPC Upsert requests applied (faults and refusals not counted).</summary>
     public int GrpcUpsertRequests => Volatile.Read(ref _grpcUpserts);
+
+    /// <summary>gRPC qdrant.Collections calls answered (List, Get, Create; faults and refusals not counted).</summary>
+    public int GrpcCollectionRequests => Volatile.Read(ref _grpcCollectionCalls);
 
     /// <summary>gRPC Scroll requests answered (faults and refusals not counted).</summary>
     public int GrpcScrollRequests => Volatile.Read(ref _grpcScrolls);
@@ -123,10 +127,16 @@ public sealed partial class QdrantStandIn
                 if (given != key)
                     throw new GrpcError(GrpcUnauthenticated, given is null ? "Must provide an API key or an Authorization bearer token" : "Invalid API key or JWT");
             }
-            if (path is not ("/qdrant.Points/Scroll" or "/qdrant.Points/Upsert") || ctx.Request.Method != "POST") throw new GrpcError(GrpcUnimplemented, "");
+            if (path is not ("/qdrant.Points/Scroll" or "/qdrant.Points/Upsert" or "/qdrant.Collections/List" or "/qdrant.Collections/Get" or "/qdrant.Collections/Create")
+                || ctx.Request.Method != "POST") throw new GrpcError(GrpcUnimplemented, "");
             var request = await ReadGrpcMessageAsync(ctx).ConfigureAwait(false);
             IMessage answer;
-            if (path == "/qdrant.Points/Scroll")
+            if (path.StartsWith("/qdrant.Collections/", StringComparison.Ordinal))
+            {
+                answer = AnswerCollections(path["/qdrant.Collections/".Length..], request, started);
+                Interlocked.Increment(ref _grpcCollectionCalls);
+            }
+            else if (path == "/qdrant.Points/Scroll")
             {
                 var scrolled = AnswerScroll(request, started);
                 Interlocked.Increment(ref _grpcScrolls);
@@ -222,6 +232,74 @@ public sealed partial class QdrantStandIn
     }
 
     // ---------------------------------------------------------------- Scroll
+
+    /// <summary>
+    /// <c>qdrant.Collections/List</c>, <c>Get</c> and <c>Create</c> over the collections the REST side keeps, as
+    /// src/tonic/api/collections_api.rs answers them: Get gives the <c>CollectionInfo</c> of lib/api's conversions
+    /// (the REST answer's fields, enums for status, distance, datatype and modifier), Create the same checks as
+    /// <c>PUT /collections/{name}</c> with ALREADY_EXISTS for a name taken (StorageError::AlreadyExists).
+    /// </summary>
+    private IMessage AnswerCollections(string method, byte[] message, long started)
+    {
+        var time = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        switch (method)
+        {
+            case "List":
+            {
+                Parse(ListCollectionsRequest.Parser, message);
+                var list = new ListCollectionsResponse { Time = time };
+                foreach (var name in _collections.Keys.Order(StringComparer.Ordinal)) list.Collections.Add(new CollectionDescription { Name = name });
+                return list;
+            }
+            case "Get":
+            {
+                var request = Parse(GetCollectionInfoRequest.Parser, message);
+                if (!Find(request.CollectionName, out var c)) throw new GrpcError(GrpcNotFound, $"Not found: Collection `{request.CollectionName}` doesn't exist!");
+                return new GetCollectionInfoResponse { Result = c.GrpcInfo(), Time = time };
+            }
+            default: // Create
+            {
+                var request = Parse(Qdrant.Client.Grpc.CreateCollection.Parser, message);
+                var dense = new List<QdrantStandInVector>();
+                switch (request.VectorsConfig?.ConfigCase)
+                {
+                    case VectorsConfig.ConfigOneofCase.Params:
+                        dense.Add(GrpcVector("", request.VectorsConfig.Params));
+                        break;
+                    case VectorsConfig.ConfigOneofCase.ParamsMap:
+                        foreach (var (name, p) in request.VectorsConfig.ParamsMap.Map) dense.Add(GrpcVector(name, p));
+                        break;
+                }
+                var sparse = new List<QdrantStandInSparse>();
+                if (request.SparseVectorsConfig is { } sc)
+                {
+                    foreach (var (name, p) in sc.Map)
+                        sparse.Add(new QdrantStandInSparse(name, p.HasModifier ? p.Modifier.ToString().ToLowerInvariant() : null));
+                }
+                var error = Collection.TryCreate(request.CollectionName, dense, sparse, out var collection);
+                if (error is not null) throw new GrpcError(GrpcInvalidArgument, "Wrong input: " + error);
+                if (!_collections.TryAdd(request.CollectionName, collection!))
+                    throw new GrpcError(GrpcAlreadyExists, $"Wrong input: Collection `{request.CollectionName}` already exists!");
+                return new CollectionOperationResponse { Result = true, Time = time };
+            }
+        }
+    }
+
+    private static QdrantStandInVector GrpcVector(string name, VectorParams p)
+    {
+        if (p.Size is 0 or > 65536)
+            throw new GrpcError(GrpcInvalidArgument, $"Validation error in body: [vectors_config.size: value {p.Size} invalid, must be from 1 to 65536]");
+        if (p.Distance == Distance.UnknownDistance) throw new GrpcError(GrpcInvalidArgument, "Wrong input: unknown distance");
+        string? datatype = p.HasDatatype ? p.Datatype switch
+        {
+            Datatype.Default => null,
+            Datatype.Float32 => "float32",
+            Datatype.Float16 => "float16",
+            Datatype.Uint8 => "uint8",
+            var other => throw GrpcUnsupported($"datatype {other}"),
+        } : null;
+        return new QdrantStandInVector(name, (int)p.Size, p.Distance.ToString(), datatype, p.MultivectorConfig is not null);
+    }
 
     private ScrollResponse AnswerScroll(byte[] message, long started)
     {

@@ -1349,6 +1349,54 @@ public sealed partial class QdrantStandIn : IAsyncDisposable
             return _sorted;
         }
 
+        /// <summary>What <see cref="WriteInfo"/> says, as qdrant.Collections/Get's <c>CollectionInfo</c>.</summary>
+        public Qdrant.Client.Grpc.CollectionInfo GrpcInfo()
+        {
+            static Qdrant.Client.Grpc.VectorParams Params(QdrantStandInVector d)
+            {
+                var p = new Qdrant.Client.Grpc.VectorParams { Size = (ulong)d.Size, Distance = Enum.Parse<Qdrant.Client.Grpc.Distance>(d.Distance) };
+                if (d.Datatype is { } dt) p.Datatype = Enum.Parse<Qdrant.Client.Grpc.Datatype>(dt, ignoreCase: true);
+                if (d.Multivector) p.MultivectorConfig = new Qdrant.Client.Grpc.MultiVectorConfig { Comparator = Qdrant.Client.Grpc.MultiVectorComparator.MaxSim };
+                return p;
+            }
+            var prms = new Qdrant.Client.Grpc.CollectionParams { ShardNumber = 1, ReplicationFactor = 1, WriteConsistencyFactor = 1 };
+            if (Unnamed)
+            {
+                prms.VectorsConfig = new Qdrant.Client.Grpc.VectorsConfig { Params = Params(Dense[0]) };
+            }
+            else
+            {
+                var map = new Qdrant.Client.Grpc.VectorParamsMap();
+                foreach (var d in Dense) map.Map[d.Name] = Params(d);
+                prms.VectorsConfig = new Qdrant.Client.Grpc.VectorsConfig { ParamsMap = map };
+            }
+            if (Sparse.Count > 0)
+            {
+                prms.SparseVectorsConfig = new Qdrant.Client.Grpc.SparseVectorConfig();
+                foreach (var s in Sparse)
+                {
+                    var p = new Qdrant.Client.Grpc.SparseVectorParams();
+                    if (s.Modifier is { } m) p.Modifier = Enum.Parse<Qdrant.Client.Grpc.Modifier>(m, ignoreCase: true);
+                    prms.SparseVectorsConfig.Map[s.Name] = p;
+                }
+            }
+            return new Qdrant.Client.Grpc.CollectionInfo
+            {
+                Status = Qdrant.Client.Grpc.CollectionStatus.Green,
+                OptimizerStatus = new Qdrant.Client.Grpc.OptimizerStatus { Ok = true },
+                SegmentsCount = 1,
+                PointsCount = (ulong)Count,
+                IndexedVectorsCount = 0,
+                Config = new Qdrant.Client.Grpc.CollectionConfig
+                {
+                    Params = prms,
+                    HnswConfig = new Qdrant.Client.Grpc.HnswConfigDiff { M = 16, EfConstruct = 100, FullScanThreshold = 10000, MaxIndexingThreads = 0 },
+                    OptimizerConfig = new Qdrant.Client.Grpc.OptimizersConfigDiff { DeletedThreshold = 0.2, VacuumMinVectorNumber = 1000, DefaultSegmentNumber = 0, IndexingThreshold = 10000, FlushIntervalSec = 5 },
+                    WalConfig = new Qdrant.Client.Grpc.WalConfigDiff { WalCapacityMb = 32, WalSegmentsAhead = 0 },
+                },
+            };
+        }
+
         public void WriteInfo(Utf8JsonWriter w)
         {
             int count;
