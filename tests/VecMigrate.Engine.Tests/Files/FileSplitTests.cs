@@ -132,7 +132,7 @@ public sealed class FileSplitTests(PostgresFixture pg, ITestOutputHelper output)
     // ------------------------------------------------------------------ lanes into Postgres
 
     private static readonly SourceSchema Simple = new(SourceKind.Qdrant, "docs", IdKinds.Unsigned,
-        [new VectorField("", VectorKind.Dense, 8, DistanceMetric.Cosine)], hasNamespaces: false, payloadName: "payload");
+        [new VectorField("", VectorKind.Dense, 8, DistanceMetric.Dot)], hasNamespaces: false, payloadName: "payload");
 
     /// <summary>Records a Postgres table keeps exactly: u64 ids, 8 floats, a payload.</summary>
     internal static IEnumerable<VectorRecord> SimpleRecords(int count, int seed)
