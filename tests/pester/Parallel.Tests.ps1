@@ -153,14 +153,21 @@ Describe 'What is refused before anything is read or written' {
         @{ Case = 'a partition that is not i/N'; Id = 'PartitionInvalid'; Extra = @{ Partition = '5/4'; Checkpoint = 'x' }; Target = 'pg' }
         @{ Case = 'a Replace target, which empties the table first'; Id = 'MigrationTargetCannotSplit'; Extra = @{ Parallel = 2; Checkpoint = 'x' }; Target = 'replace' }
         @{ Case = 'a file target, one file that lanes cannot share'; Id = 'MigrationTargetCannotSplit'; Extra = @{ Parallel = 2; Checkpoint = 'x' }; Target = 'file' }
-        @{ Case = 'a source that cannot be split (a file)'; Id = 'MigrationSourceCannotSplit'; Extra = @{ Parallel = 2; Checkpoint = 'x' }; Target = 'pg'; Source = 'file' }
+        @{ Case = 'a worker''s partition of a source that cannot be split (a gzip file: one reader feeds -Parallel lanes, workers cannot share it)'; Id = 'MigrationSourceCannotSplit'; Extra = @{ Partition = '1/2'; Checkpoint = 'x' }; Target = 'pg'; Source = 'gz' }
     ) {
         $target = switch ($Target) {
             'pg' { New-PgVectorTarget -ConnectionString $pg -Table refused }
             'replace' { New-PgVectorTarget -ConnectionString $pg -Table refused -Mode Replace }
             'file' { New-FileTarget -Path (Join-Path ([IO.Path]::GetTempPath()) "$(New-UniqueName 'refused').jsonl") }
         }
-        $from = if ($Source -eq 'file') { New-FileSource -Path (Join-Path $PSScriptRoot '..' '..' 'samples' 'docs.jsonl') } else { $src }
+        $from = if ($Source -eq 'gz') {
+            # The sample, gzipped: a JSONL.gz file is its JSONL text through gzip.
+            $gz = Join-Path ([IO.Path]::GetTempPath()) "$(New-UniqueName 'refused').jsonl.gz"
+            $in = [IO.File]::OpenRead((Join-Path $PSScriptRoot '..' '..' 'samples' 'docs.jsonl'))
+            $out = [IO.Compression.GZipStream]::new([IO.File]::Create($gz), [IO.Compression.CompressionMode]::Compress)
+            try { $in.CopyTo($out) } finally { $out.Dispose(); $in.Dispose() }
+            New-FileSource -Path $gz
+        } else { $src }
         { Copy-VectorData $from $target @Extra -Force -ErrorAction Stop } | Should -Throw -ErrorId "$Id,VecMigrate.Commands.CopyVectorDataCommand"
         Invoke-Sql $pg "SELECT count(*) FROM pg_tables WHERE tablename = 'refused'" | Should -Be 0
     }

@@ -88,14 +88,138 @@ public sealed class FileRecordReader
             }
             first = after + 1;
         }
-        var records = Format == FileFormat.Parquet ? ReadParquetAsync(first, cancellationToken) : ReadJsonlAsync(first, cancellationToken);
+        var records = Format == FileFormat.Parquet ? ReadParquetAsync(first, 0, int.MaxValue, cancellationToken) : ReadJsonlAsync(first, cancellationToken);
         await foreach (var r in records.ConfigureAwait(false)) yield return r;
+    }
+
+    /// <summary>
+    /// Splits the file into <paramref name="count"/> parts that together hold every record once (<see cref="FilePart"/>,
+    /// as text for <see cref="ReadPartAsync"/>): a Parquet file by row groups, balanced by their row counts from the
+    /// footer (a row group is never cut, so a file of fewer row groups than parts leaves the rest empty); an
+    /// uncompressed JSONL file by bytes, each cut moved forward to the next line start (reading only from the cut to
+    /// that line's end). A JSONL.gz file cannot be split: a gzip stream is read from its start.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SplitAsync(int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var parts = new List<string>(count);
+        if (Format == FileFormat.Parquet)
+        {
+            var stream = OpenRead(Path);
+            await using (stream.ConfigureAwait(false))
+            {
+                var reader = await OpenParquetAsync(stream, Path, cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    var rows = Enumerable.Range(0, reader.RowGroupCount).Select(g => reader.RowGroups[g].RowCount).ToArray();
+                    var total = rows.Sum();
+                    long before = 0;
+                    var group = 0;
+                    var first = 0;
+                    for (var k = 1; k <= count; k++)
+                    {
+                        // Part k ends at the first row group that starts at or past its share of the rows (the last: the end).
+                        var share = k == count ? long.MaxValue : (long)Math.Ceiling(total * (double)k / count);
+                        while (group < rows.Length && before < share)
+                        {
+                            before += rows[group];
+                            group++;
+                        }
+                        parts.Add(new FilePart(FilePart.Unit.RowGroups, first, group).ToString());
+                        first = group;
+                    }
+                }
+            }
+            return parts;
+        }
+        if (Format != FileFormat.Jsonl)
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationSourceCannotSplit",
+                $"{Path} cannot be split into parts: a gzip stream can only be read from its start.", Path);
+        }
+        long headerEnd;
+        await using (var head = new LineReader(Path, Format))
+        {
+            _ = await head.NextAsync(cancellationToken).ConfigureAwait(false);
+            headerEnd = head.Offset;
+        }
+        var file = OpenRead(Path);
+        await using (file.ConfigureAwait(false))
+        {
+            var size = file.Length;
+            var start = headerEnd;
+            for (var k = 1; k <= count; k++)
+            {
+                var end = k == count ? size : await LineStartFromAsync(file, headerEnd + (size - headerEnd) * k / count, cancellationToken).ConfigureAwait(false);
+                end = Math.Max(end, start);
+                parts.Add(new FilePart(FilePart.Unit.Bytes, start, end).ToString());
+                start = end;
+            }
+        }
+        return parts;
+    }
+
+    /// <summary>The first line start at or after <paramref name="at"/> (the file's length when no line starts there).</summary>
+    private static async Task<long> LineStartFromAsync(FileStream file, long at, CancellationToken ct)
+    {
+        if (at <= 0) return 0;
+        if (at >= file.Length) return file.Length;
+        file.Position = at - 1; // a line starts at 'at' when the byte before it ends a line
+        var buffer = new byte[1 << 14];
+        var offset = at - 1;
+        while (true)
+        {
+            var read = await file.ReadAsync(buffer, ct).ConfigureAwait(false);
+            if (read == 0) return file.Length;
+            var newline = Array.IndexOf(buffer, (byte)'\n', 0, read);
+            if (newline >= 0) return offset + newline + 1;
+            offset += read;
+        }
+    }
+
+    /// <summary>
+    /// Reads the records of one part (<see cref="SplitAsync"/>) after <paramref name="startAfter"/> (a position this
+    /// part gave; null: from its start). Parquet records keep their row numbers as positions; a JSONL part's records
+    /// are positioned by where their lines start (<c>@1234</c>: the line at byte 1234), since the rows before the part
+    /// are never read to count them, and a resumed part seeks to that line.
+    /// </summary>
+    public IAsyncEnumerable<VectorRecord> ReadPartAsync(string bounds, string? startAfter = null, CancellationToken cancellationToken = default)
+    {
+        var part = FilePart.Parse(bounds);
+        return (part.Kind, Format) switch
+        {
+            (FilePart.Unit.RowGroups, FileFormat.Parquet) => ReadParquetPartAsync(part, startAfter, cancellationToken),
+            (FilePart.Unit.Bytes, FileFormat.Jsonl) => ReadJsonlPartAsync(part, startAfter, cancellationToken),
+            _ => throw new VecMigrateException(FailureKind.InvalidArgument, "PartitionBoundsInvalid",
+                $"'{bounds}' is not a part of {Path} ({Format}).", Path),
+        };
+    }
+
+    private async IAsyncEnumerable<VectorRecord> ReadParquetPartAsync(FilePart part, string? startAfter, [EnumeratorCancellation] CancellationToken ct)
+    {
+        long first = 0;
+        if (startAfter is not null)
+        {
+            if (!long.TryParse(startAfter, NumberStyles.None, CultureInfo.InvariantCulture, out var after))
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "FilePositionInvalid",
+                    $"'{startAfter}' is not a row number of {Path} to start after.", Path);
+            }
+            first = after + 1;
+        }
+        if (part.IsEmpty) yield break;
+        if (part.End > RowGroups)
+        {
+            throw Unreadable("FileUnreadable", Path, $"it has {RowGroups} row groups, not the {part.End} its split was made for: the file changed since");
+        }
+        await foreach (var r in ReadParquetAsync(first, (int)part.First, (int)part.End, ct).ConfigureAwait(false)) yield return r;
     }
 
     private RecordOrigin Origin() => new(Layout.Origin?.Source ?? Layout.Schema?.Source ?? SourceKind.Objects, Path,
         Layout.Origin?.Container ?? Layout.Schema?.Name ?? System.IO.Path.GetFileName(Path));
 
-    private async IAsyncEnumerable<VectorRecord> ReadParquetAsync(long first, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>The rows from <paramref name="first"/> on of row groups [<paramref name="fromGroup"/>, <paramref name="toGroup"/>).</summary>
+    private async IAsyncEnumerable<VectorRecord> ReadParquetAsync(long first, int fromGroup, int toGroup, [EnumeratorCancellation] CancellationToken ct)
     {
         var origin = Origin();
         var schema = Layout.Schema;
@@ -107,7 +231,8 @@ public sealed class FileRecordReader
             {
                 var layout = LayoutOf(reader, Path);
                 long start = 0;
-                for (var g = 0; g < reader.RowGroupCount; g++)
+                for (var g = 0; g < fromGroup && g < reader.RowGroupCount; g++) start += reader.RowGroups[g].RowCount; // from the footer: no data read
+                for (var g = fromGroup; g < Math.Min(toGroup, reader.RowGroupCount); g++)
                 {
                     var rows = reader.RowGroups[g].RowCount;
                     if (start + rows <= first)
@@ -173,13 +298,100 @@ public sealed class FileRecordReader
         }
     }
 
+    /// <summary>
+    /// The records whose lines start in the part's bytes, after the line at <paramref name="startAfter"/> (<c>@offset</c>)
+    /// when given: the file is opened at the part's first line (or the one after <paramref name="startAfter"/>), never
+    /// read from its start but for the header line, which every part needs for the layout.
+    /// </summary>
+    private async IAsyncEnumerable<VectorRecord> ReadJsonlPartAsync(FilePart part, string? startAfter, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var origin = Origin();
+        var schema = Layout.Schema;
+        FileLayout layout;
+        long headerEnd;
+        await using (var head = new LineReader(Path, Format))
+        {
+            var header = await head.NextAsync(ct).ConfigureAwait(false) ?? throw Unreadable("FileTruncated", Path, "it is empty");
+            layout = ParseHeader(header, Path);
+            headerEnd = head.Offset;
+        }
+        var at = part.First;
+        var skipFirst = false;
+        if (startAfter is not null)
+        {
+            if (!startAfter.StartsWith('@') || !long.TryParse(startAfter.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var after)
+                || after < part.First || after >= part.End)
+            {
+                throw new VecMigrateException(FailureKind.InvalidArgument, "FilePositionInvalid",
+                    $"'{startAfter}' is not the position of a line of {Path} in {part.Describe()} to start after.", Path);
+            }
+            at = after;
+            skipFirst = true; // that record is in the target: read on from the line after it
+        }
+        if (part.IsEmpty) yield break;
+        if (at < headerEnd)
+        {
+            throw Unreadable("FileUnreadable", Path, $"its header ends at byte {headerEnd}, after the start of {part.Describe()}: the file changed since it was split");
+        }
+        // Every part starts at a line start: the byte before it is the newline of the line before.
+        await using var lines = new LineReader(Path, Format, at - 1);
+        var before = await lines.NextAsync(ct).ConfigureAwait(false);
+        if (before is not { Length: 0 } || lines.Truncated)
+        {
+            throw Unreadable("FileUnreadable", Path, $"no line starts at byte {at}: the file changed since it was split, or the position is not one of this file's");
+        }
+        // The end line's count can be checked only by a read that counted every record from the first.
+        var counted = startAfter is null && part.First == headerEnd;
+        long rows = 0;
+        while (true)
+        {
+            var line = await lines.NextAsync(ct).ConfigureAwait(false);
+            if (line is null)
+            {
+                throw Unreadable("FileTruncated", Path,
+                    $"it ends at byte {lines.Offset} without its end line: the file was cut short, or its writer stopped before it finished");
+            }
+            var start = lines.LineStart;
+            if (start >= part.End) yield break; // the next part's
+            if (skipFirst)
+            {
+                skipFirst = false;
+                continue;
+            }
+            JsonlRecords.LineKind kind;
+            VectorRecord? record;
+            long count;
+            try
+            {
+                kind = JsonlRecords.ParseLine(line.Value.Span, layout, out record, out count);
+            }
+            catch (FormatException ex)
+            {
+                throw Unreadable(lines.Truncated ? "FileTruncated" : "FileUnreadable", Path,
+                    $"the line at byte {start} cannot be read{(lines.Truncated ? ", it has no newline: the file was cut short" : "")}: {ex.Message}", ex);
+            }
+            if (kind == JsonlRecords.LineKind.End)
+            {
+                if (counted && count != rows) throw Unreadable("FileUnreadable", Path, $"its end line (at byte {start}) counts {count} records, but {rows} came before it");
+                if (await lines.NextAsync(ct).ConfigureAwait(false) is not null) throw Unreadable("FileUnreadable", Path, $"it goes on after its end line (at byte {start})");
+                yield break;
+            }
+            if (lines.Truncated) throw Unreadable("FileTruncated", Path, $"the line at byte {start} has no newline: the file was cut short");
+            rows++;
+            yield return Stamp(record!, "@" + start.ToString(CultureInfo.InvariantCulture), schema, origin);
+        }
+    }
+
     private static VectorRecord Stamp(VectorRecord r, long row, SourceSchema? schema, RecordOrigin origin) =>
+        Stamp(r, row.ToString(CultureInfo.InvariantCulture), schema, origin);
+
+    private static VectorRecord Stamp(VectorRecord r, string position, SourceSchema? schema, RecordOrigin origin) =>
         new(r.Id, r.Vectors, r.Payload)
         {
             Namespace = r.Namespace,
             Schema = schema,
             Origin = origin,
-            Position = row.ToString(CultureInfo.InvariantCulture),
+            Position = position,
         };
 
     private static FileStream OpenRead(string path) =>
@@ -237,16 +449,32 @@ public sealed class FileRecordReader
         private readonly Stream _stream;
         private readonly string _path;
         private byte[] _buffer = new byte[1 << 16];
+        private long _base; // the file offset of _buffer[0] (uncompressed files)
         private int _start;
         private int _end;
         private bool _eof;
 
-        public LineReader(string path, FileFormat format)
+        /// <param name="path">The file.</param>
+        /// <param name="format">JSONL or JSONL.gz.</param>
+        /// <param name="offset">Where to start reading: a byte offset of an uncompressed file (0 for a gzip one).</param>
+        public LineReader(string path, FileFormat format, long offset = 0)
         {
             _path = path;
             _file = OpenRead(path);
+            if (offset != 0)
+            {
+                if (format == FileFormat.JsonlGzip) throw new ArgumentOutOfRangeException(nameof(offset), "A gzip stream is read from its start.");
+                _file.Position = offset;
+                _base = offset;
+            }
             _stream = format == FileFormat.JsonlGzip ? new GZipStream(_file, CompressionMode.Decompress) : _file;
         }
+
+        /// <summary>Where the last line returned starts in the file (uncompressed files).</summary>
+        public long LineStart { get; private set; }
+
+        /// <summary>Where the next line starts in the file (uncompressed files): the offset just past the last line's newline.</summary>
+        public long Offset => _base + _start;
 
         /// <summary>Lines read so far (the last one's number, from 1).</summary>
         public long LineNumber { get; private set; }
@@ -263,6 +491,7 @@ public sealed class FileRecordReader
                 if (at >= 0)
                 {
                     var line = _buffer.AsMemory(_start, at - _start);
+                    LineStart = _base + _start;
                     _start = at + 1;
                     LineNumber++;
                     return line;
@@ -272,6 +501,7 @@ public sealed class FileRecordReader
                 {
                     if (_start == _end) return null;
                     var rest = _buffer.AsMemory(_start, _end - _start);
+                    LineStart = _base + _start;
                     _start = _end;
                     LineNumber++;
                     Truncated = true;
@@ -279,6 +509,7 @@ public sealed class FileRecordReader
                 }
                 if (_start > 0)
                 {
+                    _base += _start;
                     Array.Copy(_buffer, _start, _buffer, 0, _end - _start);
                     scanned -= _start;
                     _end -= _start;

@@ -28,12 +28,27 @@ public sealed class FileSourceSpec : MigrationSourceSpec
     /// <summary>
     /// The file as a migration source: rows after a position (a row number). The description holds the path and
     /// the file's length, so that a checkpoint taken on one file is refused for another put in its place.
+    /// Parquet and uncompressed JSONL files split into parts for parallel lanes (<see cref="FileRecordReader.SplitAsync"/>:
+    /// row groups, or byte ranges cut at line starts), each read on its own without reading what comes before it;
+    /// a JSONL.gz file does not (its records are read in one lane and written in several).
     /// </summary>
     public static MigrationSource Source(string path)
     {
         var full = global::System.IO.Path.GetFullPath(path);
         var length = File.Exists(full) ? new FileInfo(full).Length : 0;
-        return new MigrationSource($"File {full} ({length} bytes)", after => ReadAfter(full, after));
+        var description = $"File {full} ({length} bytes)";
+        if (FileFormats.FromPath(full) == FileFormat.JsonlGzip)
+        {
+            return new MigrationSource(description, after => ReadAfter(full, after))
+            {
+                CannotSplitBecause = "a gzip stream can only be read from its start, so no part of it can be read alone",
+            };
+        }
+        return new MigrationSource(description, after => ReadAfter(full, after))
+        {
+            Split = async (n, ct) => await (await FileRecordReader.OpenAsync(full, ct).ConfigureAwait(false)).SplitAsync(n, ct).ConfigureAwait(false),
+            Narrow = bounds => new MigrationSource($"{description}, {FilePart.Parse(bounds).Describe()}", after => ReadPart(full, bounds, after)),
+        };
     }
 
     private static async IAsyncEnumerable<Records.VectorRecord> ReadAfter(string path, string? after,
@@ -41,6 +56,13 @@ public sealed class FileSourceSpec : MigrationSourceSpec
     {
         var reader = await FileRecordReader.OpenAsync(path, ct).ConfigureAwait(false);
         await foreach (var r in reader.ReadAsync(after, ct).ConfigureAwait(false)) yield return r;
+    }
+
+    private static async IAsyncEnumerable<Records.VectorRecord> ReadPart(string path, string bounds, string? after,
+        [global::System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var reader = await FileRecordReader.OpenAsync(path, ct).ConfigureAwait(false);
+        await foreach (var r in reader.ReadPartAsync(bounds, after, ct).ConfigureAwait(false)) yield return r;
     }
 }
 

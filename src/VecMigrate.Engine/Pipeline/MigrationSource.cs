@@ -43,14 +43,15 @@ public sealed class MigrationSource
     /// <summary>
     /// Splits the source into <c>n</c> parts that together hold every record exactly once (for parallel lanes and
     /// workers), each part as its bounds in the source's own terms: stored with the checkpoint and given back to
-    /// <see cref="Narrow"/> by every worker. Null where the source cannot be split (<see cref="CannotSplitBecause"/> says why).
+    /// <see cref="Narrow"/> by every worker. Null where the source cannot be split (<see cref="CannotSplitBecause"/> says why):
+    /// lanes in one process then share one reader (<see cref="PartitionedMigration"/>'s fan-out), and workers are refused.
     /// </summary>
     public Func<int, CancellationToken, Task<IReadOnlyList<string>>>? Split { get; init; }
 
     /// <summary>The source narrowed to one part's bounds (from <see cref="Split"/>); its description names the bounds.</summary>
     public Func<string, MigrationSource>? Narrow { get; init; }
 
-    /// <summary>Why the source cannot be split, for the error that refuses parallel lanes on it.</summary>
+    /// <summary>Why the source cannot be split, for the error that refuses workers (-Partition) on it.</summary>
     public string? CannotSplitBecause { get; init; }
 
     /// <summary>

@@ -51,6 +51,15 @@ public sealed class PartitionedMigrationOptions
     /// </summary>
     public Func<IRecordSink?, CancellationToken, Task>? Finish { get; init; }
 
+    /// <summary>
+    /// For a source that cannot be split (fan-out: one reader, the lanes behind it), the records the reader gives a lane
+    /// at a time; each lane commits at least once a batch (see <see cref="PartitionedMigration"/>'s fan-out).
+    /// </summary>
+    public int FanOutBatchSize { get; init; } = DefaultFanOutBatchSize;
+
+    /// <summary>Records per fan-out batch unless told: a few MB of 1,024-dimension vectors per lane in memory.</summary>
+    public const int DefaultFanOutBatchSize = 1000;
+
     /// <summary>The counts of all lanes together after each acknowledged batch; lanes call it one at a time.</summary>
     public Action<MigrationProgress>? Progress { get; init; }
 }
@@ -70,7 +79,7 @@ public sealed class PartitionedMigrationOptions
 /// (<see cref="PartitionedMigrationOptions.Lease"/>); one that stops on its own (time limit, error) gives it up at
 /// once.</para>
 /// </remarks>
-public static class PartitionedMigration
+public static partial class PartitionedMigration
 {
     /// <summary>The error id of a batch refused because its lane no longer held the partition's lease.</summary>
     public const string LeaseLostId = "PartitionLeaseLost";
@@ -105,7 +114,7 @@ public static class PartitionedMigration
         return false;
     }
 
-    private sealed class Run(MigrationSource source, Func<IRecordSink> openSink, IPartitionLedger ledger, PartitionedMigrationOptions options, ILogger logger)
+    private sealed partial class Run(MigrationSource source, Func<IRecordSink> openSink, IPartitionLedger ledger, PartitionedMigrationOptions options, ILogger logger)
     {
         private readonly Stopwatch _clock = new();
         private readonly object _gate = new();
@@ -121,11 +130,17 @@ public static class PartitionedMigration
         {
             _clock.Start();
             _name = CheckpointNames.Check(options.Checkpoint);
-            if (source.Split is null || source.Narrow is null)
+            // A source that cannot be split is read in one lane and written in several (FanOutAsync): for lanes in this
+            // process only, since one reader feeds them all, and only when it can be read again from a position.
+            var fanOut = source.Split is null || source.Narrow is null;
+            if (fanOut && (options.Partition is not null || !source.CanReread))
             {
                 throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationSourceCannotSplit",
-                    $"{source.Description} cannot be split into partitions: {source.CannotSplitBecause ?? "it has no way to read a part of it."} " +
-                    "Copy it without -Parallel or -Partition. Nothing was read or written.", source.Description);
+                    $"{source.Description} cannot be split into partitions: {(source.CannotSplitBecause ?? "it has no way to read a part of it").TrimEnd('.')}. " +
+                    (source.CanReread
+                        ? "Workers given -Partition each read their own part; copy it with -Parallel instead (one reader feeds the lanes) or without either. "
+                        : "Its records can be read only once, so a copy in lanes could not resume; copy it without -Parallel or -Partition. ") +
+                    "Nothing was read or written.", source.Description);
             }
             await using (var probe = openSink())
             {
@@ -137,6 +152,8 @@ public static class PartitionedMigration
                         "copy into it without -Parallel or -Partition.", _target);
                 }
             }
+
+            if (fanOut) return await FanOutAsync(ct).ConfigureAwait(false);
 
             var whole = await OpenAsync(ct).ConfigureAwait(false);
             _before = whole.Records;
@@ -239,13 +256,13 @@ public static class PartitionedMigration
         private bool TimeUp() => options.TimeLimit is { } limit && _clock.Elapsed >= limit;
 
         /// <summary>Finds the split (making it when there is none) and refuses one that belongs to another migration or split.</summary>
-        private async Task<PartitionedCheckpoint> OpenAsync(CancellationToken ct)
+        private async Task<PartitionedCheckpoint> OpenAsync(CancellationToken ct, bool resume = false)
         {
             var found = await ledger.GetAsync(_name, ct).ConfigureAwait(false);
             if (found is not null)
             {
                 Check(found);
-                if (!options.Resume)
+                if (!options.Resume && !resume)
                 {
                     throw new VecMigrateException(FailureKind.InvalidArgument, "MigrationCheckpointExists",
                         $"Checkpoint '{_name}' ({ledger.Location}) already records {found.Records} records in {found.Partitions.Count} partitions written to {found.Target}{(found.Completed ? " and is complete" : "")}. " +
@@ -254,9 +271,18 @@ public static class PartitionedMigration
                 return found;
             }
             var count = options.Partition?.Count ?? options.Lanes;
-            var bounds = await source.Split!(count, ct).ConfigureAwait(false);
-            if (bounds.Count != count) throw new InvalidOperationException($"The source split into {bounds.Count} parts, not {count}.");
-            var parts = bounds.Select(b => (b, source.Narrow!(b).Description)).ToList();
+            List<(string, string)> parts;
+            if (source.Split is null)
+            {
+                // Fan-out: a partition per lane, each a checkpoint for what that lane's batches committed.
+                parts = Enumerable.Range(1, count).Select(i => (FanOutBounds(i), FanOutDescription(i, count))).ToList();
+            }
+            else
+            {
+                var bounds = await source.Split!(count, ct).ConfigureAwait(false);
+                if (bounds.Count != count) throw new InvalidOperationException($"The source split into {bounds.Count} parts, not {count}.");
+                parts = bounds.Select(b => (b, source.Narrow!(b).Description)).ToList();
+            }
             var stored = await ledger.CreateAsync(_name, source.Description, _target, parts, ct).ConfigureAwait(false);
             Check(stored); // another worker may have made it first, with its own count
             return stored;

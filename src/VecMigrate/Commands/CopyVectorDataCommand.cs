@@ -47,7 +47,8 @@ public sealed class CopyVectorDataCommand : VecMigrateCmdlet
 
     /// <summary>
     /// Copies with this many lanes in this process: the source is split into as many partitions (fixed with the
-    /// checkpoint), each lane copies one partition at a time on its own connection.
+    /// checkpoint), each lane copies one partition at a time on its own connection. A source that cannot be split
+    /// (a JSONL.gz file) is read by one reader that feeds the lanes (the engine's fan-out).
     /// </summary>
     [Parameter]
     [ValidateRange(1, PartitionedMigrationOptions.MaxLanes)]
