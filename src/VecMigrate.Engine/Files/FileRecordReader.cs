@@ -78,18 +78,21 @@ public sealed class FileRecordReader
     // An iterator, so that a bad position is thrown where the records are read (on the reading task), not here.
     private async IAsyncEnumerable<VectorRecord> ReadAfterAsync(string? startAfter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        long first = 0;
-        if (startAfter is not null)
-        {
-            if (!long.TryParse(startAfter, NumberStyles.None, CultureInfo.InvariantCulture, out var after))
-            {
-                throw new VecMigrateException(FailureKind.InvalidArgument, "FilePositionInvalid",
-                    $"'{startAfter}' is not a row number of {Path} to start after.", Path);
-            }
-            first = after + 1;
-        }
+        var first = FirstRow(startAfter);
         var records = Format == FileFormat.Parquet ? ReadParquetAsync(first, 0, int.MaxValue, cancellationToken) : ReadJsonlAsync(first, cancellationToken);
         await foreach (var r in records.ConfigureAwait(false)) yield return r;
+    }
+
+    /// <summary>The row to read from after the row-number position <paramref name="startAfter"/> (null: the first row).</summary>
+    private long FirstRow(string? startAfter)
+    {
+        if (startAfter is null) return 0;
+        if (!long.TryParse(startAfter, NumberStyles.None, CultureInfo.InvariantCulture, out var after))
+        {
+            throw new VecMigrateException(FailureKind.InvalidArgument, "FilePositionInvalid",
+                $"'{startAfter}' is not a row number of {Path} to start after.", Path);
+        }
+        return after + 1;
     }
 
     /// <summary>
@@ -197,16 +200,7 @@ public sealed class FileRecordReader
 
     private async IAsyncEnumerable<VectorRecord> ReadParquetPartAsync(FilePart part, string? startAfter, [EnumeratorCancellation] CancellationToken ct)
     {
-        long first = 0;
-        if (startAfter is not null)
-        {
-            if (!long.TryParse(startAfter, NumberStyles.None, CultureInfo.InvariantCulture, out var after))
-            {
-                throw new VecMigrateException(FailureKind.InvalidArgument, "FilePositionInvalid",
-                    $"'{startAfter}' is not a row number of {Path} to start after.", Path);
-            }
-            first = after + 1;
-        }
+        var first = FirstRow(startAfter);
         if (part.IsEmpty) yield break;
         if (part.End > RowGroups)
         {
@@ -274,25 +268,12 @@ public sealed class FileRecordReader
                 throw Unreadable("FileTruncated", Path,
                     $"it ends after row {row - 1} (line {lines.LineNumber}) without its end line: the file was cut short, or its writer stopped before it finished");
             }
-            JsonlRecords.LineKind kind;
-            VectorRecord? record;
-            long count;
-            try
+            var where = $"row {row} (line {lines.LineNumber})";
+            if (ParseLine(lines, line.Value, layout, where, out var record) is { } count)
             {
-                kind = JsonlRecords.ParseLine(line.Value.Span, layout, out record, out count);
-            }
-            catch (FormatException ex)
-            {
-                throw Unreadable(lines.Truncated ? "FileTruncated" : "FileUnreadable", Path,
-                    $"row {row} (line {lines.LineNumber}) cannot be read{(lines.Truncated ? ", it has no newline: the file was cut short" : "")}: {ex.Message}", ex);
-            }
-            if (kind == JsonlRecords.LineKind.End)
-            {
-                if (count != row) throw Unreadable("FileUnreadable", Path, $"its end line (line {lines.LineNumber}) counts {count} records, but {row} came before it");
-                if (await lines.NextAsync(ct).ConfigureAwait(false) is not null) throw Unreadable("FileUnreadable", Path, $"it goes on after its end line (line {lines.LineNumber})");
+                await EndAsync(lines, count, row, $"line {lines.LineNumber}", ct).ConfigureAwait(false);
                 yield break;
             }
-            if (lines.Truncated) throw Unreadable("FileTruncated", Path, $"row {row} (line {lines.LineNumber}) has no newline: the file was cut short");
             if (row >= first) yield return Stamp(record!, row, schema, origin);
             row++;
         }
@@ -358,25 +339,11 @@ public sealed class FileRecordReader
                 skipFirst = false;
                 continue;
             }
-            JsonlRecords.LineKind kind;
-            VectorRecord? record;
-            long count;
-            try
+            if (ParseLine(lines, line.Value, layout, $"the line at byte {start}", out var record) is { } count)
             {
-                kind = JsonlRecords.ParseLine(line.Value.Span, layout, out record, out count);
-            }
-            catch (FormatException ex)
-            {
-                throw Unreadable(lines.Truncated ? "FileTruncated" : "FileUnreadable", Path,
-                    $"the line at byte {start} cannot be read{(lines.Truncated ? ", it has no newline: the file was cut short" : "")}: {ex.Message}", ex);
-            }
-            if (kind == JsonlRecords.LineKind.End)
-            {
-                if (counted && count != rows) throw Unreadable("FileUnreadable", Path, $"its end line (at byte {start}) counts {count} records, but {rows} came before it");
-                if (await lines.NextAsync(ct).ConfigureAwait(false) is not null) throw Unreadable("FileUnreadable", Path, $"it goes on after its end line (at byte {start})");
+                await EndAsync(lines, count, counted ? rows : null, $"at byte {start}", ct).ConfigureAwait(false);
                 yield break;
             }
-            if (lines.Truncated) throw Unreadable("FileTruncated", Path, $"the line at byte {start} has no newline: the file was cut short");
             rows++;
             yield return Stamp(record!, "@" + start.ToString(CultureInfo.InvariantCulture), schema, origin);
         }
@@ -424,6 +391,36 @@ public sealed class FileRecordReader
         {
             throw Unreadable("FileNotVecMigrate", path, $"its '{FileLayout.MetadataKey}' metadata cannot be read: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// Reads one JSONL line (<paramref name="where"/> names it in errors): a record (null returned, the record out), or
+    /// the end line (its record count returned). A line that cannot be read, or a record line without its newline, is
+    /// refused naming the file and the line.
+    /// </summary>
+    private long? ParseLine(LineReader lines, ReadOnlyMemory<byte> line, FileLayout layout, string where, out VectorRecord? record)
+    {
+        JsonlRecords.LineKind kind;
+        long count;
+        try
+        {
+            kind = JsonlRecords.ParseLine(line.Span, layout, out record, out count);
+        }
+        catch (FormatException ex)
+        {
+            throw Unreadable(lines.Truncated ? "FileTruncated" : "FileUnreadable", Path,
+                $"{where} cannot be read{(lines.Truncated ? ", it has no newline: the file was cut short" : "")}: {ex.Message}", ex);
+        }
+        if (kind == JsonlRecords.LineKind.End) return count;
+        if (lines.Truncated) throw Unreadable("FileTruncated", Path, $"{where} has no newline: the file was cut short");
+        return null;
+    }
+
+    /// <summary>The end line: its count agrees with the records read before it (when they were all read), and nothing follows it.</summary>
+    private async Task EndAsync(LineReader lines, long count, long? read, string where, CancellationToken ct)
+    {
+        if (read is { } n && count != n) throw Unreadable("FileUnreadable", Path, $"its end line ({where}) counts {count} records, but {n} came before it");
+        if (await lines.NextAsync(ct).ConfigureAwait(false) is not null) throw Unreadable("FileUnreadable", Path, $"it goes on after its end line ({where})");
     }
 
     private static FileLayout ParseHeader(ReadOnlyMemory<byte> line, string path)
