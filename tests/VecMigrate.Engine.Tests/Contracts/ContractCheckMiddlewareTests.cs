@@ -41,7 +41,7 @@ public sealed class ContractCheckMiddlewareTests
             Assert.Equal(200, v.Status);
         });
         Assert.Contains(violations, v => v.InstancePath == "$.result.status" && v.Message.Contains("\"purple\"", StringComparison.Ordinal));
-        Assert.Contains(violations, v => v.InstancePath == "$.result" && v.Message.Contains("'config'", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.InstancePath == "$.result" && v.Message.Contains("\"config\"", StringComparison.Ordinal));
         var thrown = Assert.Throws<ContractViolationException>(host.Contracts.EnsureNoViolations);
         Assert.Contains("GET /collections/docs response 200: $.result.status", thrown.Message, StringComparison.Ordinal);
     }
@@ -82,10 +82,9 @@ public sealed class ContractCheckMiddlewareTests
 
         Assert.Equal(GoodScrollPage, await response.Content.ReadAsStringAsync());
         var violations = host.Contracts!.Violations;
-        Assert.Equal(2, violations.Count);
+        // ?page is undocumented; offset -1 breaks the integer branch of ExtendedPointId twice (minimum 0, uint64).
+        Assert.Equal(["$.offset", "?page"], violations.Select(v => v.InstancePath).Distinct().Order(StringComparer.Ordinal));
         Assert.All(violations, v => Assert.Equal(ContractDirection.Request, v.Direction));
-        Assert.Contains(violations, v => v.InstancePath == "?page");
-        Assert.Contains(violations, v => v.InstancePath == "$.offset");
     }
 
     [ContractFact]

@@ -122,12 +122,15 @@ public sealed class QdrantContractTests
     [ContractFact]
     public void Negative_point_id_is_reported_as_breaking_uint64_at_its_path()
     {
-        var v = Single(ScrollResponse(ScrollPage.Replace("\"id\": 7", "\"id\": -1", StringComparison.Ordinal)),
-            "$.result.points[2].id", "value -1 is not valid for format uint64");
+        var violations = ScrollResponse(ScrollPage.Replace("\"id\": 7", "\"id\": -1", StringComparison.Ordinal));
+        var v = Single(violations, "$.result.points[2].id", "Value does not match format \"uint64\"");
         Assert.Equal(ContractDirection.Response, v.Direction);
         Assert.Equal(200, v.Status);
-        Assert.StartsWith("#/components/schemas/ExtendedPointId", v.SchemaLocation, StringComparison.Ordinal);
-        Assert.Contains("$.result.points[2].id: value -1 is not valid for format uint64 (#/components/schemas/ExtendedPointId", v.Message, StringComparison.Ordinal);
+        Assert.Equal("#/components/schemas/ExtendedPointId/anyOf/0/format", v.SchemaLocation);
+        Assert.EndsWith("$.result.points[2].id: Value does not match format \"uint64\" (#/components/schemas/ExtendedPointId/anyOf/0/format)", v.Message, StringComparison.Ordinal);
+        // The integer branch's minimum (0) is broken too; the uuid branch, whose type does not fit, is not reported.
+        Single(violations, "$.result.points[2].id", "-1 should be at least 0");
+        Assert.Equal(2, violations.Count);
     }
 
     [ContractFact]
@@ -135,7 +138,7 @@ public sealed class QdrantContractTests
     {
         // 2^64: a double would round it to a valid-looking value.
         var violations = ScrollResponse(ScrollPage.Replace("18446744073709551615", "18446744073709551616", StringComparison.Ordinal));
-        Single(violations, "$.result.points[0].id", "not valid for format uint64");
+        Single(violations, "$.result.points[0].id", "does not match format \"uint64\"");
     }
 
     [ContractFact]
@@ -150,7 +153,7 @@ public sealed class QdrantContractTests
     public void Point_id_that_is_not_a_uuid_is_reported_against_the_uuid_branch()
     {
         var violations = ScrollResponse(ScrollPage.Replace("5c56c793-69f3-4fbf-87e6-c4bf54c28c26", "not-a-uuid", StringComparison.Ordinal));
-        var v = Single(violations, "$.result.points[1].id", "value \"not-a-uuid\" is not valid for format uuid");
+        var v = Single(violations, "$.result.points[1].id", "Value does not match format \"uuid\"");
         Assert.Equal("#/components/schemas/ExtendedPointId/anyOf/1/format", v.SchemaLocation);
         Assert.Single(violations);
     }
@@ -159,7 +162,23 @@ public sealed class QdrantContractTests
     public void Uuid_next_page_offset_must_be_a_uuid_too()
     {
         var violations = ScrollResponse(ScrollPage.Replace("0b1fd7f6-5e0a-4d64-9c3c-1f2a8e4b7c10", "0b1fd7f6", StringComparison.Ordinal));
-        Single(violations, "$.result.next_page_offset", "is not valid for format uuid");
+        Single(violations, "$.result.next_page_offset", "does not match format \"uuid\"");
+    }
+
+    [ContractFact]
+    public void Broken_request_and_broken_response_are_both_reported_with_their_paths()
+    {
+        // One scroll exchange: the client sends the limit as a string, the server answers a point without its id.
+        var violations = Check.Check(Response("POST", Scroll, 200,
+            ScrollPage.Replace("\"id\": 7, ", "", StringComparison.Ordinal), """{"limit": "10", "with_payload": true}"""));
+        var request = Single(violations, "$.limit", "Value is \"string\" but should be \"integer, null\"");
+        Assert.Equal(ContractDirection.Request, request.Direction);
+        Assert.Equal("#/components/schemas/ScrollRequest/properties/limit/type", request.SchemaLocation);
+        var response = Single(violations, "$.result.points[2]", "Required properties [\"id\"] are not present");
+        Assert.Equal(ContractDirection.Response, response.Direction);
+        Assert.Equal(200, response.Status);
+        Assert.Equal("#/components/schemas/Record/required", response.SchemaLocation);
+        Assert.Equal(2, violations.Count);
     }
 
     [ContractFact]
@@ -173,14 +192,14 @@ public sealed class QdrantContractTests
     public void Scroll_result_without_points_is_a_violation()
     {
         Single(ScrollResponse("""{"result": {"next_page_offset": null}, "status": "ok", "time": 0}"""),
-            "$.result", "required property 'points' is missing");
+            "$.result", "Required properties [\"points\"] are not present");
     }
 
     [ContractFact]
     public void Dense_vector_containing_a_string_is_reported_at_the_element()
     {
         var violations = ScrollResponse(ScrollPage.Replace("[0.1, -0.2, 3e-5]", "[0.1, \"x\", 3e-5]", StringComparison.Ordinal));
-        Single(violations, "$.result.points[1].vector[1]", "expected number, got string \"x\"");
+        Single(violations, "$.result.points[1].vector[1]", "Value is \"string\" but should be \"number\"");
         Assert.Single(violations);
     }
 
@@ -188,28 +207,28 @@ public sealed class QdrantContractTests
     public void Named_vector_containing_a_string_is_reported_at_the_element()
     {
         var violations = ScrollResponse(ScrollPage.Replace("[0.1, 0.2, 0.3, 0.4]", "[0.1, 0.2, true, 0.4]", StringComparison.Ordinal));
-        Single(violations, "$.result.points[0].vector.image[2]", "expected number, got boolean true");
+        Single(violations, "$.result.points[0].vector.image[2]", "Value is \"boolean\" but should be \"number\"");
     }
 
     [ContractFact]
     public void Sparse_vector_with_negative_index_is_reported_against_the_sparse_branch()
     {
         var violations = ScrollResponse(ScrollPage.Replace("\"indices\": [1, 42]", "\"indices\": [1, -42]", StringComparison.Ordinal));
-        Single(violations, "$.result.points[0].vector.keywords.indices[1]", "not valid for format uint32");
+        Single(violations, "$.result.points[0].vector.keywords.indices[1]", "does not match format \"uint32\"");
     }
 
     [ContractFact]
     public void Vector_component_beyond_float_range_is_a_violation()
     {
         var violations = ScrollResponse(ScrollPage.Replace("3e-5", "3e39", StringComparison.Ordinal));
-        Single(violations, "$.result.points[1].vector[2]", "not valid for format float");
+        Single(violations, "$.result.points[1].vector[2]", "does not match format \"float\"");
     }
 
     [ContractFact]
     public void Unknown_filter_field_is_rejected_where_additional_properties_is_false()
     {
         var violations = Check.Check(Request("POST", Scroll, """{"filter": {"must": [], "mustt": []}}"""));
-        var v = Single(violations, "$.filter.mustt", "property 'mustt' is not allowed here");
+        var v = Single(violations, "$.filter.mustt", "All values fail against the false schema");
         Assert.Equal(ContractDirection.Request, v.Direction);
         Assert.Equal("#/components/schemas/Filter/additionalProperties", v.SchemaLocation);
     }
@@ -218,7 +237,7 @@ public sealed class QdrantContractTests
     public void Unknown_payload_selector_field_is_reported_against_the_include_selector()
     {
         var violations = Check.Check(Request("POST", Scroll, """{"with_payload": {"include": ["city"], "extra": 1}}"""));
-        Single(violations, "$.with_payload.extra", "not allowed");
+        Single(violations, "$.with_payload.extra", "fail against the false schema");
         Assert.Single(violations);
     }
 
@@ -226,27 +245,29 @@ public sealed class QdrantContractTests
     public void Wrong_types_are_reported_with_what_was_expected()
     {
         var request = Check.Check(Request("POST", Scroll, """{"limit": "10"}"""));
-        Single(request, "$.limit", "expected integer or null, got string \"10\"");
+        Single(request, "$.limit", "Value is \"string\" but should be \"integer, null\"");
 
         var response = Check.Check(Response("GET", "/collections/docs", 200,
             CollectionInfo.Replace("\"points_count\": 3", "\"points_count\": \"3\"", StringComparison.Ordinal)));
-        Single(response, "$.result.points_count", "expected integer or null, got string \"3\"");
+        Single(response, "$.result.points_count", "Value is \"string\" but should be \"integer, null\"");
 
         var status = Check.Check(Response("GET", "/collections/docs", 200,
             CollectionInfo.Replace("\"status\": \"green\"", "\"status\": \"purple\"", StringComparison.Ordinal)));
-        Single(status, "$.result.status", "value \"purple\" is not one of \"green\", \"yellow\", \"grey\", \"red\"");
+        Single(status, "$.result.status", "got string \"purple\", allowed \"green\", \"yellow\", \"grey\", \"red\"");
     }
 
     [ContractFact]
     public void Limit_of_zero_breaks_the_minimum()
     {
-        Single(Check.Check(Request("POST", Scroll, """{"limit": 0}""")), "$.limit", "value 0 is less than 1");
+        Single(Check.Check(Request("POST", Scroll, """{"limit": 0}""")), "$.limit", "0 should be at least 1");
     }
 
     [ContractFact]
-    public void Integer_written_with_a_fraction_is_not_an_integer_in_openapi_3_0()
+    public void Integer_written_with_a_fraction_breaks_the_integer_format()
     {
-        Single(Check.Check(Request("POST", Scroll, """{"limit": 10.0}""")), "$.limit", "expected integer or null, got number 10.0");
+        // JSON Schema 2020-12 (the schemas' dialect in OpenAPI 3.1) counts 10.0 as an integer; Qdrant's serde does
+        // not, and its formats (here uint) are read from the digits, so a fraction is still caught.
+        Single(Check.Check(Request("POST", Scroll, """{"limit": 10.0}""")), "$.limit", "Value does not match format \"uint\"");
     }
 
     [ContractFact]
@@ -255,22 +276,22 @@ public sealed class QdrantContractTests
         var violations = Check.Check(Request("PUT", "/collections/docs/points?wait=true", """
             {"points": [{"id": 1, "vector": [0.1, 0.2], "payload": {"a": 1}}, {"id": -3, "vector": [0.3, 0.4]}]}
             """));
-        Single(violations, "$.points[1].id", "value -3 is not valid for format uint64");
-        Assert.Single(violations);
+        Single(violations, "$.points[1].id", "Value does not match format \"uint64\"");
+        Assert.All(violations, v => Assert.Equal("$.points[1].id", v.InstancePath)); // nothing of the PointsBatch branch
     }
 
     [ContractFact]
     public void Integer_path_parameter_is_checked()
     {
         NoViolations(Check.Check(Request("GET", "/collections/docs/shards/3/snapshots")));
-        Single(Check.Check(Request("GET", "/collections/docs/shards/three/snapshots")), "{shard_id}", "expected integer, got string \"three\"");
+        Single(Check.Check(Request("GET", "/collections/docs/shards/three/snapshots")), "{shard_id}", "Value is \"string\" but should be \"integer\"");
     }
 
     [ContractFact]
     public void Query_parameters_are_checked_against_their_schemas()
     {
-        Single(Check.Check(Request("POST", Scroll + "?timeout=abc", "{}")), "?timeout", "expected integer, got string \"abc\"");
-        Single(Check.Check(Request("POST", Scroll + "?timeout=0", "{}")), "?timeout", "value 0 is less than 1");
+        Single(Check.Check(Request("POST", Scroll + "?timeout=abc", "{}")), "?timeout", "Value is \"string\" but should be \"integer\"");
+        Single(Check.Check(Request("POST", Scroll + "?timeout=0", "{}")), "?timeout", "0 should be at least 1");
         Says(Check.Check(Request("POST", Scroll + "?consistency=some", "{}")), "?consistency");
         NoViolations(Check.Check(Request("PUT", "/collections/docs/points?wait=true&ordering=strong", """{"points": []}""")));
     }

@@ -1,3 +1,4 @@
+using Microsoft.OpenApi;
 using VecMigrate.Testing.Contracts;
 
 namespace VecMigrate.Engine.Tests.Contracts;
@@ -67,11 +68,25 @@ public sealed class VendorContractsTests : IDisposable
         Assert.Contains(contracts.PineconeControl.Operations, o => o.PathTemplate == "/indexes/{index_name}" && o.Method == "GET");
         var scroll = contracts.Qdrant.FindOperation("POST", "/collections/docs/points/scroll")!.Operation;
         Assert.Equal("scroll_points", scroll.OperationId);
-        Assert.Equal("#/components/schemas/ScrollRequest", scroll.RequestSchema!.Resolved.Location);
-        Assert.NotNull(scroll.ResponseSchema(200));
-        Assert.Equal("#/components/schemas/ErrorResponse", scroll.ResponseSchema(404)!.Resolved.Location);
-        Assert.Equal("4XX", scroll.ResponseFor(404)!.StatusKey);
-        Assert.Equal("default", scroll.ResponseFor(503)!.StatusKey);
+        Assert.Equal("#/paths/~1collections~1{collection_name}~1points~1scroll/post/requestBody/content/application~1json/schema", scroll.RequestBody!.JsonSchemaLocation);
+        Assert.Equal("#/components/schemas/ScrollRequest", contracts.Qdrant.Find(scroll.RequestBody.JsonSchemaLocation!)!.Value.GetProperty("$ref").GetString());
+        Assert.NotNull(scroll.ResponseFor(200)!.JsonSchemaLocation);
+        Assert.Equal("#/components/schemas/ErrorResponse", contracts.Qdrant.Find(scroll.ResponseFor(404)!.JsonSchemaLocation!)!.Value.GetProperty("$ref").GetString());
+        Assert.Equal("4XX", scroll.ResponseFor(404)!.Key);
+        Assert.Equal("default", scroll.ResponseFor(503)!.Key);
         Assert.Contains(scroll.Parameters, p => p.Name == "timeout" && p.In == ParameterLocation.Query);
+    }
+
+    [ContractFact]
+    public void The_schemas_are_validated_as_openapi_3_1_where_nullable_is_a_type_array()
+    {
+        var qdrant = VendorContracts.Load().Qdrant;
+        Assert.StartsWith("3.1", qdrant.Root.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+        var limit = qdrant.Find("#/components/schemas/ScrollRequest/properties/limit")!.Value;
+        Assert.False(limit.TryGetProperty("nullable", out _));
+        Assert.Equal(["integer", "null"], limit.GetProperty("type").EnumerateArray().Select(t => t.GetString()).Order(StringComparer.Ordinal));
+        // Qdrant's Option<T> is anyOf: [{$ref: T}, {nullable: true}]; the bare branch is read as "or null".
+        var offset = qdrant.Find("#/components/schemas/ScrollRequest/properties/offset/anyOf/1")!.Value;
+        Assert.Equal("null", offset.GetProperty("type").GetString());
     }
 }

@@ -3,7 +3,8 @@ using VecMigrate.Testing.Contracts;
 
 namespace VecMigrate.Engine.Tests.Contracts;
 
-/// <summary>The vendors' own examples are real-world values: a validator that rejects one is too strict.</summary>
+/// <summary>The vendors' own examples are real-world values: a validator that rejects one is too strict (or a reading
+/// of the document, see <see cref="ContractDocument"/>, is wrong). Walks the OpenAPI 3.1 copy the schemas are built from.</summary>
 public sealed class VendorExampleTests
 {
     [ContractFact]
@@ -17,7 +18,7 @@ public sealed class VendorExampleTests
             Walk(doc.Root, "#", (example, location) =>
             {
                 checkedExamples++;
-                failures.AddRange(JsonSchemaValidator.Validate(example, doc.GetSchema(location)).Select(e => $"example at {location}: {e}"));
+                failures.AddRange(doc.Validate(location, example).Select(e => $"example at {location}: {e}"));
             });
             Assert.True(failures.Count == 0, $"{doc.Name}:\n" + string.Join("\n", failures));
             Assert.True(checkedExamples >= 70, $"{doc.Name}: only {checkedExamples} examples found");

@@ -1,8 +1,8 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
+using Microsoft.OpenApi;
 
 namespace VecMigrate.Testing.Contracts;
 
@@ -52,11 +52,12 @@ public sealed record ContractBodyAllowance(int Status, string? MediaType, string
 /// <param name="Method">The operation's method, e.g. <c>GET</c>.</param>
 /// <param name="PathTemplate">The operation's path as in the document, e.g. <c>/vectors/fetch</c>.</param>
 /// <param name="Direction">Whose side: the request or the response.</param>
-/// <param name="SchemaLocation">The broken keyword, e.g. <c>#/components/schemas/Vector/properties/values/minLength</c>.</param>
+/// <param name="SchemaLocation">The broken keyword as the check reports it, e.g.
+/// <c>#/components/schemas/Vector/properties/values/minItems</c>.</param>
 /// <param name="Reason">What the real service does and where that was seen.</param>
 public sealed record ContractValueAllowance(string Method, string PathTemplate, ContractDirection Direction, string SchemaLocation, string Reason)
 {
-    internal bool Covers(OpenApiOperation operation, ContractViolation v) =>
+    internal bool Covers(ContractOperation operation, ContractViolation v) =>
         v.Direction == Direction && v.SchemaLocation == SchemaLocation
         && string.Equals(operation.Method, Method, StringComparison.OrdinalIgnoreCase)
         && string.Equals(operation.PathTemplate, PathTemplate, StringComparison.Ordinal);
@@ -97,13 +98,13 @@ public sealed class ContractCheck
 
     /// <param name="documents">The documents of one service; an operation is looked up in each in turn
     /// (Pinecone's control and data planes are two documents with distinct paths).</param>
-    public ContractCheck(params OpenApiDocument[] documents)
+    public ContractCheck(params ContractDocument[] documents)
     {
         if (documents.Length == 0) throw new ArgumentException("At least one document is needed.", nameof(documents));
         Documents = documents;
     }
 
-    public IReadOnlyList<OpenApiDocument> Documents { get; }
+    public IReadOnlyList<ContractDocument> Documents { get; }
 
     /// <summary>
     /// Top-level properties that a 2xx JSON response must carry whenever its schema declares them,
@@ -164,7 +165,7 @@ public sealed class ContractCheck
         var op = match.Operation;
         foreach (var p in op.Parameters.Where(p => p.In == ParameterLocation.Path))
         {
-            if (match.PathValues.TryGetValue(p.Name, out var value)) CheckParameter(p, [value], "{" + p.Name + "}", report);
+            if (match.PathValues.TryGetValue(p.Name, out var value)) CheckParameter(op.Document, p, [value], "{" + p.Name + "}", report);
         }
 
         var query = QueryHelpers.ParseQuery(exchange.Query);
@@ -176,7 +177,7 @@ public sealed class ContractCheck
                 report.Request($"query parameter '{name}' is not in the document for {op}", "?" + name);
                 continue;
             }
-            CheckParameter(declared, values.Select(v => v ?? "").ToArray(), "?" + name, report);
+            CheckParameter(op.Document, declared, values.Select(v => v ?? "").ToArray(), "?" + name, report);
         }
         foreach (var p in op.Parameters.Where(p => p.In == ParameterLocation.Query && p.Required && !query.ContainsKey(p.Name)))
         {
@@ -188,7 +189,7 @@ public sealed class ContractCheck
             var headers = new Dictionary<string, string>(rawHeaders, StringComparer.OrdinalIgnoreCase);
             foreach (var p in op.Parameters.Where(p => p.In == ParameterLocation.Header))
             {
-                if (headers.TryGetValue(p.Name, out var value)) CheckParameter(p, [value], "header " + p.Name, report);
+                if (headers.TryGetValue(p.Name, out var value)) CheckParameter(op.Document, p, [value], "header " + p.Name, report);
                 else if (p.Required) report.Request($"required header '{p.Name}' is missing", "header " + p.Name);
             }
             if (CheckCredentials) CheckSecurity(op, headers, query, report);
@@ -197,22 +198,22 @@ public sealed class ContractCheck
         CheckRequestBody(op, exchange, report);
     }
 
-    private static void CheckSecurity(OpenApiOperation op, Dictionary<string, string> headers, Dictionary<string, StringValues> query, Report report)
+    private static void CheckSecurity(ContractOperation op, Dictionary<string, string> headers, Dictionary<string, StringValues> query, Report report)
     {
         var requirements = op.Security;
         if (requirements.Count == 0) return;
         foreach (var requirement in requirements)
         {
             var satisfied = requirement.All(s => s.In == ParameterLocation.Query
-                ? query.ContainsKey(s.ParameterName)
-                : headers.TryGetValue(s.ParameterName, out var v) && (s.HttpScheme is null || v.StartsWith(s.HttpScheme + " ", StringComparison.OrdinalIgnoreCase)));
+                ? query.ContainsKey(s.Name)
+                : headers.TryGetValue(s.Name, out var v) && (s.HttpScheme is null || v.StartsWith(s.HttpScheme + " ", StringComparison.OrdinalIgnoreCase)));
             if (satisfied) return;
         }
-        var options = requirements.Select(r => string.Join(" + ", r.Select(s => s.HttpScheme is null ? $"{s.In.ToString().ToLowerInvariant()} {s.ParameterName}" : $"{s.ParameterName}: {s.HttpScheme}")));
+        var options = requirements.Select(r => string.Join(" + ", r.Select(s => s.HttpScheme is null ? $"{s.In.ToString().ToLowerInvariant()} {s.Name}" : $"{s.Name}: {s.HttpScheme}")));
         report.Request($"request carries none of the documented credentials ({string.Join(" or ", options)})");
     }
 
-    private static void CheckRequestBody(OpenApiOperation op, ContractExchange exchange, Report report)
+    private static void CheckRequestBody(ContractOperation op, ContractExchange exchange, Report report)
     {
         var body = exchange.RequestBody;
         var rb = op.RequestBody;
@@ -228,7 +229,7 @@ public sealed class ContractCheck
         }
         var contentType = exchange.RequestContentType;
         var isJson = contentType is null || IsJsonMediaType(contentType);
-        if (rb.JsonSchema is null)
+        if (rb.JsonSchemaLocation is null)
         {
             if (isJson && contentType != null) report.Request($"request body is {contentType}, but {op} takes {string.Join(", ", rb.MediaTypes)}");
             return;
@@ -241,10 +242,10 @@ public sealed class ContractCheck
             }
             return;
         }
-        ValidateBody(body, rb.JsonSchema, ContractDirection.Request, "request", report, []);
+        ValidateBody(op.Document, body, rb.JsonSchemaLocation, ContractDirection.Request, "request", report, []);
     }
 
-    private void CheckResponse(OpenApiOperation op, int status, ContractExchange exchange, Report report)
+    private void CheckResponse(ContractOperation op, int status, ContractExchange exchange, Report report)
     {
         var response = op.ResponseFor(status);
         if (response is null)
@@ -252,20 +253,20 @@ public sealed class ContractCheck
             report.Response(status, $"status {status} is not documented for {op} (documented: {string.Join(", ", op.Responses.Keys)})");
             return;
         }
-        if (response.JsonSchema is null) return;
+        if (response.JsonSchemaLocation is null) return;
         var contentType = exchange.ResponseContentType;
         if (contentType != null && !IsJsonMediaType(contentType))
         {
             if (!response.MediaTypes.Any(m => MediaTypeMatches(m, contentType))
                 && !BodyAllowances.Any(a => a.Covers(status, contentType)))
             {
-                report.Response(status, $"response body is {contentType}, but the document gives {string.Join(", ", response.MediaTypes)} for {response.StatusKey}");
+                report.Response(status, $"response body is {contentType}, but the document gives {string.Join(", ", response.MediaTypes)} for {response.Key}");
             }
             return;
         }
         if (exchange.ResponseBody.Length == 0)
         {
-            report.Response(status, $"response body is empty, but the document gives a JSON body for {response.StatusKey}");
+            report.Response(status, $"response body is empty, but the document gives a JSON body for {response.Key}");
             return;
         }
         if (contentType is null && BodyAllowances.Any(a => a.Covers(status, null)) && !IsJson(exchange.ResponseBody))
@@ -273,10 +274,11 @@ public sealed class ContractCheck
             return; // a documented exception (see BodyAllowances): a plain body without a Content-Type
         }
         var supplement = status is >= 200 and < 300 ? RequiredOnSuccess : [];
-        ValidateBody(exchange.ResponseBody, response.JsonSchema, ContractDirection.Response, "response", report, supplement, status);
+        ValidateBody(op.Document, exchange.ResponseBody, response.JsonSchemaLocation, ContractDirection.Response, "response", report, supplement, status);
     }
 
-    private static void ValidateBody(ReadOnlyMemory<byte> body, JsonSchema schema, ContractDirection direction, string what, Report report, IReadOnlyList<string> supplement, int? status = null)
+    private static void ValidateBody(ContractDocument document, ReadOnlyMemory<byte> body, string schemaLocation, ContractDirection direction, string what,
+        Report report, IReadOnlyList<string> supplement, int? status = null)
     {
         JsonDocument doc;
         try
@@ -290,19 +292,19 @@ public sealed class ContractCheck
         }
         using (doc)
         {
-            foreach (var error in JsonSchemaValidator.Validate(doc.RootElement, schema))
+            foreach (var finding in document.Validate(schemaLocation, doc.RootElement))
             {
-                report.Add(direction, status, error.ToString(), error.InstancePath, error.SchemaLocation);
+                report.Add(direction, status, finding.ToString(), finding.InstancePath, finding.SchemaLocation);
             }
-            var declared = schema.Resolved.Properties;
-            if (supplement.Count == 0 || declared is null || doc.RootElement.ValueKind != JsonValueKind.Object) return;
+            if (supplement.Count == 0 || doc.RootElement.ValueKind != JsonValueKind.Object
+                || document.Find(schemaLocation, followRefs: true) is not { } schema || !schema.TryGetProperty("properties", out var declared)) return;
             foreach (var name in supplement)
             {
-                if (declared.ContainsKey(name) && !doc.RootElement.TryGetProperty(name, out _))
+                if (declared.TryGetProperty(name, out _) && !doc.RootElement.TryGetProperty(name, out _))
                 {
                     report.Add(direction, status,
                         $"$: required property '{name}' is missing (the document does not mark it required; the real service always sends it)",
-                        "$", schema.Location);
+                        "$", schemaLocation);
                 }
             }
         }
@@ -312,58 +314,38 @@ public sealed class ContractCheck
     /// Checks a parameter's text values against its schema. Text is read as the JSON value it would
     /// be: as a string when the schema takes that, else as a number or boolean literal when it is one.
     /// </summary>
-    private static void CheckParameter(OpenApiParameter p, string[] values, string label, Report report)
+    private static void CheckParameter(ContractDocument document, ContractParameter p, string[] values, string label, Report report)
     {
-        if (p.Schema is null) return;
-        var resolved = p.Schema.Resolved;
-        var isArray = (resolved.Types & JsonTypes.Array) != 0;
-        if (!isArray)
+        if (p.SchemaLocation is null) return;
+        if (p.Type?.HasFlag(JsonSchemaType.Array) != true)
         {
             if (values.Length > 1)
             {
                 report.Request($"{label} is given {values.Length} times, but it is not an array", label);
                 return;
             }
-            var errors = CheckText(values[0], p.Schema, label);
-            foreach (var e in errors) report.Request(e.ToString(), e.InstancePath, e.SchemaLocation);
+            var findings = Check(values[0], asString: true);
+            if (findings.Count > 0 && IsLiteral(values[0])) findings = Check(values[0], asString: false);
+            foreach (var f in findings) report.Request(f.ToString(), f.InstancePath, f.SchemaLocation);
             return;
         }
 
         var items = p.Explode || values.Length > 1 ? values : values[0].Split(p.Style switch
         {
-            "spaceDelimited" => ' ',
-            "pipeDelimited" => '|',
+            ParameterStyle.SpaceDelimited => ' ',
+            ParameterStyle.PipeDelimited => '|',
             _ => ',',
         });
-        var json = new StringBuilder("[");
-        for (var i = 0; i < items.Length; i++)
-        {
-            if (i > 0) json.Append(',');
-            json.Append(resolved.Items is { } itemSchema && !AcceptsAsString(items[i], itemSchema) && IsLiteral(items[i])
-                ? items[i]
-                : JsonSerializer.Serialize(items[i]));
-        }
-        json.Append(']');
-        using var doc = JsonDocument.Parse(json.ToString());
-        foreach (var e in JsonSchemaValidator.Validate(doc.RootElement, p.Schema, label))
-        {
-            report.Request(e.ToString(), e.InstancePath, e.SchemaLocation);
-        }
-    }
+        var literals = p.ItemType is { } itemType && !itemType.HasFlag(JsonSchemaType.String);
+        var json = "[" + string.Join(",", items.Select(i => literals && IsLiteral(i) ? i : JsonSerializer.Serialize(i))) + "]";
+        using var array = JsonDocument.Parse(json);
+        foreach (var f in document.Validate(p.SchemaLocation, array.RootElement, label)) report.Request(f.ToString(), f.InstancePath, f.SchemaLocation);
 
-    private static IReadOnlyList<SchemaError> CheckText(string text, JsonSchema schema, string label)
-    {
-        using var asString = JsonDocument.Parse(JsonSerializer.Serialize(text));
-        var stringErrors = JsonSchemaValidator.Validate(asString.RootElement, schema, label);
-        if (stringErrors.Count == 0 || !IsLiteral(text)) return stringErrors;
-        using var literal = JsonDocument.Parse(text);
-        return JsonSchemaValidator.Validate(literal.RootElement, schema, label);
-    }
-
-    private static bool AcceptsAsString(string text, JsonSchema schema)
-    {
-        using var asString = JsonDocument.Parse(JsonSerializer.Serialize(text));
-        return JsonSchemaValidator.IsValid(asString.RootElement, schema);
+        IReadOnlyList<SchemaFinding> Check(string text, bool asString)
+        {
+            using var value = JsonDocument.Parse(asString ? JsonSerializer.Serialize(text) : text);
+            return document.Validate(p.SchemaLocation, value.RootElement, label);
+        }
     }
 
     private static bool IsJson(ReadOnlyMemory<byte> body)

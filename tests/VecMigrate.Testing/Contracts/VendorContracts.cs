@@ -17,29 +17,29 @@ public sealed class VendorContracts
 
     private static readonly Lazy<(VendorContracts? Found, string? Reason)> Located = new(Locate);
 
-    private readonly Lazy<OpenApiDocument> _qdrant;
-    private readonly Lazy<OpenApiDocument> _pineconeData;
-    private readonly Lazy<OpenApiDocument> _pineconeControl;
+    private readonly Lazy<ContractDocument> _qdrant;
+    private readonly Lazy<ContractDocument> _pineconeData;
+    private readonly Lazy<ContractDocument> _pineconeControl;
 
     private VendorContracts(string directory)
     {
         Directory = directory;
-        _qdrant = new(() => OpenApiDocument.Load(Path.Combine(directory, QdrantFile)));
-        _pineconeData = new(() => OpenApiDocument.Load(Path.Combine(directory, PineconeDataFile)));
-        _pineconeControl = new(() => OpenApiDocument.Load(Path.Combine(directory, PineconeControlFile)));
+        _qdrant = new(() => ContractDocument.Load(Path.Combine(directory, QdrantFile)));
+        _pineconeData = new(() => ContractDocument.Load(Path.Combine(directory, PineconeDataFile)));
+        _pineconeControl = new(() => ContractDocument.Load(Path.Combine(directory, PineconeControlFile)));
     }
 
     /// <summary>The folder the documents were found in.</summary>
     public string Directory { get; }
 
     /// <summary>Qdrant's REST API (OpenAPI 3.0.1).</summary>
-    public OpenApiDocument Qdrant => _qdrant.Value;
+    public ContractDocument Qdrant => _qdrant.Value;
 
     /// <summary>Pinecone's data plane, API version 2026-04 (list, fetch, upsert, describe_index_stats, …).</summary>
-    public OpenApiDocument PineconeData => _pineconeData.Value;
+    public ContractDocument PineconeData => _pineconeData.Value;
 
     /// <summary>Pinecone's control plane, API version 2026-04 (indexes).</summary>
-    public OpenApiDocument PineconeControl => _pineconeControl.Value;
+    public ContractDocument PineconeControl => _pineconeControl.Value;
 
     /// <summary>Why contract tests are skipped, or null when the documents were found.</summary>
     public static string? SkipReason => Located.Value.Reason;
@@ -89,13 +89,13 @@ public sealed class VendorContracts
 
     /// <summary>
     /// A record of a sparse index has no dense values, and fetch answers it with <c>"values": []</c>, while the
-    /// 2026-04 document gives <c>Vector.values</c> a minLength of 1 (read as an item count). That is what the
-    /// project's Pinecone notes record of the real service (PineconeFetchParser: "sparse indexes answer
-    /// "values": []"), and the stand-in answers so. Only that keyword, only in fetch answers; upserts sending
-    /// empty values are still flagged.
+    /// 2026-04 document gives <c>Vector.values</c> a minLength of 1 (read as an item count, so checked as
+    /// <c>minItems</c>: see <see cref="ContractDocument"/>). That is what the project's Pinecone notes record of the
+    /// real service (PineconeFetchParser: "sparse indexes answer "values": []"), and the stand-in answers so. Only
+    /// that keyword, only in fetch answers; upserts sending empty values are still flagged.
     /// </summary>
     public static ContractValueAllowance PineconeEmptyFetchValues { get; } = new("GET", "/vectors/fetch", ContractDirection.Response,
-        "#/components/schemas/Vector/properties/values/minLength",
+        "#/components/schemas/Vector/properties/values/minItems",
         "Pinecone answers fetch for records of sparse indexes with \"values\": [], below the document's minLength of 1");
 
     /// <summary>
