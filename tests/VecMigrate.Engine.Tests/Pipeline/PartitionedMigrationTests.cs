@@ -184,6 +184,38 @@ public sealed class PartitionedMigrationTests(PostgresFixture pg, Xunit.Abstract
     }
 
     [Fact]
+    public async Task A_split_whose_tables_are_made_with_it_is_seen_by_a_reader_that_waited_for_it()
+    {
+        // The first split of a database creates the partition table in its own transaction. A reader that looked
+        // before (no such table), then waited on the creators' lock inside a transaction, must not answer from the
+        // catalog as it was when that transaction began: it took the committed split for a plain checkpoint once
+        // (help example Copy-VectorData #5 in CI, and 1 run in 40 of four ForEach-Object -Parallel workers).
+        var cs = await pg.NewDatabaseAsync();
+        await ExecAsync(cs, PgCheckpointStore.CreateSql("public")); // a plain checkpoint table is there; the partition table is not
+        var ledger = new PgPartitionLedger(cs);
+        await using var creator = new NpgsqlConnection(cs);
+        await creator.OpenAsync();
+        await using var tx = await creator.BeginTransactionAsync();
+        await using (var cmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('vecmigrate_checkpoint'))", creator, tx))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var reading = ledger.GetAsync("big"); // looks (no partition table), then waits on the lock in a transaction
+        await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(1)));
+        Assert.False(reading.IsCompleted, "answered before the split was committed");
+        await using (var cmd = new NpgsqlCommand(PgPartitionLedger.CreateSql("public") + "; " +
+            "INSERT INTO vecmigrate_checkpoint (name, source, target, position, records, completed) VALUES ('big', 's', 't', NULL, 0, false), ('big#1/1', 's', 't', NULL, 0, false); " +
+            "INSERT INTO vecmigrate_partition (name, part, parts, part_name, bounds) VALUES ('big', 1, 1, 'big#1/1', 'b')", creator, tx))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+        await tx.CommitAsync();
+        var split = await reading;
+        Assert.NotNull(split);
+        Assert.Equal("big#1/1", Assert.Single(split!.Partitions).Name);
+    }
+
+    [Fact]
     public async Task Lanes_killed_at_random_then_resumed_leave_the_table_exact()
     {
         var cs = await SourceAsync(20000);
