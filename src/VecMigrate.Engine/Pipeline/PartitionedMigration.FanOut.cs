@@ -343,10 +343,7 @@ public static partial class PartitionedMigration
                 {
                     var state = FanOutState.Format(prefix, batch.Start, ordinal + 1);
                     ordinal++;
-                    var carried = new VectorRecord(r.Id, r.Vectors, r.Payload)
-                    {
-                        Namespace = r.Namespace, Schema = r.Schema, Origin = r.Origin, Columns = r.Columns, Position = state,
-                    };
+                    var carried = r.WithPosition(state);
                     try
                     {
                         await lane.Sink.WriteAsync(carried, ct).ConfigureAwait(false);

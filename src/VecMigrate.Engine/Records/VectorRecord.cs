@@ -60,6 +60,12 @@ public sealed class VectorRecord
     /// </summary>
     public string? Position { get; init; }
 
+    /// <summary>This record, everything kept, at another place in the order (a copy: records are shared, never changed).</summary>
+    public VectorRecord WithPosition(string? position) => new(Id, Vectors, Payload)
+    {
+        Namespace = Namespace, Schema = Schema, Origin = Origin, Columns = Columns, Position = position,
+    };
+
     /// <summary>The unnamed vector when it is dense, else null.</summary>
     public float[]? Embedding =>
         Vectors.TryGetValue(DefaultVectorName, out var v) && v is DenseVector d ? d.Values : null;
