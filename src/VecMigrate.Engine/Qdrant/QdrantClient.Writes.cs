@@ -113,7 +113,8 @@ public sealed partial class QdrantClient
         w.WriteEndObject();
     }
 
-    private static string DistanceName(QdrantVectorParams v) => v.Distance switch
+    /// <summary>The distance as Qdrant names it (REST's string; gRPC's enum has the same names).</summary>
+    internal static string DistanceName(QdrantVectorParams v) => v.Distance switch
     {
         DistanceMetric.Cosine => "Cosine",
         DistanceMetric.Euclid => "Euclid",

@@ -117,19 +117,22 @@ public sealed class QdrantCollectionInfo
         if (!e.TryGetProperty("distance", out var d) || d.ValueKind != JsonValueKind.String)
             throw invalid($"`{label}.distance` is missing or not a string");
         var distanceName = d.GetString()!;
-        var metric = distanceName switch
-        {
-            "Cosine" => DistanceMetric.Cosine,
-            "Euclid" => DistanceMetric.Euclid,
-            "Dot" => DistanceMetric.Dot,
-            "Manhattan" => DistanceMetric.Manhattan,
-            _ => DistanceMetric.Unknown, // a metric newer than this engine: kept by name, not refused
-        };
+        var metric = MetricOf(distanceName);
         string? comparator = null;
         if (e.TryGetProperty("multivector_config", out var mv) && mv.ValueKind == JsonValueKind.Object)
             comparator = OptionalString(mv, "comparator") ?? "max_sim";
         return new QdrantVectorParams(name, (int)size, metric, distanceName, OptionalString(e, "datatype"), comparator);
     }
+
+    /// <summary>The metric of Qdrant's distance name (REST's string, gRPC's enum name); Unknown for one newer than this engine, kept by name, not refused.</summary>
+    internal static DistanceMetric MetricOf(string distanceName) => distanceName switch
+    {
+        "Cosine" => DistanceMetric.Cosine,
+        "Euclid" => DistanceMetric.Euclid,
+        "Dot" => DistanceMetric.Dot,
+        "Manhattan" => DistanceMetric.Manhattan,
+        _ => DistanceMetric.Unknown,
+    };
 
     private static string? OptionalString(JsonElement e, string property) =>
         e.TryGetProperty(property, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

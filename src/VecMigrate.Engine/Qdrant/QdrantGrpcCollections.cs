@@ -89,16 +89,10 @@ internal static class QdrantGrpcCollections
     private static QdrantVectorParams ReadVector(string name, VectorParams p, Func<string, Exception> invalid)
     {
         if (p.Size is 0 or > int.MaxValue) throw invalid($"vector '{name}' has size {p.Size}");
-        var (metric, distanceName) = p.Distance switch
-        {
-            Distance.Cosine => (DistanceMetric.Cosine, "Cosine"),
-            Distance.Euclid => (DistanceMetric.Euclid, "Euclid"),
-            Distance.Dot => (DistanceMetric.Dot, "Dot"),
-            Distance.Manhattan => (DistanceMetric.Manhattan, "Manhattan"),
-            var other => (DistanceMetric.Unknown, other.ToString()), // a metric newer than this engine: kept by name
-        };
+        // The enum's names are the names REST spells (collections.proto: Cosine, Euclid, Dot, Manhattan).
+        var distanceName = p.Distance.ToString();
         var comparator = p.MultivectorConfig is { } mv ? mv.Comparator switch { MultiVectorComparator.MaxSim => "max_sim", var c => c.ToString().ToLowerInvariant() } : null;
-        return new QdrantVectorParams(name, (int)p.Size, metric, distanceName, p.HasDatatype ? DatatypeName(p.Datatype) : null, comparator);
+        return new QdrantVectorParams(name, (int)p.Size, QdrantCollectionInfo.MetricOf(distanceName), distanceName, p.HasDatatype ? DatatypeName(p.Datatype) : null, comparator);
     }
 
     /// <summary>The datatype as REST spells it; <c>Default</c> is none given (float32).</summary>
@@ -146,15 +140,8 @@ internal static class QdrantGrpcCollections
         var p = new VectorParams
         {
             Size = (ulong)v.Size,
-            Distance = v.Distance switch
-            {
-                DistanceMetric.Cosine => Distance.Cosine,
-                DistanceMetric.Euclid => Distance.Euclid,
-                DistanceMetric.Dot => Distance.Dot,
-                DistanceMetric.Manhattan => Distance.Manhattan,
-                _ => Enum.TryParse<Distance>(v.DistanceName, ignoreCase: false, out var d) && d != Distance.UnknownDistance ? d
-                    : throw new ArgumentException($"Vector '{v.Name}' needs a distance (Cosine, Euclid, Dot or Manhattan).", nameof(v)),
-            },
+            Distance = Enum.TryParse<Distance>(QdrantClient.DistanceName(v), ignoreCase: false, out var d) && d != Distance.UnknownDistance ? d
+                : throw new ArgumentException($"Vector '{v.Name}' has distance '{v.DistanceName}', which Qdrant's gRPC API does not name.", nameof(v)),
         };
         if (v.Datatype is { } datatype)
         {
