@@ -205,18 +205,27 @@ public static class PgCheckpointStore
             new(s.Name, s.Source, s.Target, s.Position, s.Records, s.Completed, s.UpdatedAt) { Partitions = s.Partitions };
     }
 
-    private static async Task<bool> PartitionsExistAsync(NpgsqlConnection conn, string schema, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("SELECT to_regclass(@t) IS NOT NULL", conn);
-        cmd.Parameters.AddWithValue("t", PgPartitionLedger.Qualified(schema));
-        return (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
-    }
+    private static Task<bool> PartitionsExistAsync(NpgsqlConnection conn, string schema, CancellationToken ct) =>
+        TablesExistAsync(conn, null, schema, ct, PgPartitionLedger.TableName);
 
-    private static async Task<bool> ExistsAsync(NpgsqlConnection conn, string schema, CancellationToken ct)
+    private static Task<bool> ExistsAsync(NpgsqlConnection conn, string schema, CancellationToken ct) =>
+        TablesExistAsync(conn, null, schema, ct, TableName);
+
+    /// <summary>
+    /// Whether all of <paramref name="tables"/> exist in <paramref name="schema"/>, read from pg_class with the statement's
+    /// snapshot. Not to_regclass: it looks the name up in the session's catalog cache without taking a lock, so inside a
+    /// transaction begun before another session created the tables it can still answer "no such table" after that
+    /// session committed (seen: a partition ledger reader that waited on the creators' lock found the split's rows but not
+    /// its table).
+    /// </summary>
+    internal static async Task<bool> TablesExistAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string schema, CancellationToken ct, params string[] tables)
     {
-        await using var cmd = new NpgsqlCommand("SELECT to_regclass(@t) IS NOT NULL", conn);
-        cmd.Parameters.AddWithValue("t", Qualified(schema));
-        return (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        await using var cmd = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = @s AND c.relname = ANY(@t)",
+            conn, tx);
+        cmd.Parameters.AddWithValue("s", schema);
+        cmd.Parameters.AddWithValue("t", tables);
+        return (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))! == tables.Length;
     }
 
     /// <summary>An open connection, or <c>PgUnreachable</c>/<c>PgAuthenticationFailed</c> naming the server.</summary>

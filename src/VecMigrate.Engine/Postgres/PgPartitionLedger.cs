@@ -172,7 +172,7 @@ public sealed class PgPartitionLedger(string connectionString, string schema = "
 
     private async Task<(PartitionedCheckpoint? Split, bool Plain)> ReadOnceAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string name, CancellationToken ct)
     {
-        if (!await TablesExistAsync(conn, tx, ct, TableName, PgCheckpointStore.TableName).ConfigureAwait(false))
+        if (!await PgCheckpointStore.TablesExistAsync(conn, tx, schema, ct, TableName, PgCheckpointStore.TableName).ConfigureAwait(false))
         {
             return (null, await PlainCheckpointAsync(conn, tx, name, ct).ConfigureAwait(false));
         }
@@ -205,26 +205,10 @@ public sealed class PgPartitionLedger(string connectionString, string schema = "
 
     private async Task<bool> PlainCheckpointAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string name, CancellationToken ct)
     {
-        if (!await TablesExistAsync(conn, tx, ct, PgCheckpointStore.TableName).ConfigureAwait(false)) return false;
+        if (!await PgCheckpointStore.TablesExistAsync(conn, tx, schema, ct, PgCheckpointStore.TableName).ConfigureAwait(false)) return false;
         await using var find = new NpgsqlCommand($"SELECT count(*) FROM {PgCheckpointStore.Qualified(schema)} WHERE name = @n", conn, tx);
         find.Parameters.AddWithValue("n", name);
         return (long)(await find.ExecuteScalarAsync(ct).ConfigureAwait(false))! > 0;
-    }
-
-    /// <summary>
-    /// Whether all of <paramref name="tables"/> exist in the schema, read from pg_class with the statement's snapshot.
-    /// Not to_regclass: it looks the name up in the session's catalog cache without taking a lock, so inside a
-    /// transaction begun before another session created the tables it can still answer "no such table" after that
-    /// session committed (seen: a reader that waited on the creators' lock found the split's rows but not its table).
-    /// </summary>
-    private async Task<bool> TablesExistAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct, params string[] tables)
-    {
-        await using var cmd = new NpgsqlCommand(
-            "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = @s AND c.relname = ANY(@t)",
-            conn, tx);
-        cmd.Parameters.AddWithValue("s", schema);
-        cmd.Parameters.AddWithValue("t", tables);
-        return (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))! == tables.Length;
     }
 
     private VecMigrateException NotSplit(string name) => new(FailureKind.InvalidArgument, "PartitionCheckpointNotSplit",
